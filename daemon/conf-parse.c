@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Value parsers of the config loader: node lists and zone lists, and the
+ * printers that let df_config_dump write values that parse back identically. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conf-parse.h"
+#include "defragd/util.h"
+
+/* The kernel's zone_names[] (mm/page_alloc.c), as /proc/buddyinfo prints them. */
+static const char *const zone_names[] = { "DMA", "DMA32", "Normal", "HighMem", "Movable", "Device" };
+const char df_conf_zone_names_accepted[] = "DMA DMA32 Normal HighMem Movable Device";
+
+#define SEPARATORS " \t,"
+
+bool df_conf_zone_name_known(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(zone_names); i++)
+                if (strcmp(name, zone_names[i]) == 0)
+                        return true;
+        return false;
+}
+
+/* Next token of a list separated by SEPARATORS: copies it into tok, returns
+ * the position after it, or NULL at the end. -1 in *too_long when it did not fit. */
+static const char *next_token(const char *p, char *tok, size_t size, bool *too_long) {
+        size_t n;
+
+        p += strspn(p, SEPARATORS);
+        if (!*p)
+                return NULL;
+        n = strcspn(p, SEPARATORS);
+        *too_long = n >= size;
+        if (*too_long)
+                n = size - 1;
+        memcpy(tok, p, n);
+        tok[n] = 0;
+        return p + strcspn(p, SEPARATORS);
+}
+
+static int parse_node_number(const char *s, unsigned *ret) {
+        uint64_t v;
+        int r;
+
+        r = df_parse_u64(s, &v);
+        if (r < 0)
+                return r;
+        if (v >= DF_CONF_MAX_NODES)
+                return -ERANGE;
+        *ret = (unsigned) v;
+        return 0;
+}
+
+int df_conf_parse_nodes(const char *value, bool *ret_all, uint64_t ret_mask[DF_CONF_MAX_NODES / 64],
+                        char *why, size_t why_size) {
+        uint64_t mask[DF_CONF_MAX_NODES / 64] = { 0 };
+        const char *p = value;
+        char tok[32];
+        bool too_long, any = false;
+
+        if (strcmp(value, "all") == 0) {
+                *ret_all = true;
+                memset(ret_mask, 0, sizeof(mask));
+                return 0;
+        }
+        while ((p = next_token(p, tok, sizeof(tok), &too_long))) {
+                unsigned first, last;
+                char *dash;
+
+                if (too_long) {
+                        snprintf(why, why_size, "'%s...' is not a node number or range", tok);
+                        return -EINVAL;
+                }
+                dash = strchr(tok, '-');
+                if (dash)
+                        *dash = 0;
+                if (parse_node_number(tok, &first) < 0 ||
+                    (dash && parse_node_number(dash + 1, &last) < 0)) {
+                        if (dash)
+                                *dash = '-';
+                        snprintf(why, why_size, "'%s' is not a node number 0..%d or a range of them",
+                                 tok, DF_CONF_MAX_NODES - 1);
+                        return -EINVAL;
+                }
+                if (!dash)
+                        last = first;
+                if (last < first) {
+                        *dash = '-';
+                        snprintf(why, why_size, "range '%s' runs backwards", tok);
+                        return -EINVAL;
+                }
+                for (unsigned n = first; n <= last; n++)
+                        mask[n / 64] |= UINT64_C(1) << (n % 64);
+                any = true;
+        }
+        if (!any) {
+                snprintf(why, why_size, "no node given");
+                return -EINVAL;
+        }
+        *ret_all = false;
+        memcpy(ret_mask, mask, sizeof(mask));
+        return 0;
+}
+
+static bool mask_test(const uint64_t *mask, unsigned n) {
+        return mask[n / 64] & (UINT64_C(1) << (n % 64));
+}
+
+void df_conf_format_nodes(bool all, const uint64_t mask[DF_CONF_MAX_NODES / 64], char *buf, size_t size) {
+        size_t len = 0;
+
+        if (size == 0)
+                return;
+        buf[0] = 0;
+        if (all) {
+                snprintf(buf, size, "all");
+                return;
+        }
+        for (unsigned n = 0; n < DF_CONF_MAX_NODES; n++) {
+                unsigned last = n;
+                int w;
+
+                if (!mask_test(mask, n))
+                        continue;
+                while (last + 1 < DF_CONF_MAX_NODES && mask_test(mask, last + 1))
+                        last++;
+                if (last == n)
+                        w = snprintf(buf + len, size - len, "%s%u", len ? "," : "", n);
+                else
+                        w = snprintf(buf + len, size - len, "%s%u-%u", len ? "," : "", n, last);
+                if (w < 0 || (size_t) w >= size - len)
+                        return; /* truncated; callers size the buffer for the worst case */
+                len += (size_t) w;
+                n = last;
+        }
+}
+
+int df_conf_parse_zones(const char *value, char ret_zones[DF_CONF_MAX_ZONES][DF_NAME_MAX], int *ret_n,
+                        char *why, size_t why_size) {
+        char zones[DF_CONF_MAX_ZONES][DF_NAME_MAX];
+        const char *p = value;
+        char tok[DF_NAME_MAX];
+        bool too_long;
+        int n = 0;
+
+        while ((p = next_token(p, tok, sizeof(tok), &too_long))) {
+                if (too_long || !df_conf_zone_name_known(tok)) {
+                        snprintf(why, why_size, "unknown zone '%s%s'", tok, too_long ? "..." : "");
+                        return -EINVAL;
+                }
+                for (int i = 0; i < n; i++)
+                        if (strcmp(zones[i], tok) == 0) {
+                                snprintf(why, why_size, "zone '%s' listed twice", tok);
+                                return -EINVAL;
+                        }
+                if (n >= DF_CONF_MAX_ZONES) {
+                        snprintf(why, why_size, "more than %d zones", DF_CONF_MAX_ZONES);
+                        return -EINVAL;
+                }
+                snprintf(zones[n++], DF_NAME_MAX, "%s", tok);
+        }
+        if (n == 0) {
+                snprintf(why, why_size, "no zone given");
+                return -EINVAL;
+        }
+        memcpy(ret_zones, zones, sizeof(zones));
+        *ret_n = n;
+        return 0;
+}
+
+void df_conf_format_duration(uint64_t usec, char *buf, size_t size) {
+        static const struct {
+                uint64_t usec;
+                const char *suffix;
+        } units[] = {
+                { 3600 * USEC_PER_SEC, "h" },
+                { USEC_PER_SEC, "s" },
+                { USEC_PER_MSEC, "ms" },
+        };
+
+        if (usec == 0) {
+                snprintf(buf, size, "0");
+                return;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                if (usec % units[i].usec == 0) {
+                        snprintf(buf, size, "%llu%s", (unsigned long long) (usec / units[i].usec), units[i].suffix);
+                        return;
+                }
+        snprintf(buf, size, "%lluus", (unsigned long long) usec);
+}

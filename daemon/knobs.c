@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Knob changes with a persistent record of the originals (see knobs.h).
+ * State file: one "path\toriginal\n" line per changed knob, replaced atomically. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "defragd/knobs.h"
+#include "defragd/report.h"
+#include "defragd/util.h"
+
+#define DF_KNOBS_MAX 32
+#define DF_KNOB_VALUE_MAX 256
+
+struct df_knob {
+        char path[PATH_MAX];
+        char original[DF_KNOB_VALUE_MAX];
+        char current[DF_KNOB_VALUE_MAX];
+};
+
+struct df_knobs {
+        char state_path[PATH_MAX];
+        char root[PATH_MAX];
+        unsigned n;
+        struct df_knob items[DF_KNOBS_MAX];
+};
+
+static bool knob_path_allowed(const char *path) {
+        return (strncmp(path, "/proc/sys/", 10) == 0 || strncmp(path, "/sys/", 5) == 0) && !strstr(path, "/../");
+}
+
+static void full_path(const struct df_knobs *k, const char *path, char *buf, size_t size) {
+        snprintf(buf, size, "%s%s", k->root, path);
+}
+
+int df_knob_read(const char *path, char *buf, size_t size) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n;
+
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buf, size - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = 0;
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+                buf[--n] = 0;
+        return 0;
+}
+
+int df_knobs_new(const char *state_path, const char *root, struct df_knobs **ret) {
+        struct df_knobs *k = calloc(1, sizeof(*k));
+
+        if (!k)
+                return -ENOMEM;
+        snprintf(k->state_path, sizeof(k->state_path), "%s", state_path);
+        snprintf(k->root, sizeof(k->root), "%s", root && strcmp(root, "/") != 0 ? root : "");
+        *ret = k;
+        return 0;
+}
+
+void df_knobs_free(struct df_knobs *k) { free(k); }
+
+static int state_save(const struct df_knobs *k, struct df_error *err) {
+        char tmp[PATH_MAX + 8];
+        _cleanup_fclose_ FILE *f = NULL;
+        int fd;
+
+        if (k->n == 0) {
+                if (unlink(k->state_path) < 0 && errno != ENOENT)
+                        return df_error_set(err, -errno, "%s: cannot remove: %s", k->state_path, strerror(errno));
+                return 0;
+        }
+        snprintf(tmp, sizeof(tmp), "%s.tmp", k->state_path);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return df_error_set(err, -errno, "%s: cannot create: %s", tmp, strerror(errno));
+        f = fdopen(fd, "w");
+        if (!f) {
+                close(fd);
+                return df_error_set(err, -errno, "%s: %s", tmp, strerror(errno));
+        }
+        for (unsigned i = 0; i < k->n; i++)
+                fprintf(f, "%s\t%s\n", k->items[i].path, k->items[i].original);
+        if (fflush(f) != 0 || fsync(fileno(f)) < 0)
+                return df_error_set(err, -errno, "%s: cannot write: %s", tmp, strerror(errno));
+        if (rename(tmp, k->state_path) < 0)
+                return df_error_set(err, -errno, "%s: cannot rename to %s: %s", tmp, k->state_path, strerror(errno));
+        return 0;
+}
+
+static struct df_knob *find(const struct df_knobs *k, const char *path) {
+        for (unsigned i = 0; i < k->n; i++)
+                if (strcmp(k->items[i].path, path) == 0)
+                        return (struct df_knob *) &k->items[i];
+        return NULL;
+}
+
+static void report_knob(const char *path, const char *from, const char *to, const char *why) {
+        char f_path[PATH_MAX + 16], f_old[DF_KNOB_VALUE_MAX + 16], f_new[DF_KNOB_VALUE_MAX + 16];
+        const char *fields[] = { "MESSAGE_ID=" DF_MID_KNOB, f_path, f_old, f_new, NULL };
+
+        snprintf(f_path, sizeof(f_path), "KNOB=%s", path);
+        snprintf(f_old, sizeof(f_old), "OLD_VALUE=%s", from);
+        snprintf(f_new, sizeof(f_new), "NEW_VALUE=%s", to);
+        df_log_struct(LOG_NOTICE, fields, "%s: %s -> %s (%s)", path, from, to, why);
+}
+
+int df_knobs_recover(struct df_knobs *k, struct df_error *err) {
+        _cleanup_fclose_ FILE *f = fopen(k->state_path, "re");
+        char line[PATH_MAX + DF_KNOB_VALUE_MAX + 4];
+        unsigned lineno = 0;
+        int restored = 0, r = 0;
+
+        if (!f)
+                return errno == ENOENT ? 0 : df_error_set(err, -errno, "%s: %s", k->state_path, strerror(errno));
+
+        while (fgets(line, sizeof(line), f)) {
+                char *tab, *nl, path[PATH_MAX], cur[DF_KNOB_VALUE_MAX];
+
+                lineno++;
+                nl = strchr(line, '\n');
+                if (nl)
+                        *nl = 0;
+                tab = strchr(line, '\t');
+                if (!tab || !knob_path_allowed(line)) {
+                        df_log(LOG_WARNING, "%s:%u: ignoring line, expected \"/proc/sys/... or /sys/...<TAB>value\"",
+                               k->state_path, lineno);
+                        continue;
+                }
+                *tab = 0;
+                full_path(k, line, path, sizeof(path));
+                if (df_knob_read(path, cur, sizeof(cur)) < 0)
+                        cur[0] = 0;
+                if (strcmp(cur, tab + 1) == 0)
+                        continue;
+                r = df_write_file(path, tab + 1);
+                if (r < 0) {
+                        df_error_set(err, r, "%s: cannot restore to \"%s\" (from %s:%u): %s", path, tab + 1,
+                                     k->state_path, lineno, strerror(-r));
+                        return r;
+                }
+                report_knob(line, cur, tab + 1, "restored after an unclean exit of a previous instance");
+                restored++;
+        }
+        if (unlink(k->state_path) < 0 && errno != ENOENT)
+                return df_error_set(err, -errno, "%s: cannot remove: %s", k->state_path, strerror(errno));
+        return restored;
+}
+
+int df_knobs_set(struct df_knobs *k, const char *path, const char *value, const char *why, struct df_error *err) {
+        char full[PATH_MAX], cur[DF_KNOB_VALUE_MAX];
+        struct df_knob *kn;
+        int r;
+
+        if (!knob_path_allowed(path))
+                return df_error_set(err, -EINVAL, "%s: not a knob; accepted: paths under /proc/sys/ or /sys/", path);
+        full_path(k, path, full, sizeof(full));
+        r = df_knob_read(full, cur, sizeof(cur));
+        if (r < 0)
+                return df_error_set(err, r, "%s: cannot read: %s", full, strerror(-r));
+        if (strcmp(cur, value) == 0)
+                return 0;
+
+        kn = find(k, path);
+        if (!kn) {
+                if (k->n >= DF_KNOBS_MAX)
+                        return df_error_set(err, -E2BIG, "%s: more than %d knobs changed at once", path, DF_KNOBS_MAX);
+                kn = &k->items[k->n++];
+                snprintf(kn->path, sizeof(kn->path), "%s", path);
+                snprintf(kn->original, sizeof(kn->original), "%s", cur);
+                /* The record must exist before the knob changes. */
+                r = state_save(k, err);
+                if (r < 0) {
+                        k->n--;
+                        return r;
+                }
+        }
+        r = df_write_file(full, value);
+        if (r < 0)
+                return df_error_set(err, r, "%s: cannot write \"%s\": %s", full, value, strerror(-r));
+        snprintf(kn->current, sizeof(kn->current), "%s", value);
+        report_knob(path, cur, value, why);
+        return 0;
+}
+
+int df_knobs_restore(struct df_knobs *k, const char *path, const char *why, struct df_error *err) {
+        char full[PATH_MAX], cur[DF_KNOB_VALUE_MAX];
+        struct df_knob *kn = find(k, path);
+        unsigned idx;
+        int r;
+
+        if (!kn)
+                return 0;
+        full_path(k, path, full, sizeof(full));
+        if (df_knob_read(full, cur, sizeof(cur)) < 0)
+                cur[0] = 0;
+        if (strcmp(cur, kn->original) != 0) {
+                r = df_write_file(full, kn->original);
+                if (r < 0)
+                        return df_error_set(err, r, "%s: cannot restore \"%s\": %s", full, kn->original, strerror(-r));
+                report_knob(path, cur, kn->original, why);
+        }
+        idx = (unsigned) (kn - k->items);
+        memmove(&k->items[idx], &k->items[idx + 1], (k->n - idx - 1) * sizeof(k->items[0]));
+        k->n--;
+        return state_save(k, err);
+}
+
+int df_knobs_restore_all(struct df_knobs *k, const char *why, struct df_error *err) {
+        int ret = 0;
+
+        while (k->n > 0) {
+                char path[PATH_MAX];
+                int r;
+
+                snprintf(path, sizeof(path), "%s", k->items[k->n - 1].path);
+                r = df_knobs_restore(k, path, why, err);
+                if (r < 0) {
+                        /* Keep the record so a later start retries; drop it from memory to make progress. */
+                        df_log(LOG_ERR, "%s", err ? err->msg : path);
+                        k->n--;
+                        ret = r;
+                }
+        }
+        return ret;
+}
+
+bool df_knobs_is_changed(const struct df_knobs *k, const char *path) { return find(k, path) != NULL; }
+
+unsigned df_knobs_count(const struct df_knobs *k) { return k->n; }
+
+bool df_knobs_get(const struct df_knobs *k, unsigned i, const char **path, const char **original, const char **current) {
+        if (i >= k->n)
+                return false;
+        *path = k->items[i].path;
+        *original = k->items[i].original;
+        *current = k->items[i].current;
+        return true;
+}

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The snapshot container (zones in file order, lookups) and the thin readers
+ * that load <root>/proc files into it. Parsing lives in one file per source. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "defragd/snapshot.h"
+#include "defragd/util.h"
+
+#define READ_FILE_MAX_BYTES (16u << 20) /* /proc/zoneinfo of 1024 nodes is ~10 MiB */
+
+void df_snapshot_init(struct df_snapshot *s) {
+        memset(s, 0, sizeof(*s));
+        s->pageblock_order = -1;
+}
+
+void df_vmstat_clear(struct df_vmstat *v) {
+        free(v->items);
+        v->items = NULL;
+        v->n = 0;
+}
+
+void df_snapshot_clear(struct df_snapshot *s) {
+        free(s->zones);
+        df_vmstat_clear(&s->vmstat);
+        df_snapshot_init(s);
+}
+
+struct df_zone *df_snapshot_zone(struct df_snapshot *s, int node, const char *name, bool create) {
+        struct df_zone *z;
+
+        /* Files list zones in order: the last one is the likely match. */
+        if (s->n_zones > 0) {
+                z = &s->zones[s->n_zones - 1];
+                if (z->node == node && strcmp(z->name, name) == 0)
+                        return z;
+        }
+        for (size_t i = 0; i < s->n_zones; i++)
+                if (s->zones[i].node == node && strcmp(s->zones[i].name, name) == 0)
+                        return &s->zones[i];
+        if (!create || s->n_zones >= DF_MAX_ZONES || strlen(name) >= DF_NAME_MAX)
+                return NULL;
+
+        z = realloc(s->zones, (s->n_zones + 1) * sizeof(*z));
+        if (!z)
+                return NULL;
+        s->zones = z;
+        z = &s->zones[s->n_zones++];
+        memset(z, 0, sizeof(*z));
+        z->node = node;
+        strcpy(z->name, name);
+        return z;
+}
+
+const struct df_zone *df_snapshot_zone_const(const struct df_snapshot *s, int node, const char *name) {
+        return df_snapshot_zone((struct df_snapshot *) s, node, name, false);
+}
+
+int df_snapshot_migratetype(struct df_snapshot *s, const char *name) {
+        for (int i = 0; i < s->nr_migratetypes; i++)
+                if (strcmp(s->migratetype_names[i], name) == 0)
+                        return i;
+        if (s->nr_migratetypes >= DF_MAX_MIGRATETYPES || strlen(name) >= DF_NAME_MAX)
+                return -1;
+        strcpy(s->migratetype_names[s->nr_migratetypes], name);
+        return s->nr_migratetypes++;
+}
+
+size_t df_snapshot_nodes(const struct df_snapshot *s, int *nodes, size_t max) {
+        size_t n = 0;
+        int last = -1;
+
+        /* Nodes ascend in every kernel file; walk upwards to also cope with
+         * snapshots built by hand in any order. */
+        for (;;) {
+                int next = -1;
+
+                for (size_t i = 0; i < s->n_zones; i++)
+                        if (s->zones[i].node > last && (next < 0 || s->zones[i].node < next))
+                                next = s->zones[i].node;
+                if (next < 0)
+                        return n;
+                if (n < max)
+                        nodes[n] = next;
+                n++;
+                last = next;
+        }
+}
+
+bool df_vmstat_get(const struct df_vmstat *v, const char *name, uint64_t *value) {
+        for (size_t i = 0; i < v->n; i++)
+                if (strcmp(v->items[i].name, name) == 0) {
+                        if (value)
+                                *value = v->items[i].value;
+                        return true;
+                }
+        return false;
+}
+
+int df_proc_path(const char *root, const char *file, char *buf, size_t size) {
+        int n;
+
+        if (!root || !*root || strcmp(root, "/") == 0)
+                n = snprintf(buf, size, "/proc/%s", file);
+        else
+                n = snprintf(buf, size, "%s/proc/%s", root, file);
+        if (n < 0 || (size_t) n >= size)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+int df_read_file(const char *path, char **ret, size_t *ret_len, struct df_error *err) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0, cap = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                int r = -errno;
+                return df_error_set(err, r, "%s: cannot open: %s", path, strerror(-r));
+        }
+        for (;;) {
+                ssize_t n;
+
+                if (cap - len < 4096) {
+                        size_t ncap = cap ? cap * 2 : 16384;
+                        char *nbuf;
+
+                        if (ncap > READ_FILE_MAX_BYTES + 1)
+                                ncap = READ_FILE_MAX_BYTES + 1;
+                        if (ncap <= len + 1)
+                                return df_error_set(err, -EFBIG, "%s: larger than %u bytes; expected a procfs text file",
+                                                    path, READ_FILE_MAX_BYTES);
+                        nbuf = realloc(buf, ncap);
+                        if (!nbuf)
+                                return df_error_set(err, -ENOMEM, "%s: out of memory reading it", path);
+                        buf = nbuf;
+                        cap = ncap;
+                }
+                n = read(fd, buf + len, cap - len - 1);
+                if (n < 0) {
+                        int r = -errno;
+                        if (r == -EINTR)
+                                continue;
+                        return df_error_set(err, r, "%s: read failed: %s", path, strerror(-r));
+                }
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+        }
+        if (!buf) {
+                buf = strdup("");
+                if (!buf)
+                        return df_error_set(err, -ENOMEM, "%s: out of memory reading it", path);
+        }
+        buf[len] = 0;
+        if (strlen(buf) != len)
+                return df_error_set(err, -EINVAL, "%s: NUL byte at offset %zu; expected a text file", path, strlen(buf));
+        *ret = buf;
+        buf = NULL;
+        if (ret_len)
+                *ret_len = len;
+        return 0;
+}
+
+/* Read <root>/proc/<file> and hand its text to a parser. */
+static int read_proc(const char *root, const char *file, char **text, char *path, size_t path_size,
+                     struct df_error *err) {
+        if (df_proc_path(root, file, path, path_size) < 0)
+                return df_error_set(err, -ENAMETOOLONG, "%s/proc/%s: path too long", root, file);
+        return df_read_file(path, text, NULL, err);
+}
+
+int df_read_buddyinfo(const char *root, struct df_snapshot *s, struct df_error *err) {
+        _cleanup_free_ char *text = NULL;
+        char path[4096];
+        int r = read_proc(root, "buddyinfo", &text, path, sizeof(path), err);
+
+        return r < 0 ? r : df_parse_buddyinfo(text, path, s, err);
+}
+
+int df_read_pagetypeinfo(const char *root, struct df_snapshot *s, struct df_error *err) {
+        _cleanup_free_ char *text = NULL;
+        char path[4096];
+        int r = read_proc(root, "pagetypeinfo", &text, path, sizeof(path), err);
+
+        return r < 0 ? r : df_parse_pagetypeinfo(text, path, s, err);
+}
+
+int df_read_zoneinfo(const char *root, struct df_snapshot *s, struct df_error *err) {
+        _cleanup_free_ char *text = NULL;
+        char path[4096];
+        int r = read_proc(root, "zoneinfo", &text, path, sizeof(path), err);
+
+        return r < 0 ? r : df_parse_zoneinfo(text, path, s, err);
+}
+
+int df_read_vmstat(const char *root, struct df_vmstat *v, struct df_error *err) {
+        _cleanup_free_ char *text = NULL;
+        char path[4096];
+        int r = read_proc(root, "vmstat", &text, path, sizeof(path), err);
+
+        return r < 0 ? r : df_parse_vmstat(text, path, v, err);
+}
+
+int df_read_psi(const char *root, struct df_psi *p, struct df_error *err) {
+        _cleanup_free_ char *text = NULL;
+        char path[4096];
+        int r = read_proc(root, "pressure/memory", &text, path, sizeof(path), err);
+
+        return r < 0 ? r : df_parse_psi(text, path, p, err);
+}
+
+/* An optional source that is absent or closed to us (pagetypeinfo is 0400;
+ * PSI may be compiled out, or off with psi=0 which gives EOPNOTSUPP). */
+static bool optional_absent(int r) {
+        return r == -ENOENT || r == -EACCES || r == -EPERM || r == -EOPNOTSUPP || r == -ENOTDIR;
+}
+
+int df_snapshot_read_procfs(const char *root, uint64_t now_usec, struct df_snapshot *s, struct df_error *err) {
+        int r;
+
+        df_snapshot_clear(s);
+        s->taken_usec = now_usec;
+
+        r = df_read_buddyinfo(root, s, err);
+        if (r < 0)
+                goto fail;
+        r = df_read_pagetypeinfo(root, s, err);
+        if (r < 0 && !optional_absent(r))
+                goto fail;
+        r = df_read_zoneinfo(root, s, err);
+        if (r < 0 && !optional_absent(r))
+                goto fail;
+        r = df_read_vmstat(root, &s->vmstat, err);
+        if (r < 0 && !optional_absent(r))
+                goto fail;
+        r = df_read_psi(root, &s->psi, err);
+        if (r < 0 && !optional_absent(r))
+                goto fail;
+        if (err)
+                err->msg[0] = 0; /* an absent optional file is not an error */
+        return 0;
+fail:
+        df_snapshot_clear(s);
+        return r;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The control socket defragctl talks to: a root-only unix stream socket in
+ * the runtime directory. Protocol: one request line, one reply, close.
+ *   "status"       -> text table        "status json" -> JSON object
+ *   "probes json"  -> probe counters (JSON)
+ * A reply that starts with "error: " is an error the client prints as is. */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "defragd/error.h"
+
+struct manager;
+struct df_control;
+
+#define DF_CONTROL_SOCKET_NAME "control"
+
+int df_control_new(struct manager *m, sd_event *e, const char *path, struct df_control **ret, struct df_error *err);
+void df_control_free(struct df_control *c);
+
+/* Client side: connect to `path`, send `request`, copy the reply to `out`.
+ * Returns 0, or -errno with err saying what to do (daemon not running,
+ * permission denied: root only). */
+int df_control_request(const char *path, const char *request, FILE *out, struct df_error *err);

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* defragctl subcommands. Each takes the arguments after the command name
+ * (argv[0] is the command) and returns the process exit status:
+ * 0 done, 1 failed (message on stderr), 2 bad usage. */
+#pragma once
+
+/* `defragctl report [--json] [--root DIR]`: one-shot view from procfs, no daemon. */
+int df_ctl_report(int argc, char **argv);
+
+/* `defragctl status [--json]`: asks the daemon over its control socket
+ * (daemon/ctl-status.c, lead). defragctl dispatches to it only when built
+ * with HAVE_CTL_STATUS (daemon/meson.build sets it when ctl-status.c exists). */
+int df_ctl_status(int argc, char **argv);

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* One point-in-time picture of the page allocator, filled by the sources
+ * (procfs readers, BPF collector) and read by the model, policy and report. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "defragd/error.h"
+
+/* NR_PAGE_ORDERS is 11 on x86-64 (MAX_PAGE_ORDER 10); arm64 with 64 KiB
+ * pages and some configs go up to 14 orders. 16 covers every arch. */
+#define DF_MAX_ORDERS 16
+/* MIGRATE_TYPES: Unmovable Movable Reclaimable [CMA] HighAtomic [Isolate]. */
+#define DF_MAX_MIGRATETYPES 8
+#define DF_NAME_MAX 24
+/* MAX_NUMNODES (1 << 10) times MAX_NR_ZONES (at most 6), with room: a file
+ * that names more zones is garbage. */
+#define DF_MAX_ZONES 8192
+
+struct df_zone {
+        int node;
+        char name[DF_NAME_MAX];             /* "DMA", "DMA32", "Normal", "HighMem", "Movable" */
+        int nr_orders;                       /* columns seen in /proc/buddyinfo */
+        bool has_buddyinfo;                  /* free_blocks filled from /proc/buddyinfo */
+        uint64_t free_blocks[DF_MAX_ORDERS]; /* /proc/buddyinfo: free blocks of exactly this order */
+
+        /* /proc/pagetypeinfo (has_pagetype). Indexed like
+         * snapshot->migratetype_names. The kernel stops counting a free list
+         * at 100000 and prints ">100000": such a cell holds 100000. */
+        bool has_pagetype;
+        uint64_t free_by_type[DF_MAX_MIGRATETYPES][DF_MAX_ORDERS];
+        uint64_t pageblocks_by_type[DF_MAX_MIGRATETYPES];
+
+        /* /proc/zoneinfo (has_zoneinfo); all in pages. Stanzas of
+         * unpopulated zones (present 0) are checked and skipped, as
+         * buddyinfo and debugfs extfrag skip them. */
+        bool has_zoneinfo;
+        uint64_t nr_free_pages;
+        uint64_t wmark_min_pages, wmark_low_pages, wmark_high_pages;
+        uint64_t spanned_pages, present_pages, managed_pages;
+};
+
+struct df_kv {
+        char name[48];
+        uint64_t value;
+};
+
+struct df_vmstat {
+        size_t n;
+        struct df_kv *items; /* every line of /proc/vmstat, in file order */
+};
+
+struct df_psi_line {
+        bool present;
+        double avg10, avg60, avg300; /* percent */
+        uint64_t total_usec;
+};
+
+struct df_psi {
+        bool present;
+        struct df_psi_line some, full;
+};
+
+/* Counts from the BPF collector (issue 3), summed over CPUs, cumulative
+ * since the probes were loaded: a rate is the difference between two
+ * snapshots over their taken_usec difference. Zero with !present. */
+struct df_probe_counters {
+        bool present;
+        uint64_t alloc[DF_MAX_ORDERS];              /* allocations that got a page */
+        uint64_t alloc_fail_atomic[DF_MAX_ORDERS];  /* failed, caller could not sleep (no __GFP_DIRECT_RECLAIM) */
+        uint64_t alloc_fail_reclaim[DF_MAX_ORDERS]; /* failed although the caller could reclaim/compact */
+        uint64_t extfrag_fallbacks;
+        uint64_t extfrag_fragmenting;               /* fallback_order < pageblock_order */
+        uint64_t compaction_runs;                   /* mm_compaction_begin, every caller */
+        uint64_t direct_reclaim_stalls;
+        uint64_t direct_reclaim_stall_usec;         /* total time spent */
+        uint64_t direct_compact_stalls;             /* try_to_compact_pages calls */
+        uint64_t direct_compact_stall_usec;
+        uint64_t failure_events;                    /* high-order failures that reached the daemon */
+};
+
+struct df_snapshot {
+        uint64_t taken_usec;     /* CLOCK_MONOTONIC */
+        int pageblock_order;     /* from pagetypeinfo; -1 if unknown */
+        int nr_migratetypes;
+        char migratetype_names[DF_MAX_MIGRATETYPES][DF_NAME_MAX];
+
+        size_t n_zones;
+        struct df_zone *zones;   /* in file order: node, then zone */
+
+        struct df_vmstat vmstat;
+        struct df_psi psi;
+        struct df_probe_counters probes;
+};
+
+void df_snapshot_init(struct df_snapshot *s);
+void df_snapshot_clear(struct df_snapshot *s); /* frees, then re-inits */
+
+/* Find a zone by node and name; with create, append it if absent.
+ * Returns NULL when absent (or on allocation failure with create). */
+struct df_zone *df_snapshot_zone(struct df_snapshot *s, int node, const char *name, bool create);
+const struct df_zone *df_snapshot_zone_const(const struct df_snapshot *s, int node, const char *name);
+
+/* vmstat lookup: true and *value set when the counter exists. */
+bool df_vmstat_get(const struct df_vmstat *v, const char *name, uint64_t *value);
+
+/* Parsers over text (pure: tests and fuzzers call these directly).
+ * `origin` names the file in error messages, e.g. "/proc/buddyinfo".
+ * Return 0, or -EINVAL with err filled as "origin:line: what, expected ...". */
+int df_parse_buddyinfo(const char *text, const char *origin, struct df_snapshot *s, struct df_error *err);
+int df_parse_pagetypeinfo(const char *text, const char *origin, struct df_snapshot *s, struct df_error *err);
+int df_parse_zoneinfo(const char *text, const char *origin, struct df_snapshot *s, struct df_error *err);
+int df_parse_vmstat(const char *text, const char *origin, struct df_vmstat *v, struct df_error *err);
+int df_parse_psi(const char *text, const char *origin, struct df_psi *p, struct df_error *err);
+void df_vmstat_clear(struct df_vmstat *v);
+
+/* Readers: open <root>/proc/<file> (root "" or "/" for the live system),
+ * read it whole and parse. Return 0, -errno (err says which file), or -EINVAL. */
+int df_read_buddyinfo(const char *root, struct df_snapshot *s, struct df_error *err);
+int df_read_pagetypeinfo(const char *root, struct df_snapshot *s, struct df_error *err);
+int df_read_zoneinfo(const char *root, struct df_snapshot *s, struct df_error *err);
+int df_read_vmstat(const char *root, struct df_vmstat *v, struct df_error *err);
+int df_read_psi(const char *root, struct df_psi *p, struct df_error *err);
+
+/* Everything procfs offers, into a cleared snapshot. buddyinfo is required;
+ * the others are optional (a missing file leaves has_* false, PSI absent). */
+int df_snapshot_read_procfs(const char *root, uint64_t now_usec, struct df_snapshot *s, struct df_error *err);
+
+/* Read a whole file into a NUL-terminated heap buffer (max 16 MiB). A NUL
+ * byte inside the file is refused (-EINVAL): every source is text. */
+int df_read_file(const char *path, char **ret, size_t *ret_len, struct df_error *err);
+
+/* <root>/proc/<file>, or /proc/<file> for root NULL, "" or "/".
+ * 0, or -ENAMETOOLONG. */
+int df_proc_path(const char *root, const char *file, char *buf, size_t size);
+
+/* Migratetype index by name, appended when absent; -1 when the table is full. */
+int df_snapshot_migratetype(struct df_snapshot *s, const char *name);
+
+/* Nodes present in the snapshot, ascending, without duplicates. Returns how
+ * many; fills at most max. */
+size_t df_snapshot_nodes(const struct df_snapshot *s, int *nodes, size_t max);

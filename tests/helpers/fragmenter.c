@@ -1,0 +1,757 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* fragmenter: leaves the buddy allocator fragmented on purpose, for the kernel
+ * tests, the guest scenarios and the benchmarks (workloads of issue 5). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE_BYTES 4096UL
+#define REGION_BYTES (2UL << 20)                  /* one pageblock / PMD THP on x86-64 */
+#define REGION_PAGES (REGION_BYTES / PAGE_BYTES)
+/* Never hold more than this at once while warming up: the shared machine's
+ * per-test memory cap. Larger --warmup values are done in passes. */
+#define WARMUP_HOLD_MAX_BYTES (4ULL << 30)
+#define WARMUP_CHUNK_BYTES (64UL << 20)
+#define SIZE_MAX_BYTES (64ULL << 30)
+/* A pipe may grow to 1 MiB (fs.pipe-max-size default; root may go beyond):
+ * 256 pages per pipe keeps the descriptor count far below the 20,000 cap. */
+#define PIPE_BYTES (1UL << 20)
+#define FD_RESERVE 64
+#define CHURN_TICK_MSEC 10
+
+struct options {
+        uint64_t size_bytes;
+        unsigned keep_one_in;
+        uint64_t seed;
+        bool hold;
+        uint64_t warmup_bytes;
+        const char *pagecache_dir;
+        uint64_t pagecache_bytes;
+        uint64_t unmovable_pages;
+        uint64_t churn_pages_per_sec;
+        bool fill_huge;
+};
+
+static const char *const USAGE =
+        "usage: fragmenter [--size BYTES] [--keep-one-in N] [--seed N] [--hold]\n"
+        "                  [--warmup BYTES] [--pagecache DIR --pagecache-size BYTES]\n"
+        "                  [--unmovable PAGES] [--churn PAGES_PER_SEC]\n"
+        "  --size BYTES           anonymous memory to fault in 4 KiB pages (K/M/G suffix; default 512M)\n"
+        "  --keep-one-in N        keep one page of each group of N, free the rest (2..512, divides 512; default 4)\n"
+        "  --kept-run PAGES       keep aligned runs of PAGES pages instead of single pages (1..256; default 1)\n"
+        "  --seed N               seed of the kept-page choice (default 1; same seed, same pattern)\n"
+        "  --hold                 after FRAGMENTED, wait for SIGTERM/SIGINT or EOF on a piped stdin\n"
+        "  --warmup BYTES         first fault and free THP-backed memory (at most 4G held at once)\n"
+        "  --pagecache DIR        interleave page cache (an unlinked file in DIR, not tmpfs) with the anon pages\n"
+        "  --pagecache-size BYTES how much page cache to write; one page of each group of N is kept cached\n"
+        "  --unmovable PAGES      interleave PAGES unmovable kernel pages (pipe buffers) with the anon pages\n"
+        "  --churn PAGES_PER_SEC  while holding, refault and free this many random pages per second\n"
+        "  --fill-huge            fault the area as THPs 64 MiB at a time, split and punch each chunk at once:\n"
+        "                         fresh pageblocks every chunk, so --size can exceed what is held (size / N);\n"
+        "                         stops early when a whole chunk falls back to 4 KiB pages\n";
+
+static uint64_t rng_state;
+
+/* splitmix64: tiny, good enough, and the same on every machine for a seed. */
+static uint64_t rng_next(void) {
+        uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
+
+        z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+        z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+        return z ^ (z >> 31);
+}
+
+/* --kept-run: pages in each kept unit (see punch_anon). */
+static unsigned kept_run_pages = 1;
+
+static uint64_t rng_below(uint64_t n) {
+        return rng_next() % n;
+}
+
+static void die_usage(const char *flag, const char *value, const char *accepted) {
+        fprintf(stderr, "fragmenter: %s '%s' is invalid; accepted: %s\n", flag, value, accepted);
+        fputs(USAGE, stderr);
+        exit(2);
+}
+
+/* "512M", "4096", "1G": powers of 1024. */
+static int parse_bytes(const char *s, uint64_t *ret) {
+        char *end;
+        unsigned long long v;
+        uint64_t mult = 1;
+
+        if (!s || !*s || *s == '-' || *s == '+')
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno || end == s)
+                return -EINVAL;
+        if (*end) {
+                switch (*end) {
+                case 'k': case 'K': mult = 1ULL << 10; break;
+                case 'm': case 'M': mult = 1ULL << 20; break;
+                case 'g': case 'G': mult = 1ULL << 30; break;
+                default: return -EINVAL;
+                }
+                end++;
+                if (*end == 'i' && end[1] == 'B')
+                        end += 2;
+                else if (*end == 'B')
+                        end++;
+                if (*end)
+                        return -EINVAL;
+        }
+        if (v > UINT64_MAX / mult)
+                return -ERANGE;
+        *ret = v * mult;
+        return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *ret) {
+        char *end;
+        unsigned long long v;
+
+        if (!s || !*s || *s == '-' || *s == '+')
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno || *end)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+static void parse_options(int argc, char **argv, struct options *o) {
+        enum { OPT_SIZE = 256, OPT_KEEP, OPT_SEED, OPT_HOLD, OPT_WARMUP, OPT_PAGECACHE,
+               OPT_PAGECACHE_SIZE, OPT_UNMOVABLE, OPT_CHURN, OPT_FILL_HUGE, OPT_KEPT_RUN, OPT_HELP };
+        static const struct option longopts[] = {
+                { "size",           required_argument, NULL, OPT_SIZE },
+                { "keep-one-in",    required_argument, NULL, OPT_KEEP },
+                { "seed",           required_argument, NULL, OPT_SEED },
+                { "hold",           no_argument,       NULL, OPT_HOLD },
+                { "warmup",         required_argument, NULL, OPT_WARMUP },
+                { "pagecache",      required_argument, NULL, OPT_PAGECACHE },
+                { "pagecache-size", required_argument, NULL, OPT_PAGECACHE_SIZE },
+                { "unmovable",      required_argument, NULL, OPT_UNMOVABLE },
+                { "churn",          required_argument, NULL, OPT_CHURN },
+                { "fill-huge",      no_argument,       NULL, OPT_FILL_HUGE },
+                { "kept-run",       required_argument, NULL, OPT_KEPT_RUN },
+                { "help",           no_argument,       NULL, OPT_HELP },
+                { NULL, 0, NULL, 0 }
+        };
+        uint64_t v;
+        int c;
+
+        *o = (struct options) {
+                .size_bytes = 512ULL << 20,
+                .keep_one_in = 4,
+                .seed = 1,
+        };
+
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "", longopts, NULL)) >= 0) {
+                switch (c) {
+                case OPT_SIZE:
+                        if (parse_bytes(optarg, &v) < 0 || v < REGION_BYTES || v > SIZE_MAX_BYTES)
+                                die_usage("--size", optarg, "2M..64G, a whole number with optional suffix K, M or G (powers of 1024)");
+                        o->size_bytes = v;
+                        break;
+                case OPT_KEEP:
+                        if (parse_u64(optarg, &v) < 0 || v < 2 || v > REGION_PAGES || REGION_PAGES % v != 0)
+                                die_usage("--keep-one-in", optarg, "2, 4, 8, ..., 512 (a power of two dividing the 512 pages of a 2 MiB region)");
+                        o->keep_one_in = (unsigned) v;
+                        break;
+                case OPT_KEPT_RUN:
+                        if (parse_u64(optarg, &v) < 0 || v < 1 || v > REGION_PAGES / 2 || (v & (v - 1)) != 0)
+                                die_usage("--kept-run", optarg, "1, 2, 4, ..., 256 (a power of two; with --keep-one-in N, N * PAGES must divide 512)");
+                        kept_run_pages = (unsigned) v;
+                        break;
+                case OPT_SEED:
+                        if (parse_u64(optarg, &v) < 0)
+                                die_usage("--seed", optarg, "an unsigned decimal integer");
+                        o->seed = v;
+                        break;
+                case OPT_HOLD:
+                        o->hold = true;
+                        break;
+                case OPT_WARMUP:
+                        if (parse_bytes(optarg, &v) < 0 || v > SIZE_MAX_BYTES)
+                                die_usage("--warmup", optarg, "0..64G, a whole number with optional suffix K, M or G");
+                        o->warmup_bytes = v;
+                        break;
+                case OPT_PAGECACHE:
+                        if (!*optarg)
+                                die_usage("--pagecache", optarg, "a directory on a disk file system (not tmpfs)");
+                        o->pagecache_dir = optarg;
+                        break;
+                case OPT_PAGECACHE_SIZE:
+                        if (parse_bytes(optarg, &v) < 0 || v > SIZE_MAX_BYTES)
+                                die_usage("--pagecache-size", optarg, "0..64G, a whole number with optional suffix K, M or G");
+                        o->pagecache_bytes = v;
+                        break;
+                case OPT_UNMOVABLE:
+                        if (parse_u64(optarg, &v) < 0 || v > (8ULL << 20))
+                                die_usage("--unmovable", optarg, "0..8388608 (pages of pipe buffers, 4 KiB each)");
+                        o->unmovable_pages = v;
+                        break;
+                case OPT_CHURN:
+                        if (parse_u64(optarg, &v) < 0 || v > 10000000)
+                                die_usage("--churn", optarg, "0..10000000 (pages refaulted and freed per second)");
+                        o->churn_pages_per_sec = v;
+                        break;
+                case OPT_FILL_HUGE:
+                        o->fill_huge = true;
+                        break;
+                case OPT_HELP:
+                        fputs(USAGE, stdout);
+                        exit(0);
+                default:
+                        fprintf(stderr, "fragmenter: unknown option or missing value: '%s'; accepted: --size --keep-one-in --kept-run --seed --hold --warmup --pagecache --pagecache-size --unmovable --churn --fill-huge --help\n",
+                                argv[optind - 1]);
+                        fputs(USAGE, stderr);
+                        exit(2);
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "fragmenter: unexpected argument '%s'; accepted: options only\n", argv[optind]);
+                fputs(USAGE, stderr);
+                exit(2);
+        }
+        if (REGION_PAGES % ((uint64_t) o->keep_one_in * kept_run_pages) != 0) {
+                fprintf(stderr, "fragmenter: --keep-one-in %u with --kept-run %u: groups of %u pages do not tile a 2 MiB region; accepted: N * PAGES dividing 512\n",
+                        o->keep_one_in, kept_run_pages, o->keep_one_in * kept_run_pages);
+                exit(2);
+        }
+        if (o->size_bytes % REGION_BYTES != 0) {
+                fprintf(stderr, "fragmenter: --size %" PRIu64 " is not a multiple of 2M; accepted: multiples of 2 MiB\n", o->size_bytes);
+                exit(2);
+        }
+        if (!!o->pagecache_dir != (o->pagecache_bytes > 0)) {
+                fprintf(stderr, "fragmenter: %s; accepted: --pagecache DIR and --pagecache-size BYTES (> 0) together\n",
+                        o->pagecache_dir ? "--pagecache without --pagecache-size" : "--pagecache-size without --pagecache");
+                exit(2);
+        }
+        if (o->churn_pages_per_sec && !o->hold) {
+                fprintf(stderr, "fragmenter: --churn %" PRIu64 " without --hold; accepted: --churn only with --hold (churn runs while holding)\n", o->churn_pages_per_sec);
+                exit(2);
+        }
+}
+
+static sigset_t stop_signals;
+
+static bool stop_requested(void) {
+        sigset_t pending;
+
+        if (sigpending(&pending) < 0)
+                return false;
+        return sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT);
+}
+
+static void *map_aligned(uint64_t bytes) {
+        uint64_t len = bytes + REGION_BYTES;
+        uint8_t *p, *aligned;
+
+        p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED)
+                return NULL;
+        aligned = (uint8_t *) (((uintptr_t) p + REGION_BYTES - 1) & ~(REGION_BYTES - 1));
+        if (aligned > p)
+                munmap(p, (size_t) (aligned - p));
+        if (aligned + bytes < p + len)
+                munmap(aligned + bytes, (size_t) (p + len - (aligned + bytes)));
+        return aligned;
+}
+
+/* A non-zero word in every page, so that nothing can treat it as a zero page. */
+static void touch_page(uint8_t *page, uint64_t tag) {
+        uint64_t v = tag | 1;
+
+        memcpy(page, &v, sizeof v);
+        memcpy(page + PAGE_BYTES - sizeof v, &v, sizeof v);
+}
+
+static uint64_t anon_huge_kib(void) {
+        FILE *f = fopen("/proc/self/smaps_rollup", "re");
+        char line[256];
+        uint64_t kib = 0;
+
+        if (!f)
+                return 0;
+        while (fgets(line, sizeof line, f))
+                if (sscanf(line, "AnonHugePages: %" SCNu64, &kib) == 1)
+                        break;
+        fclose(f);
+        return kib;
+}
+
+/* Lazy memory init: the zone only grows when it runs short, so fault THPs
+ * (MADV_HUGEPAGE) in chunks to make the kernel initialise memory, then free
+ * everything. Held at most WARMUP_HOLD_MAX_BYTES at a time. */
+static int warmup(uint64_t bytes) {
+        uint64_t done = 0, huge_peak_kib = 0;
+        unsigned passes = 0;
+
+        while (done < bytes) {
+                uint64_t pass = bytes - done < WARMUP_HOLD_MAX_BYTES ? bytes - done : WARMUP_HOLD_MAX_BYTES;
+                uint64_t n_chunks = (pass + WARMUP_CHUNK_BYTES - 1) / WARMUP_CHUNK_BYTES;
+                uint8_t **chunks = calloc(n_chunks, sizeof *chunks);
+                uint64_t huge;
+
+                if (!chunks)
+                        return -ENOMEM;
+                for (uint64_t c = 0; c < n_chunks && !stop_requested(); c++) {
+                        uint64_t len = c + 1 < n_chunks ? WARMUP_CHUNK_BYTES : pass - c * WARMUP_CHUNK_BYTES;
+
+                        len = (len + PAGE_BYTES - 1) & ~(PAGE_BYTES - 1);
+                        chunks[c] = map_aligned(len);
+                        if (!chunks[c])
+                                break;
+                        (void) madvise(chunks[c], len, MADV_HUGEPAGE);
+                        for (uint64_t off = 0; off < len; off += PAGE_BYTES)
+                                touch_page(chunks[c] + off, off);
+                        done += len;
+                }
+                huge = anon_huge_kib();
+                if (huge > huge_peak_kib)
+                        huge_peak_kib = huge;
+                for (uint64_t c = 0; c < n_chunks; c++)
+                        if (chunks[c]) {
+                                uint64_t len = c + 1 < n_chunks ? WARMUP_CHUNK_BYTES : pass - c * WARMUP_CHUNK_BYTES;
+
+                                munmap(chunks[c], (len + PAGE_BYTES - 1) & ~(PAGE_BYTES - 1));
+                        }
+                free(chunks);
+                passes++;
+                if (stop_requested())
+                        break;
+        }
+        printf("WARMED bytes=%" PRIu64 " passes=%u huge_peak_bytes=%" PRIu64 "\n", done, passes, huge_peak_kib * 1024);
+        fflush(stdout);
+        return 0;
+}
+
+struct interleave {
+        /* page cache: one unlinked file */
+        int cache_fd;
+        uint64_t cache_pages_total, cache_pages_written;
+        /* unmovable: pipe buffers */
+        int (*pipes)[2];
+        uint64_t n_pipes, pipe_capacity_pages;
+        uint64_t unmovable_total, unmovable_written;
+        uint8_t *buf;
+};
+
+static int open_cache_file(const char *dir) {
+        char path[PATH_MAX];
+        int fd;
+
+        fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (fd >= 0)
+                return fd;
+        if (snprintf(path, sizeof path, "%s/fragmenter.%d.cache", dir, (int) getpid()) >= (int) sizeof path)
+                return -ENAMETOOLONG;
+        fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        (void) unlink(path);
+        return fd;
+}
+
+static int setup_pipes(struct interleave *il, uint64_t pages) {
+        struct rlimit rl;
+        uint64_t fd_budget;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+                return -errno;
+        fd_budget = rl.rlim_cur > FD_RESERVE ? rl.rlim_cur - FD_RESERVE : 0;
+        il->pipe_capacity_pages = PIPE_BYTES / PAGE_BYTES;
+        il->n_pipes = (pages + il->pipe_capacity_pages - 1) / il->pipe_capacity_pages;
+        if (il->n_pipes * 2 > fd_budget) {
+                fprintf(stderr, "fragmenter: --unmovable %" PRIu64 " needs %" PRIu64 " pipes (%" PRIu64 " descriptors) but RLIMIT_NOFILE is %llu; accepted: at most %" PRIu64 " pages\n",
+                        pages, il->n_pipes, il->n_pipes * 2, (unsigned long long) rl.rlim_cur,
+                        fd_budget / 2 * il->pipe_capacity_pages);
+                return -EMFILE;
+        }
+        il->pipes = calloc(il->n_pipes, sizeof *il->pipes);
+        if (!il->pipes)
+                return -ENOMEM;
+        for (uint64_t i = 0; i < il->n_pipes; i++) {
+                if (pipe2(il->pipes[i], O_CLOEXEC | O_NONBLOCK) < 0) {
+                        int r = -errno;
+                        fprintf(stderr, "fragmenter: pipe2() #%" PRIu64 " failed: %s\n", i, strerror(-r));
+                        il->n_pipes = i;
+                        return r;
+                }
+                if (fcntl(il->pipes[i][1], F_SETPIPE_SZ, (int) PIPE_BYTES) < 0) {
+                        int r = -errno;
+                        fprintf(stderr, "fragmenter: F_SETPIPE_SZ %lu on pipe #%" PRIu64 " failed: %s (fs.pipe-max-size, pipe-user-pages-*)\n",
+                                PIPE_BYTES, i, strerror(-r));
+                        il->n_pipes = i + 1;
+                        return r;
+                }
+        }
+        return 0;
+}
+
+/* Called after each anon page fault: keeps the page cache and pipe pages
+ * evenly spread among the anon pages, so they land in the same pageblocks. */
+static int interleave_step(struct interleave *il, uint64_t anon_done, uint64_t anon_total) {
+        while (il->cache_fd >= 0 && il->cache_pages_written < il->cache_pages_total &&
+               il->cache_pages_written * anon_total < anon_done * il->cache_pages_total) {
+                touch_page(il->buf, il->cache_pages_written);
+                if (pwrite(il->cache_fd, il->buf, PAGE_BYTES, (off_t) (il->cache_pages_written * PAGE_BYTES)) != (ssize_t) PAGE_BYTES) {
+                        fprintf(stderr, "fragmenter: writing page cache: %s\n", strerror(errno));
+                        return -EIO;
+                }
+                il->cache_pages_written++;
+        }
+        while (il->unmovable_written < il->unmovable_total &&
+               il->unmovable_written * anon_total < anon_done * il->unmovable_total) {
+                uint64_t p = il->unmovable_written / il->pipe_capacity_pages;
+
+                touch_page(il->buf, il->unmovable_written);
+                if (write(il->pipes[p][1], il->buf, PAGE_BYTES) != (ssize_t) PAGE_BYTES) {
+                        fprintf(stderr, "fragmenter: filling pipe #%" PRIu64 ": %s\n", p, strerror(errno));
+                        return -EIO;
+                }
+                il->unmovable_written++;
+        }
+        return 0;
+}
+
+struct area {
+        uint8_t *base;
+        uint64_t n_pages;
+        uint8_t *present; /* one byte per page: 1 = faulted in */
+        uint64_t n_present;
+};
+
+static void free_range(struct area *a, uint64_t first, uint64_t n) {
+        if (n == 0)
+                return;
+        (void) madvise(a->base + first * PAGE_BYTES, n * PAGE_BYTES, MADV_DONTNEED);
+        memset(a->present + first, 0, n);
+        a->n_present -= n;
+}
+
+/* Keep one pseudo-random aligned run of `kept_run_pages` (--kept-run,
+ * default 1 page) of each group of `keep_one_in` runs in pages
+ * [first, first + n); free the rest (runs of adjacent freed pages in one
+ * madvise: same effect, fewer calls). Kept runs longer than one page leave
+ * free holes of higher order: on 6.18 node compaction aborts at the first
+ * large page-cache folio it cannot find a same-order target for, and the
+ * 1-page pattern leaves no free block above order 1 (docs/kernel-notes.md). */
+static void punch_anon(struct area *a, uint64_t first, uint64_t n, unsigned keep_one_in) {
+        uint64_t group = (uint64_t) keep_one_in * kept_run_pages;
+
+        for (uint64_t g = first; g < first + n; g += group) {
+                uint64_t keep = g + rng_below(keep_one_in) * kept_run_pages;
+
+                free_range(a, g, keep - g);
+                free_range(a, keep + kept_run_pages, g + group - keep - kept_run_pages);
+        }
+}
+
+static void punch_cache(int cache_fd, uint64_t cache_pages, unsigned keep_one_in) {
+        if (cache_fd < 0)
+                return;
+        /* clean first, or dirty pages would not drop */
+        (void) fdatasync(cache_fd);
+        for (uint64_t g = 0; g < cache_pages; g += keep_one_in) {
+                uint64_t keep = g + rng_below(keep_one_in);
+
+                if (keep > g)
+                        (void) posix_fadvise(cache_fd, (off_t) (g * PAGE_BYTES), (off_t) ((keep - g) * PAGE_BYTES), POSIX_FADV_DONTNEED);
+                (void) posix_fadvise(cache_fd, (off_t) ((keep + 1) * PAGE_BYTES),
+                                     (off_t) ((g + keep_one_in - keep - 1) * PAGE_BYTES), POSIX_FADV_DONTNEED);
+        }
+}
+
+static uint64_t vmstat_value(const char *name) {
+        FILE *f = fopen("/proc/vmstat", "re");
+        char key[64];
+        unsigned long long v;
+        uint64_t ret = 0;
+
+        if (!f)
+                return 0;
+        while (fscanf(f, "%63s %llu", key, &v) == 2)
+                if (strcmp(key, name) == 0) {
+                        ret = v;
+                        break;
+                }
+        fclose(f);
+        return ret;
+}
+
+#define FILL_CHUNK_PAGES ((64UL << 20) / PAGE_BYTES)
+
+/* --fill-huge: each 64 MiB chunk is faulted as THPs (fresh pageblocks, never
+ * the holes punched before: an order-9 request cannot use them), split by
+ * MADV_FREE on one subpage (partial MADV_DONTNEED on a THP would free nothing
+ * until a deferred split), punched, and marked NOHUGEPAGE again so that
+ * khugepaged (max_ptes_none) does not collapse it back. Returns the pages
+ * faulted; stops early when a whole chunk fell back to 4 KiB pages. */
+static uint64_t fill_huge(struct area *a, struct interleave *il, unsigned keep_one_in,
+                          uint64_t *ret_huge, uint64_t *ret_fallback, bool *ret_stopped) {
+        uint64_t done = 0;
+
+        *ret_huge = *ret_fallback = 0;
+        *ret_stopped = false;
+        while (done < a->n_pages) {
+                uint64_t n = a->n_pages - done < FILL_CHUNK_PAGES ? a->n_pages - done : FILL_CHUNK_PAGES;
+                uint64_t regions = n / REGION_PAGES, thp_before, thp_got;
+                uint8_t *chunk = a->base + done * PAGE_BYTES;
+
+                if (stop_requested())
+                        break;
+                (void) madvise(chunk, n * PAGE_BYTES, MADV_HUGEPAGE);
+                thp_before = vmstat_value("thp_fault_alloc");
+                for (uint64_t i = done; i < done + n; i++) {
+                        touch_page(a->base + i * PAGE_BYTES, i);
+                        a->present[i] = 1;
+                        a->n_present++;
+                }
+                thp_got = vmstat_value("thp_fault_alloc") - thp_before;
+                if (thp_got > regions)
+                        thp_got = regions; /* another process faulted THPs meanwhile */
+                *ret_huge += thp_got;
+                *ret_fallback += regions - thp_got;
+                for (uint64_t r = 0; r < regions; r++) {
+                        uint8_t *page0 = chunk + r * REGION_BYTES;
+
+                        (void) madvise(page0, PAGE_BYTES, MADV_FREE);
+                        touch_page(page0, done + r * REGION_PAGES); /* dirty again: not lazily freed if kept */
+                }
+                punch_anon(a, done, n, keep_one_in);
+                (void) madvise(chunk, n * PAGE_BYTES, MADV_NOHUGEPAGE);
+                done += n;
+                if (interleave_step(il, done, a->n_pages) < 0)
+                        break;
+                if (thp_got == 0) {
+                        *ret_stopped = true;
+                        break;
+                }
+        }
+        return done;
+}
+
+/* One churn step: fault a random absent page, free a random present one
+ * (footprint stays constant, but which physical pages are held drifts), and
+ * read one random page of the page cache back (a refault if it was dropped). */
+static void churn_step(struct area *a, int cache_fd, uint64_t cache_pages, uint8_t *buf) {
+        uint64_t i;
+
+        if (a->n_present < a->n_pages) {
+                do
+                        i = rng_below(a->n_pages);
+                while (a->present[i]);
+                touch_page(a->base + i * PAGE_BYTES, i);
+                a->present[i] = 1;
+                a->n_present++;
+        }
+        if (a->n_present > 1) {
+                do
+                        i = rng_below(a->n_pages);
+                while (!a->present[i]);
+                free_range(a, i, 1);
+        }
+        if (cache_fd >= 0 && cache_pages > 0)
+                (void) pread(cache_fd, buf, PAGE_BYTES, (off_t) (rng_below(cache_pages) * PAGE_BYTES));
+}
+
+static uint64_t now_msec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+/* Wait for SIGTERM/SIGINT, or EOF on stdin when stdin is a pipe, socket or
+ * tty (not /dev/null or a file, which would read EOF at once). */
+static int hold(struct area *a, const struct options *o, int cache_fd, uint64_t cache_pages, uint8_t *buf) {
+        struct stat st;
+        bool watch_stdin = fstat(STDIN_FILENO, &st) == 0 &&
+                (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(STDIN_FILENO));
+        int sfd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
+        uint64_t next_tick = now_msec(), carry = 0;
+
+        if (sfd < 0) {
+                fprintf(stderr, "fragmenter: signalfd: %s\n", strerror(errno));
+                return -errno;
+        }
+        for (;;) {
+                struct pollfd pfd[2] = {
+                        { .fd = sfd, .events = POLLIN },
+                        { .fd = watch_stdin ? STDIN_FILENO : -1, .events = POLLIN },
+                };
+                int timeout = -1;
+
+                if (o->churn_pages_per_sec) {
+                        uint64_t now = now_msec();
+
+                        timeout = next_tick > now ? (int) (next_tick - now) : 0;
+                }
+                if (poll(pfd, 2, timeout) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                if (pfd[0].revents)
+                        break;
+                if (pfd[1].revents) {
+                        char c[256];
+                        ssize_t n = read(STDIN_FILENO, c, sizeof c);
+
+                        if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+                                break;
+                }
+                if (o->churn_pages_per_sec && now_msec() >= next_tick) {
+                        uint64_t n = o->churn_pages_per_sec * CHURN_TICK_MSEC + carry;
+
+                        carry = n % 1000;
+                        for (uint64_t k = 0; k < n / 1000; k++)
+                                churn_step(a, cache_fd, cache_pages, buf);
+                        next_tick += CHURN_TICK_MSEC;
+                }
+        }
+        close(sfd);
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        struct options o;
+        struct interleave il = { .cache_fd = -1 };
+        struct area a = { .base = NULL };
+        uint64_t regions, done_pages = 0;
+        int r, ret = 1;
+
+        parse_options(argc, argv, &o);
+        rng_state = o.seed;
+
+        /* Stop requests are polled between steps and waited for in hold(),
+         * so the process always exits 0 through the normal path. */
+        sigemptyset(&stop_signals);
+        sigaddset(&stop_signals, SIGTERM);
+        sigaddset(&stop_signals, SIGINT);
+        sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+
+        if (o.warmup_bytes > 0 && warmup(o.warmup_bytes) < 0) {
+                fprintf(stderr, "fragmenter: --warmup %" PRIu64 ": out of memory\n", o.warmup_bytes);
+                return 1;
+        }
+        if (stop_requested())
+                return 0;
+
+        il.buf = aligned_alloc(PAGE_BYTES, PAGE_BYTES);
+        if (!il.buf)
+                goto oom;
+        if (o.pagecache_dir) {
+                r = open_cache_file(o.pagecache_dir);
+                if (r < 0) {
+                        fprintf(stderr, "fragmenter: --pagecache '%s': cannot create a file there: %s; accepted: a writable directory on a disk file system\n",
+                                o.pagecache_dir, strerror(-r));
+                        ret = 2;
+                        goto out;
+                }
+                il.cache_fd = r;
+                il.cache_pages_total = o.pagecache_bytes / PAGE_BYTES;
+        }
+        if (o.unmovable_pages > 0) {
+                r = setup_pipes(&il, o.unmovable_pages);
+                if (r < 0) {
+                        ret = r == -EMFILE ? 2 : 1;
+                        goto out;
+                }
+                il.unmovable_total = o.unmovable_pages;
+        }
+
+        a.n_pages = o.size_bytes / PAGE_BYTES;
+        a.base = map_aligned(o.size_bytes);
+        a.present = calloc(a.n_pages, 1);
+        if (!a.base || !a.present)
+                goto oom;
+        /* 4 KiB pages only: a THP here could not be fragmented by freeing subpages */
+        if (madvise(a.base, o.size_bytes, MADV_NOHUGEPAGE) < 0) {
+                fprintf(stderr, "fragmenter: madvise(MADV_NOHUGEPAGE): %s\n", strerror(errno));
+                goto out;
+        }
+        if (o.fill_huge) {
+                uint64_t huge, fallback, unmovable;
+                bool stopped;
+                /* pipe buffers after the fill: with no large free block left,
+                 * each unmovable fallback lands in an already fragmented pageblock */
+                unmovable = il.unmovable_total;
+                il.unmovable_total = 0;
+                done_pages = fill_huge(&a, &il, o.keep_one_in, &huge, &fallback, &stopped);
+                il.unmovable_total = unmovable;
+                if (interleave_step(&il, 1, 1) < 0)
+                        goto out;
+                printf("FILL huge_regions=%" PRIu64 " fallback_regions=%" PRIu64 " stopped_early=%s\n",
+                       huge, fallback, stopped ? "yes" : "no");
+        } else {
+                for (uint64_t i = 0; i < a.n_pages; i++) {
+                        touch_page(a.base + i * PAGE_BYTES, i);
+                        a.present[i] = 1;
+                        a.n_present++;
+                        if (interleave_step(&il, i + 1, a.n_pages) < 0)
+                                goto out;
+                        if (i % REGION_PAGES == 0 && stop_requested()) {
+                                ret = 0;
+                                goto out;
+                        }
+                }
+                punch_anon(&a, 0, a.n_pages, o.keep_one_in);
+                done_pages = a.n_pages;
+        }
+        punch_cache(il.cache_fd, il.cache_pages_written, o.keep_one_in);
+        regions = done_pages / REGION_PAGES;
+
+        if (il.cache_fd >= 0)
+                printf("PAGECACHE bytes=%" PRIu64 " kept_pages=%" PRIu64 "\n",
+                       il.cache_pages_written * PAGE_BYTES, il.cache_pages_written / o.keep_one_in);
+        if (il.unmovable_total > 0)
+                printf("UNMOVABLE pages=%" PRIu64 " pipes=%" PRIu64 "\n", il.unmovable_written, il.n_pipes);
+        printf("FRAGMENTED size=%" PRIu64 " kept_pages=%" PRIu64 " regions=%" PRIu64 "\n",
+               done_pages * PAGE_BYTES, a.n_present, regions);
+        fflush(stdout);
+
+        ret = 0;
+        if (o.hold)
+                ret = hold(&a, &o, il.cache_fd, il.cache_pages_written, il.buf) < 0 ? 1 : 0;
+        goto out;
+
+oom:
+        fprintf(stderr, "fragmenter: out of memory mapping --size %" PRIu64 "\n", o.size_bytes);
+out:
+        if (a.base)
+                munmap(a.base, o.size_bytes);
+        free(a.present);
+        for (uint64_t i = 0; i < il.n_pipes; i++) {
+                close(il.pipes[i][0]);
+                close(il.pipes[i][1]);
+        }
+        free(il.pipes);
+        if (il.cache_fd >= 0)
+                close(il.cache_fd);
+        free(il.buf);
+        return ret;
+}
