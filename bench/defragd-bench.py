@@ -5,6 +5,7 @@
 """Usage: defragd-bench.py --build BUILD_DIR --out DIR [options]; see --help."""
 
 import argparse
+import fcntl
 import json
 import os
 import platform
@@ -18,6 +19,7 @@ PAGE = 4096
 ORDER = 9  # COMPACTION_HPAGE_ORDER on x86-64: THP and pageblock order
 USER_HZ = os.sysconf("SC_CLK_TCK")
 VM = "/proc/sys/vm/"
+LOCK_PATH = "/run/lock/defragd-bench.lock"
 
 VMSTAT_KEYS = ("compact_stall", "compact_fail", "compact_success", "compact_migrate_scanned",
                "compact_free_scanned", "pgmigrate_success", "thp_fault_alloc", "thp_fault_fallback",
@@ -361,7 +363,13 @@ def one_run(args, workload, contender_name, rep, seed):
     time.sleep(1)
     size = fill_size(args)
     t_fill = time.monotonic()
-    frag, info = start_fragmenter(args, workload, size, seed)
+    # No proactive compaction while filling: every contender then starts from
+    # the same score (~100), not from whatever kcompactd did during the fill.
+    KNOBS.set("compaction_proactiveness", 0)
+    try:
+        frag, info = start_fragmenter(args, workload, size, seed)
+    finally:
+        KNOBS.restore("compaction_proactiveness")
     fill_sec = time.monotonic() - t_fill
     kt = kthreads()
     c = Contender(contender_name, args)
@@ -370,15 +378,20 @@ def one_run(args, workload, contender_name, rep, seed):
     frag0 = proc_ticks(frag.pid)
     present = zone_present_pages()
     series = []
+    # t=0 is sampled before the contender starts: defragd compacts within
+    # its first half second, and that gain belongs to it.
     t0 = time.monotonic()
+    started = False
     try:
-        c.start()
         while True:
             t = time.monotonic() - t0
             bi = buddyinfo()
             sc = compaction_scores(bi, present)
             series.append({"t": round(t, 2), "free_order9": free_suitable_blocks(bi), "by_order": free_by_order(bi),
                            "score": max(sc.values()) if sc else 0})
+            if not started:
+                c.start()
+                started = True
             if t >= args.window:
                 break
             time.sleep(min(args.sample, max(0.0, args.window - t)))
@@ -506,6 +519,20 @@ def main():
         if c.startswith("defragd") and not os.access(args.defragd, os.X_OK):
             log(f"{args.defragd} not built: contender {c} left out")
             contenders.remove(c)
+
+    # One harness at a time on a machine: two would save and restore each
+    # other's knob values (and measure each other).
+    lock = open(LOCK_PATH, "w")
+    deadline = time.monotonic() + (60 if args.smoke else 3600)
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                print(f"bench: SKIP: another benchmark holds {LOCK_PATH}")
+                return 77
+            time.sleep(2)
 
     os.makedirs(os.path.join(args.out, "tmp"), exist_ok=True)
     signal.signal(signal.SIGTERM, on_signal)

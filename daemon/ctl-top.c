@@ -83,9 +83,9 @@ static void render(FILE *f, const struct df_probes *p, const struct df_bpf_count
         strftime(tbuf, sizeof(tbuf), "%H:%M:%S", localtime(&t));
         if (clear)
                 fputs("\033[H\033[2J", f);
-        fprintf(f, "defragctl top  %s  interval %.1f s  probes: %u attached%s%s\n\n", tbuf,
-                (double) dt_usec / USEC_PER_SEC, st->n_attached, st->n_missing ? ", missing: " : "",
-                st->n_missing ? st->missing : "");
+        fprintf(f, "defragctl top  %s  interval %.1f s  probes: %u attached (allocations: %s)%s%s\n\n", tbuf,
+                (double) dt_usec / USEC_PER_SEC, st->n_attached, st->alloc_probe[0] ? st->alloc_probe : "none",
+                st->n_missing ? ", missing: " : "", st->n_missing ? st->missing : "");
 
         fprintf(f, "ORDER     ALLOC/s    FAIL/s   atomic/s  reclaim/s   fails since start\n");
         for (int o = 0; o < DF_BPF_MAX_ORDERS; o++) {

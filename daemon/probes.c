@@ -54,6 +54,8 @@ struct df_probes {
 
         /* consume() state */
         bool pending_trigger;
+        bool trigger_unanswered;
+        uint64_t trigger_event_ns;      /* kernel timestamp of the event behind the last trigger */
         uint64_t last_trigger_usec;
 
         /* threshold reports */
@@ -67,6 +69,8 @@ struct df_probes {
 };
 
 static bool libbpf_verbose;
+
+#if HAVE_BPF_SKEL
 static char libbpf_last_warning[160];
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap) {
@@ -83,6 +87,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
                 return 0;
         return vfprintf(stderr, fmt, ap);
 }
+#endif
 
 void df_probes_set_libbpf_verbose(bool verbose) {
         libbpf_verbose = verbose;
@@ -203,19 +208,79 @@ static int ring_event(void *ctx, void *data, size_t size) {
                 p->status.max_event_latency_usec = lat_usec;
         p->last_event = *e;
         p->have_last_event = true;
+        p->status.last_event_realtime_usec = df_realtime_usec() - lat_usec;
+        p->status.last_event_order = (int) e->order;
+        snprintf(p->status.last_event_comm, sizeof(p->status.last_event_comm), "%.*s",
+                 (int) strnlen(e->comm, sizeof(e->comm)), e->comm);
 
         if ((int) e->order >= p->conf.trigger_min_order &&
             (p->last_trigger_usec == 0 || now_usec - p->last_trigger_usec >= p->conf.trigger_min_interval_usec)) {
                 p->pending_trigger = true;
                 p->last_trigger_usec = now_usec;
+                p->trigger_event_ns = e->ts_ns;
         }
         return 0;
+}
+
+/* Open the skeleton and decide what to load: classic tracepoints whose
+ * tracefs entry exists, and the raw-tracepoint twin of the allocation probe
+ * unless `with_raw` is false. */
+static struct defragd_bpf *open_skel(struct df_probes *p, const char *tracefs, bool with_raw) {
+        struct df_probes_status *st = &p->status;
+        struct defragd_bpf *skel;
+
+        st->missing[0] = 0;
+        st->n_missing = 0;
+        skel = defragd_bpf__open();
+        if (!skel)
+                return NULL;
+        skel->rodata->pageblock_order = p->pageblock_order;
+        skel->rodata->trigger_min_order = p->conf.trigger_min_order;
+        skel->rodata->trigger_min_interval_ns = p->conf.trigger_min_interval_usec * NSEC_PER_USEC;
+        skel->rodata->report_stall_ns = p->conf.report_stall_usec * NSEC_PER_USEC;
+
+        bpf_program__set_autoload(skel->progs.df_page_alloc_raw, with_raw);
+        for (int i = 0; i < skel->skeleton->prog_cnt; i++) {
+                struct bpf_program *prog = *skel->skeleton->progs[i].prog;
+                const char *sec = bpf_program__section_name(prog);
+                char path[256];
+
+                if (strncmp(sec, "tp/", 3) != 0)
+                        continue;
+                if (!tracefs) {
+                        /* the page-allocation probe's raw twin covers it */
+                        if (!(with_raw && prog == skel->progs.df_page_alloc))
+                                append_missing(st, "%s (no tracefs)", sec + 3);
+                        bpf_program__set_autoload(prog, false);
+                        continue;
+                }
+                snprintf(path, sizeof(path), "%s/events/%s/id", tracefs, sec + 3);
+                if (access(path, F_OK) < 0) {
+                        append_missing(st, "%s (absent)", sec + 3);
+                        bpf_program__set_autoload(prog, false);
+                }
+        }
+        return skel;
+}
+
+static bool load_failed(struct df_probes_status *st, int r) {
+        int e = -r;
+
+        if (e == EPERM || e == EACCES)
+                snprintf(st->reason, sizeof(st->reason),
+                         "loading BPF was refused (%s): needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN",
+                         strerror(e));
+        else
+                snprintf(st->reason, sizeof(st->reason), "loading BPF failed: %s%s%s",
+                         strerror(e), libbpf_last_warning[0] ? ": " : "", libbpf_last_warning);
+        return e == EPERM || e == EACCES;
 }
 
 static void load_and_attach(struct df_probes *p) {
         struct df_probes_status *st = &p->status;
         struct defragd_bpf *skel;
         const char *tracefs;
+        bool raw_attached = false;
         int r;
 
         if (access(BTF_VMLINUX_PATH, R_OK) < 0) {
@@ -224,81 +289,63 @@ static void load_and_attach(struct df_probes *p) {
                          BTF_VMLINUX_PATH, strerror(errno));
                 return;
         }
+        /* Without tracefs only the raw tracepoint loads: allocations and
+         * failures still counted, the rest said missing. */
         tracefs = find_tracefs(st);
-        if (!tracefs) {
-                snprintf(st->reason, sizeof(st->reason),
-                         "no tracefs at /sys/kernel/tracing or /sys/kernel/debug/tracing and mounting it failed (%s)",
-                         strerror(errno));
-                return;
-        }
-        snprintf(st->tracefs, sizeof(st->tracefs), "%s", tracefs);
+        snprintf(st->tracefs, sizeof(st->tracefs), "%s", tracefs ? tracefs : "");
 
         libbpf_set_print(libbpf_print);
         libbpf_last_warning[0] = 0;
-        skel = defragd_bpf__open();
+        skel = open_skel(p, tracefs, true);
         if (!skel) {
                 snprintf(st->reason, sizeof(st->reason), "opening the BPF object failed: %s%s%s",
                          strerror(errno), libbpf_last_warning[0] ? ": " : "", libbpf_last_warning);
                 return;
         }
-        p->skel = skel;
-        skel->rodata->pageblock_order = p->pageblock_order;
-        skel->rodata->trigger_min_order = p->conf.trigger_min_order;
-        skel->rodata->trigger_min_interval_ns = p->conf.trigger_min_interval_usec * NSEC_PER_USEC;
-        skel->rodata->report_stall_ns = p->conf.report_stall_usec * NSEC_PER_USEC;
-
-        /* A tracepoint this kernel lacks: skip that program, keep the rest. */
-        for (int i = 0; i < skel->skeleton->prog_cnt; i++) {
-                struct bpf_program *prog = *skel->skeleton->progs[i].prog;
-                const char *sec = bpf_program__section_name(prog);
-                const char *tp = strchr(sec, '/');
-                char path[256];
-
-                if (!tp)
-                        continue;
-                tp++;
-                snprintf(path, sizeof(path), "%s/events/%s/id", tracefs, tp);
-                if (access(path, F_OK) < 0) {
-                        append_missing(st, "%s (absent)", tp);
-                        bpf_program__set_autoload(prog, false);
-                }
-        }
-
         r = defragd_bpf__load(skel);
-        if (r < 0) {
-                int e = -r;
-
-                if (e == EPERM || e == EACCES)
-                        snprintf(st->reason, sizeof(st->reason),
-                                 "loading BPF was refused (%s): needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN",
-                                 strerror(e));
+        if (r < 0 && !load_failed(st, r)) {
+                /* a verifier that refuses the raw tracepoint: classic ones only */
+                defragd_bpf__destroy(skel);
+                skel = open_skel(p, tracefs, false);
+                r = skel ? defragd_bpf__load(skel) : -ENOMEM;
+                if (r < 0)
+                        (void) load_failed(st, r);
                 else
-                        snprintf(st->reason, sizeof(st->reason), "loading BPF failed: %s%s%s",
-                                 strerror(e), libbpf_last_warning[0] ? ": " : "", libbpf_last_warning);
-                return;
+                        append_missing(st, "raw_tp/mm_page_alloc (load failed, classic tracepoint used)");
         }
+        p->skel = skel;
+        if (r < 0)
+                return;
+        st->reason[0] = 0;
 
         for (int i = 0; i < skel->skeleton->prog_cnt; i++) {
                 struct bpf_program *prog = *skel->skeleton->progs[i].prog;
                 struct bpf_link **link = skel->skeleton->progs[i].link;
-                const char *tp = strchr(bpf_program__section_name(prog), '/');
+                const char *sec = bpf_program__section_name(prog);
 
                 if (!bpf_program__autoload(prog))
+                        continue;
+                /* skeleton order: the raw twin comes first */
+                if (prog == skel->progs.df_page_alloc && raw_attached)
                         continue;
                 *link = bpf_program__attach(prog);
                 if (!*link) {
                         int e = errno;
 
                         *link = NULL;
-                        if (e == EPERM || e == EACCES) {
+                        if ((e == EPERM || e == EACCES) && prog != skel->progs.df_page_alloc_raw) {
                                 snprintf(st->reason, sizeof(st->reason),
                                          "attaching %s was refused (%s): needs CAP_PERFMON (or CAP_SYS_ADMIN)",
-                                         tp ? tp + 1 : "?", strerror(e));
+                                         sec, strerror(e));
                                 return;
                         }
-                        append_missing(st, "%s (attach: %s)", tp ? tp + 1 : "?", strerror(e));
+                        append_missing(st, "%s (attach: %s)", sec, strerror(e));
                         continue;
                 }
+                if (prog == skel->progs.df_page_alloc_raw)
+                        raw_attached = true;
+                if (prog == skel->progs.df_page_alloc_raw || prog == skel->progs.df_page_alloc)
+                        snprintf(st->alloc_probe, sizeof(st->alloc_probe), "%s", sec);
                 st->n_attached++;
         }
         if (st->n_attached == 0) {
@@ -328,6 +375,7 @@ int df_probes_open(const struct df_probes_conf *conf, int pageblock_order, struc
         if (!p)
                 return -ENOMEM;
         p->conf = *conf;
+        p->status.last_event_order = -1;
         p->pageblock_order = pageblock_order;
         if (pageblock_order < 0 || pageblock_order >= DF_MAX_ORDERS) {
                 p->pageblock_order = DEFAULT_PAGEBLOCK_ORDER;
@@ -354,6 +402,18 @@ int df_probes_open(const struct df_probes_conf *conf, int pageblock_order, struc
         }
         *ret = p;
         return 0;
+}
+
+void df_probes_evaluation_started(struct df_probes *p) {
+        uint64_t now_ns = df_now_usec() * NSEC_PER_USEC, lat_usec;
+
+        if (!p || !p->trigger_unanswered)
+                return;
+        p->trigger_unanswered = false;
+        lat_usec = now_ns > p->trigger_event_ns ? (now_ns - p->trigger_event_ns) / NSEC_PER_USEC : 0;
+        p->status.last_trigger_to_policy_usec = lat_usec;
+        if (lat_usec > p->status.max_trigger_to_policy_usec)
+                p->status.max_trigger_to_policy_usec = lat_usec;
 }
 
 void df_probes_free(struct df_probes *p) {
@@ -436,6 +496,7 @@ static int read_worst(struct df_probes *p, struct df_bpf_worst worst[DF_STALL_KI
 #endif
 }
 
+#if HAVE_BPF_SKEL
 static int top_cmp(const void *a, const void *b) {
         const struct df_probes_top *x = a, *y = b;
 
@@ -445,6 +506,7 @@ static int top_cmp(const void *a, const void *b) {
                 return x->fallbacks < y->fallbacks ? 1 : -1;
         return 0;
 }
+#endif
 
 int df_probes_read_top(const struct df_probes *p, struct df_probes_top *out, size_t max, size_t *ret_n) {
         *ret_n = 0;
@@ -605,6 +667,7 @@ int df_probes_consume(struct df_probes *p, bool *trigger) {
         if (p->pending_trigger) {
                 *trigger = true;
                 p->pending_trigger = false;
+                p->trigger_unanswered = true;
                 p->status.triggers++;
         }
         (void) df_probes_report(p, df_now_usec());
@@ -766,6 +829,8 @@ void df_probes_dump_json(const struct df_probes *p, FILE *f) {
         json_string(f, st->missing, sizeof(st->missing));
         fprintf(f, ",\"tracefs\":");
         json_string(f, st->tracefs, sizeof(st->tracefs));
+        fprintf(f, ",\"alloc_probe\":");
+        json_string(f, st->alloc_probe, sizeof(st->alloc_probe));
         fprintf(f, ",\"mounted_tracefs\":%s,\"pageblock_order\":%d,\"trigger_min_order\":%d,"
                 "\"trigger_min_interval_usec\":%" PRIu64 ",\"report_stall_usec\":%" PRIu64 ",",
                 st->mounted_tracefs ? "true" : "false", p->pageblock_order, p->conf.trigger_min_order,
@@ -774,6 +839,11 @@ void df_probes_dump_json(const struct df_probes *p, FILE *f) {
                 ",\"last_event_latency_usec\":%" PRIu64 ",\"max_event_latency_usec\":%" PRIu64,
                 st->events, st->events_ratelimited, st->triggers, st->last_event_latency_usec,
                 st->max_event_latency_usec);
+        fprintf(f, ",\"last_trigger_to_policy_usec\":%" PRIu64 ",\"max_trigger_to_policy_usec\":%" PRIu64,
+                st->last_trigger_to_policy_usec, st->max_trigger_to_policy_usec);
+        fprintf(f, ",\"last_event_realtime_usec\":%" PRIu64 ",\"last_event_order\":%d,\"last_event_comm\":",
+                st->last_event_realtime_usec, st->last_event_order);
+        json_string(f, st->last_event_comm, sizeof(st->last_event_comm));
         if (!st->loaded) {
                 fputc('}', f);
                 return;

@@ -90,26 +90,27 @@ static void emit(int level, const char *const *fields, const char *message) {
         fflush(stderr);
 }
 
-void df_log(int level, const char *fmt, ...) {
+static void vemit(int level, const char *const *fields, const char *fmt, va_list ap) {
         char buf[2048];
-        va_list ap;
 
         if (level > log_max_level)
                 return;
-        va_start(ap, fmt);
         vsnprintf(buf, sizeof(buf), fmt, ap);
+        emit(level, fields, buf);
+}
+
+void df_log(int level, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        vemit(level, NULL, fmt, ap);
         va_end(ap);
-        emit(level, NULL, buf);
 }
 
 void df_log_struct(int level, const char *const *fields, const char *fmt, ...) {
-        char buf[2048];
         va_list ap;
 
-        if (level > log_max_level)
-                return;
         va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), fmt, ap);
+        vemit(level, fields, fmt, ap);
         va_end(ap);
-        emit(level, fields, buf);
 }

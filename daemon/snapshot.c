@@ -45,10 +45,15 @@ struct df_zone *df_snapshot_zone(struct df_snapshot *s, int node, const char *na
         if (!create || s->n_zones >= DF_MAX_ZONES || strlen(name) >= DF_NAME_MAX)
                 return NULL;
 
-        z = realloc(s->zones, (s->n_zones + 1) * sizeof(*z));
-        if (!z)
-                return NULL;
-        s->zones = z;
+        if (s->n_zones >= s->n_zones_allocated) {
+                size_t cap = s->n_zones < 8 ? 16 : s->n_zones * 2;
+
+                z = realloc(s->zones, cap * sizeof(*z));
+                if (!z)
+                        return NULL;
+                s->zones = z;
+                s->n_zones_allocated = cap;
+        }
         z = &s->zones[s->n_zones++];
         memset(z, 0, sizeof(*z));
         z->node = node;

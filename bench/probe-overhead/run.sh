@@ -13,8 +13,8 @@ bench="$build/bench/alloc-bench"
 ctl="$build/daemon/defragctl"
 daemon="$build/daemon/defragd"
 cpu=1            # pin the benchmark: the other CPU absorbs the rest of the machine
-mib=256          # per round; well under the 4 GiB per-test cap
-rounds=4
+mib=64           # per repetition; well under the 4 GiB per-test cap
+reps=20          # repetitions per run; alloc-bench reports min/median/max of them
 
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root (BPF)"; exit 77; }
 for f in "$bench" "$ctl" "$daemon"; do [ -x "$f" ] || { echo "run.sh: $f missing: build first"; exit 1; }; done
@@ -47,15 +47,17 @@ probes_off() {
 cpu_busy() { awk '/^cpu /{ print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8 }' /proc/stat; }
 
 read -r b0 t0 < <(cpu_busy)
-echo "# $(date -u +%FT%TZ) $(uname -r), $pairs alternating pairs, ${mib} MiB x $rounds rounds, pinned to CPU $cpu"
+echo "# $(date -u +%FT%TZ) $(uname -r), $pairs alternating pairs of runs, each ${reps} x ${mib} MiB, pinned to CPU $cpu"
 for i in $(seq "$pairs"); do
         order="off on"; [ $((i % 2)) = 0 ] && order="on off"
         for cond in $order; do
                 [ "$cond" = on ] && probes_on
                 for mode in fault4k thp pipe; do
-                        m=$mib; r=$rounds
-                        [ "$mode" = thp ] && r=2
-                        echo "$cond $(taskset -c $cpu "$bench" "$mode" "$m" "$r")" >> "$work/runs"
+                        # another defragd (the shared machine's other tests) would
+                        # put probes into the "off" runs: count their programs
+                        n=$(bpftool prog show 2>/dev/null | grep -c 'name df_page_alloc_raw' || true)
+                        [ "$cond" = on ] && n=$((n - 1))
+                        echo "$cond $(taskset -c $cpu "$bench" "$mode" "$mib" 1 "$reps") $n" >> "$work/runs"
                 done
                 [ "$cond" = on ] && probes_off
         done
@@ -66,8 +68,8 @@ read -r b1 t1 < <(cpu_busy)
 # so only while these numbers are taken).
 echo 1 > /proc/sys/kernel/bpf_stats_enabled
 probes_on
-taskset -c $cpu "$bench" fault4k $mib $rounds > /dev/null
-taskset -c $cpu "$bench" thp $mib 2 > /dev/null
+taskset -c $cpu "$bench" fault4k "$mib" 1 "$reps" > /dev/null
+taskset -c $cpu "$bench" pipe "$mib" 1 "$reps" > /dev/null
 bpftool -j prog show > "$work/progs.json"
 probes_off
 echo "$stats_saved" > /proc/sys/kernel/bpf_stats_enabled
@@ -92,21 +94,25 @@ import json, statistics, sys
 runs, progs, idle = sys.argv[1], sys.argv[2], sys.argv[3]
 b0, b1, t0, t1 = map(float, sys.argv[4:8])
 data = {}
+foreign = 0
 for line in open(runs):
-    cond, mode, n, ns, rate = line.split()
-    data.setdefault((mode, cond), []).append((float(ns), float(rate)))
-print("| path | probes | ns per allocation, median (min-max) | allocations/s, median | runs |")
+    cond, mode, n, lo, med, hi, others = line.split()
+    foreign += int(others) > 0
+    data.setdefault((mode, cond), []).append((float(lo), float(med), float(hi)))
+print("CPU time (user+system) per allocation+free, ns: median over runs of each run's median of repetitions; (min-max) over every repetition.")
+print()
+print("| path | probes | ns per allocation, median (min-max) | allocations/s per CPU | runs |")
 print("|---|---|---|---|---|")
 summary = []
 for mode in ("fault4k", "thp", "pipe"):
     med = {}
     for cond in ("off", "on"):
         v = data.get((mode, cond), [])
-        ns = [x[0] for x in v]; rate = [x[1] for x in v]
-        med[cond] = (statistics.median(ns), statistics.median(rate))
-        print(f"| {mode} | {cond} | {med[cond][0]:.1f} ({min(ns):.1f}-{max(ns):.1f}) | {med[cond][1]:.0f} | {len(v)} |")
-    d_ns = med["on"][0] - med["off"][0]
-    d_tp = 100.0 * (med["on"][1] - med["off"][1]) / med["off"][1]
+        med[cond] = statistics.median(x[1] for x in v)
+        lo = min(x[0] for x in v); hi = max(x[2] for x in v)
+        print(f"| {mode} | {cond} | {med[cond]:.1f} ({lo:.1f}-{hi:.1f}) | {1e9 / med[cond]:.0f} | {len(v)} |")
+    d_ns = med["on"] - med["off"]
+    d_tp = 100.0 * (med["off"] / med["on"] - 1.0)
     summary.append(f"{mode}: {d_ns:+.1f} ns per allocation, throughput {d_tp:+.2f}%")
 print()
 for s in summary:
@@ -122,5 +128,6 @@ for line in open(idle):
     f = dict(kv.split("=") for kv in line.split()[1:])
     cpu = 100.0 * int(f["ticks"]) / int(f["hz"]) / int(f["sec"])
     print(f"- daemon idle, probes {f['probes']}: CPU {cpu:.3f}% over {f['sec']} s ({f['ticks']} ticks), RSS {int(f['rss_kib'])/1024:.1f} MiB")
+print(f"- runs during which another instance's probes were loaded: {foreign}")
 print(f"- machine CPU busy during the alternating runs (all tenants, 2 CPUs): {100.0 * (b1 - b0) / (t1 - t0):.0f}%")
 PY

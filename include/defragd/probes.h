@@ -25,6 +25,7 @@ struct df_probes_status {
         char missing[256];      /* tracepoints not attached, each with why: "vmscan/x (absent)" */
         char tracefs[64];       /* where tracepoint ids were found; "" if nowhere */
         bool mounted_tracefs;   /* we mounted tracefs (systemd normally does) */
+        char alloc_probe[24];   /* "raw_tp/mm_page_alloc", "tp/kmem/mm_page_alloc" or "" */
 
         /* ring-buffer traffic */
         uint64_t events;                    /* failure events received */
@@ -32,6 +33,11 @@ struct df_probes_status {
         uint64_t triggers;                  /* consume() calls that asked for an evaluation */
         uint64_t last_event_latency_usec;   /* kernel timestamp -> consume() */
         uint64_t max_event_latency_usec;
+        uint64_t last_event_realtime_usec;  /* when the kernel saw the last failure (CLOCK_REALTIME) */
+        uint64_t last_trigger_to_policy_usec; /* kernel saw the failure -> policy evaluation began */
+        uint64_t max_trigger_to_policy_usec;
+        int last_event_order;               /* -1: none yet */
+        char last_event_comm[DF_BPF_COMM_LEN + 1];
 };
 
 /* Load and attach. Never fatal: on any failure returns 0 with *ret a
@@ -53,6 +59,11 @@ int df_probes_ring_fd(const struct df_probes *p);
  * threshold reports when due (see df_probes_report). Returns events read
  * or negative errno. */
 int df_probes_consume(struct df_probes *p, bool *trigger);
+
+/* The daemon calls this as an evaluation begins: when the last trigger
+ * handed out is still unanswered, its latency (kernel timestamp -> now) is
+ * recorded in the status. */
+void df_probes_evaluation_started(struct df_probes *p);
 
 /* Sum per-CPU counters into s->probes (present=false when not loaded).
  * Also writes the threshold reports when due. */

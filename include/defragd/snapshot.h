@@ -89,6 +89,7 @@ struct df_snapshot {
 
         size_t n_zones;
         struct df_zone *zones;   /* in file order: node, then zone */
+        size_t n_zones_allocated; /* capacity of zones (0 for hand-built arrays: grown on demand) */
 
         struct df_vmstat vmstat;
         struct df_psi psi;

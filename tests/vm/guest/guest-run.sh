@@ -14,7 +14,7 @@ tap() { printf '%s\n' "$*" >"$out"; }
 boot=$(($(cat "$state/boots" 2>/dev/null || echo 0) + 1))
 echo "$boot" >"$state/boots"
 export DEFRAGD_VM_BOOT=$boot
-tap "# boot $boot: runner at $(cut -d' ' -f1 /proc/uptime)s uptime; $(systemd-analyze time 2>/dev/null | head -n1)"
+tap "# boot $boot: runner started $(cut -d' ' -f1 /proc/uptime)s after the kernel did"
 
 if [ "$boot" -eq 1 ]; then
         # What a package's triggers would do after installing our files.

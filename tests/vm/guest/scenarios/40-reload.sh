@@ -36,7 +36,7 @@ Low=55
 High=lots'
 mark_journal "$cur"
 systemctl reload defragd.service
-wait_until 20 bash -c "journalctl -u defragd.service --after-cursor='$(cat "$cur")' -o json MESSAGE_ID=$MID_CONFIG_REJECTED | grep -q ."
+wait_until 20 has_entry "$cur" "$MID_CONFIG_REJECTED"
 e=$(json_entries "$MID_CONFIG_REJECTED" "$cur" | tail -n 1)
 msg=$(jq -r '.MESSAGE // empty' <<<"$e")
 if grep -q '/etc/defragd.conf.d/70-broken.conf:3' <<<"$msg"; then

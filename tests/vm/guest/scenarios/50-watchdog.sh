@@ -11,7 +11,8 @@ p0=$(cat $knob)
 pw=57; [ "$p0" = 57 ] && pw=58
 clear_conf
 # Marks no zone can reach: always short, so the knob is set and stays set.
-set_conf 50-vm "$base_conf
+set_conf 50-vm "$base_conf"
+set_conf 55-knob "[Compaction]
 ProactivenessWhileShort=$pw
 CooldownSec=30s
 BackoffMaxSec=60s
@@ -37,10 +38,10 @@ if wait_until 90 bash -c "p=\$(systemctl show -P MainPID defragd.service); [ \"\
 else
         not_ok "SIGSTOPped defragd restarted by systemd" "$(systemctl status --no-pager -n 20 defragd.service)"
 fi
-if journalctl -u defragd.service --after-cursor="$(cat "$cur")" --no-pager | grep -qi 'watchdog timeout'; then
+if messages_since "$cur" | grep -qi 'watchdog timeout'; then
         ok "systemd logged the watchdog timeout"
 else
-        not_ok "systemd logged the watchdog timeout" "$(journalctl -u defragd.service --after-cursor="$(cat "$cur")" --no-pager | tail -n 15)"
+        not_ok "systemd logged the watchdog timeout" "$(messages_since "$cur" | tail -n 15)"
 fi
 sleep 3
 v=$(cat $knob)

@@ -16,7 +16,8 @@ systemctl stop defragd.service
 p0=$(cat $knob)
 pw=63; [ "$p0" = 63 ] && pw=64
 clear_conf
-set_conf 50-vm "$base_conf
+set_conf 50-vm "$base_conf"
+set_conf 55-knob "[Compaction]
 ProactivenessWhileShort=$pw
 CooldownSec=30s
 BackoffMaxSec=60s
@@ -25,6 +26,7 @@ Low=1000000
 High=1000000"
 snap >/run/vm-sysctl.before
 mark_journal "$cur"
+systemctl reset-failed defragd.service
 check "systemctl start defragd" systemctl start defragd.service
 if wait_until 30 bash -c "[ \"\$(cat $knob)\" = $pw ]"; then
         ok "while running, defragd changed vm.compaction_proactiveness $p0 -> $pw"
