@@ -98,8 +98,14 @@ def plots(runs, d):
                 v = [100 * r["thp_share"] for r in g[(w, c)]]
                 h = [100 * r["hugetlb_success"] for r in g[(w, c)]]
                 f.write(f"{i} \"{c}\" {statistics.median(v)} {min(v)} {max(v)} {statistics.median(h)} {min(h)} {max(h)}\n")
+        cpu = os.path.join(d, "tmp", f"{w}-cpu.dat")
+        with open(cpu, "w") as f:
+            for i, c in enumerate(cs):
+                t = [r["cpu_sec"]["kcompactd"] + r["cpu_sec"]["kswapd"] + r["cpu_sec"]["defragd"] for r in g[(w, c)]]
+                dd = [r["cpu_sec"]["defragd"] for r in g[(w, c)]]
+                f.write(f"{i} \"{c}\" {statistics.median(t)} {min(t)} {max(t)} {statistics.median(dd)} {min(dd)} {max(dd)}\n")
         script = f"""
-set terminal pngcairo size 900,500
+set terminal pngcairo size 900,500 noenhanced
 set output '{d}/{w}-order9.png'
 set title 'Workload {w}: free order-9 blocks (all zones) during the window, median run'
 set xlabel 'seconds since the contender started'
@@ -120,8 +126,14 @@ set style fill solid 0.5
 set boxwidth 0.35
 set xtics rotate by -20
 unset xlabel
-plot '{thp}' using ($1-0.18):3:4:5:xtic(2) with boxerrorbars title 'THP share', \\
-     '{thp}' using ($1+0.18):6:7:8 with boxerrorbars title 'hugetlb success'
+plot '{thp}' using ($1-0.18):3:4:5:(0.35):xtic(2) with boxerrorbars title 'THP share', \\
+     '{thp}' using ($1+0.18):6:7:8:(0.35) with boxerrorbars title 'hugetlb success'
+set output '{d}/{w}-cpu.png'
+set title 'Workload {w}: CPU seconds in window + probes (median, min-max)'
+set ylabel 'CPU seconds'
+set yrange [0:*]
+plot '{cpu}' using ($1-0.18):3:4:5:(0.35):xtic(2) with boxerrorbars title 'kcompactd + kswapd + defragd', \\
+     '{cpu}' using ($1+0.18):6:7:8:(0.35) with boxerrorbars title 'defragd alone'
 """
         r = subprocess.run([gp], input=script, text=True, capture_output=True)
         if r.returncode != 0:

@@ -98,6 +98,30 @@ static void cell_measure(const struct df_snapshot *s, int node, const char *zone
         *unusable = df_unusable_index(order, &info);
 }
 
+/* What the kernel's compaction runs that ended during an action said
+ * (mm_compaction_end, counted by the probes). Other compactions in the same
+ * window (kcompactd, direct) are counted too: the probes cannot tell whose. */
+static void kernel_results(const struct df_probe_counters *before, const struct df_probe_counters *after,
+                           struct df_recent_action *ra) {
+        size_t len = 0;
+
+        ra->kernel_results[0] = 0;
+        if (!before->present || !after->present)
+                return;
+        for (unsigned i = 0; i < DF_COMPACT_RESULTS; i++) {
+                uint64_t n = after->compaction_result[i] - before->compaction_result[i];
+
+                if (after->compaction_result[i] < before->compaction_result[i] || n == 0)
+                        continue;
+                if (i == 7) /* COMPACT_CONTENDED */
+                        ra->kernel_stopped_early = true;
+                len += (size_t) snprintf(ra->kernel_results + len, sizeof(ra->kernel_results) - len, "%s%s=%" PRIu64,
+                                         len ? " " : "", df_compact_result_to_string(i), n);
+                if (len >= sizeof(ra->kernel_results))
+                        break;
+        }
+}
+
 static void report_crossing(const struct manager *m, const struct df_crossing *c) {
         char f_node[32], f_zone[48], f_order[32], f_free[48], f_low[48], f_high[48], f_from[32], f_to[32];
         const char *fields[] = { "MESSAGE_ID=" DF_MID_THRESHOLD, f_node, f_zone, f_order, f_free, f_low, f_high,
@@ -145,10 +169,10 @@ static void report_action(const struct df_recent_action *ra, const char *action_
         const struct df_action *a = &ra->action;
         const struct df_action_result *r = &ra->result;
         char f_node[32], f_zone[48], f_order[32], f_before[48], f_after[48], f_ub[40], f_ua[40], f_dur[48],
-                f_action[48], f_dry[16], f_detail[160], f_err[64], ub[16], ua[16];
+                f_action[48], f_dry[16], f_detail[160], f_err[64], f_kernel[128], ub[16], ua[16];
         const char *fields[] = { r->error ? "MESSAGE_ID=" DF_MID_ACTION_FAILED : "MESSAGE_ID=" DF_MID_COMPACTION,
                                  f_node, f_zone, f_order, f_before, f_after, f_ub, f_ua, f_dur, f_action, f_dry,
-                                 f_detail, r->error ? f_err : NULL, NULL };
+                                 f_detail, NULL /* ERRNO= or COMPACTION_RESULTS= */, NULL };
         int64_t gain = (int64_t) r->suitable_after - (int64_t) r->suitable_before;
 
         df_format_index(ra->unusable_before, ub, sizeof(ub));
@@ -165,6 +189,11 @@ static void report_action(const struct df_recent_action *ra, const char *action_
         snprintf(f_dry, sizeof(f_dry), "DRY_RUN=%d", a->dry_run);
         snprintf(f_detail, sizeof(f_detail), "KNOB=%s", ra->detail);
         snprintf(f_err, sizeof(f_err), "ERRNO=%d", -r->error);
+        snprintf(f_kernel, sizeof(f_kernel), "COMPACTION_RESULTS=%s", ra->kernel_results);
+        if (r->error)
+                fields[ELEMENTSOF(fields) - 2] = f_err;
+        else if (ra->kernel_results[0])
+                fields[ELEMENTSOF(fields) - 2] = f_kernel;
 
         if (a->dry_run)
                 df_log_struct(LOG_NOTICE, fields,
@@ -177,9 +206,11 @@ static void report_action(const struct df_recent_action *ra, const char *action_
         else
                 df_log_struct(LOG_NOTICE, fields,
                               "%s node %d: %s order %d free blocks %" PRIu64 " -> %" PRIu64 " (%+" PRId64
-                              "), unusable index %s -> %s, %" PRIu64 " ms",
+                              "), unusable index %s -> %s, %" PRIu64 " ms%s",
                               action_name, a->node, a->zone, a->order, r->suitable_before, r->suitable_after, gain,
-                              ub, ua, r->duration_usec / USEC_PER_MSEC);
+                              ub, ua, r->duration_usec / USEC_PER_MSEC,
+                              ra->kernel_stopped_early ? "; the kernel stopped compacting early (contended: a large "
+                                                         "folio found no free target)" : "");
 }
 
 static void run_action(struct manager *m, const struct df_action *a) {
@@ -199,9 +230,11 @@ static void run_action(struct manager *m, const struct df_action *a) {
         }
         if (!a->dry_run) {
                 act->run(&ctx, a, &ra.result, ra.detail, sizeof(ra.detail));
-                if (ra.result.error == 0 && read_snapshot(m, &m->after) == 0)
+                if (ra.result.error == 0 && read_snapshot(m, &m->after) == 0) {
                         cell_measure(&m->after, a->node, a->zone, a->order, &ra.result.suitable_after,
                                      &ra.unusable_after);
+                        kernel_results(&m->snapshot.probes, &m->after.probes, &ra);
+                }
                 df_policy_record(&m->config, &ra.result, df_now_usec(), m->policy);
         }
         report_action(&ra, act->name);

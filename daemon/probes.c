@@ -56,7 +56,6 @@ struct df_probes {
         bool pending_trigger;
         bool trigger_unanswered;
         uint64_t trigger_event_ns;      /* kernel timestamp of the event behind the last trigger */
-        uint64_t last_trigger_usec;
 
         /* threshold reports */
         uint64_t last_report_usec;
@@ -213,10 +212,10 @@ static int ring_event(void *ctx, void *data, size_t size) {
         snprintf(p->status.last_event_comm, sizeof(p->status.last_event_comm), "%.*s",
                  (int) strnlen(e->comm, sizeof(e->comm)), e->comm);
 
+        /* kernel timestamps, not ours: a late read must not eat the next event */
         if ((int) e->order >= p->conf.trigger_min_order &&
-            (p->last_trigger_usec == 0 || now_usec - p->last_trigger_usec >= p->conf.trigger_min_interval_usec)) {
+            (p->trigger_event_ns == 0 || e->ts_ns - p->trigger_event_ns >= p->conf.trigger_min_interval_usec * NSEC_PER_USEC)) {
                 p->pending_trigger = true;
-                p->last_trigger_usec = now_usec;
                 p->trigger_event_ns = e->ts_ns;
         }
         return 0;
@@ -377,11 +376,8 @@ int df_probes_open(const struct df_probes_conf *conf, int pageblock_order, struc
         p->conf = *conf;
         p->status.last_event_order = -1;
         p->pageblock_order = pageblock_order;
-        if (pageblock_order < 0 || pageblock_order >= DF_MAX_ORDERS) {
-                p->pageblock_order = DEFAULT_PAGEBLOCK_ORDER;
-                append_missing(&p->status, "pageblock_order (unknown, assumed %d)", DEFAULT_PAGEBLOCK_ORDER);
-                p->status.n_missing--; /* not a tracepoint */
-        }
+        if (pageblock_order < 0 || pageblock_order >= DF_MAX_ORDERS)
+                p->pageblock_order = DEFAULT_PAGEBLOCK_ORDER; /* shown in dump_json */
         read_migratetype_names(p);
 
         if (!conf->enabled)
@@ -642,6 +638,8 @@ int df_probes_collect(struct df_probes *p, struct df_snapshot *s) {
                         pc->extfrag_fragmenting += c->fallback_fragmenting[a][f];
                 }
         pc->compaction_runs = c->compaction_begin;
+        for (int i = 0; i < DF_COMPACT_RESULTS && i < DF_BPF_COMPACT_RESULTS; i++)
+                pc->compaction_result[i] = c->compaction_result[i];
         for (int i = 0; i < DF_BPF_HIST_SLOTS; i++) {
                 pc->direct_reclaim_stalls += c->stall_hist[DF_STALL_DIRECT_RECLAIM][i];
                 pc->direct_compact_stalls += c->stall_hist[DF_STALL_DIRECT_COMPACT][i];

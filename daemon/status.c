@@ -127,11 +127,13 @@ void df_status_render_text(const struct manager_view *v, FILE *f) {
                 else
                         fprintf(f,
                                 "  %-10s %s node %d: %s order %d %" PRIu64 " -> %" PRIu64
-                                " free blocks, unusable %s -> %s, %" PRIu64 " ms%s%s\n",
+                                " free blocks, unusable %s -> %s, %" PRIu64 " ms%s%s%s%s%s\n",
                                 ago, action_name(ra->action.kind), ra->action.node, ra->action.zone,
                                 ra->action.order, ra->result.suitable_before, ra->result.suitable_after, ub, ua,
                                 ra->result.duration_usec / USEC_PER_MSEC, ra->result.error ? ", failed: " : "",
-                                ra->result.error ? strerror(-ra->result.error) : "");
+                                ra->result.error ? strerror(-ra->result.error) : "",
+                                ra->kernel_results[0] ? " (kernel: " : "", ra->kernel_results,
+                                ra->kernel_results[0] ? ")" : "");
         }
 
         if (df_knobs_count(v->knobs) > 0) {
@@ -217,6 +219,8 @@ void df_status_render_json(const struct manager_view *v, FILE *f) {
                 df_json_kv_u64(&j, "duration_usec", ra->result.duration_usec);
                 df_json_kv_i64(&j, "error", ra->result.error);
                 df_json_kv_string(&j, "detail", ra->detail);
+                df_json_kv_string(&j, "kernel_compaction_results", ra->kernel_results);
+                df_json_kv_bool(&j, "kernel_stopped_early", ra->kernel_stopped_early);
                 df_json_end_object(&j);
         }
         df_json_end_array(&j);

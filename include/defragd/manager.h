@@ -28,6 +28,11 @@ struct df_recent_action {
         struct df_action_result result;
         int unusable_before, unusable_after; /* thousandths, motivating (zone, order) */
         char detail[128];
+        /* From the probes, when attached: kernel compaction runs that ended
+         * during the action, by result ("complete=2 contended=1"), and
+         * whether any stopped early (COMPACT_CONTENDED: see docs/kernel-notes.md). */
+        char kernel_results[96];
+        bool kernel_stopped_early;
 };
 
 struct manager;

@@ -15,6 +15,7 @@
 /* MIGRATE_TYPES: Unmovable Movable Reclaimable [CMA] HighAtomic [Isolate]. */
 #define DF_MAX_MIGRATETYPES 8
 #define DF_NAME_MAX 24
+#define DF_COMPACT_RESULTS 10
 /* MAX_NUMNODES (1 << 10) times MAX_NR_ZONES (at most 6), with room: a file
  * that names more zones is garbage. */
 #define DF_MAX_ZONES 8192
@@ -79,6 +80,10 @@ struct df_probe_counters {
         uint64_t direct_compact_stalls;             /* try_to_compact_pages calls */
         uint64_t direct_compact_stall_usec;
         uint64_t failure_events;                    /* high-order failures that reached the daemon */
+        /* mm_compaction_end runs per enum compact_result (include/linux/compaction.h):
+         * 0 not_suitable_zone, 1 skipped, 2 deferred, 3 no_suitable_page, 4 continue,
+         * 5 complete, 6 partial_skipped, 7 contended, 8 success */
+        uint64_t compaction_result[DF_COMPACT_RESULTS];
 };
 
 struct df_snapshot {

@@ -90,7 +90,13 @@ if [ ! -e /var/lib/defragd-vm/unpacked ]; then
         mkdir -p /var/lib/defragd-vm
         touch /var/lib/defragd-vm/unpacked
 fi
-exec /usr/lib/defragd-vm/guest-run.sh "$out"
+/usr/lib/defragd-vm/guest-run.sh "$out"
+rc=$?
+if [ $rc -ne 0 ]; then
+        # Never leave the host waiting for its time limit.
+        echo "Bail out! guest-run.sh failed (exit $rc)" >"$out"
+        systemctl --no-block poweroff
+fi
 EOF
 
 setup_hook='mkdir -p "$1/etc/kernel" && echo "do_symlinks = no" >"$1/etc/kernel-img.conf"'

@@ -41,6 +41,7 @@ command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not inst
 
 # 1. The image (cold: mmdebstrap + mkfs; warm: a lookup).
 t=$(date +%s.%N)
+mkdir -p "$(dirname "$cache")"
 img=$("$here/mkimage.sh" "$cache" 2>"$cache.mkimage.err")
 rc=$?
 if [ $rc -eq 77 ]; then
@@ -116,9 +117,15 @@ guest_s=$(since "$t")
 # 4. The guest's lines, numbered here; the host's own checks around them.
 n=0
 failed=0
-emit() { # ok|not ok, description
+emit() { # ok|not ok, description (a trailing " # SKIP why" is kept)
+        local desc=$2 directive=""
+        if [[ $desc == *" # SKIP"* ]]; then
+                directive=" # SKIP${desc##* # SKIP}"
+                desc=${desc% # SKIP*}
+        fi
         n=$((n + 1))
-        echo "$1 $n - $2"
+        # Any other '#' would start a TAP directive.
+        echo "$1 $n - ${desc//#/No.}$directive"
         [ "$1" = "ok" ] || failed=$((failed + 1))
 }
 echo "# image: $img ($(cat "$img/kernel-version" 2>/dev/null)), ${image_s}s; build+payload ${build_s}s"

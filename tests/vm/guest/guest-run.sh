@@ -16,6 +16,11 @@ echo "$boot" >"$state/boots"
 export DEFRAGD_VM_BOOT=$boot
 tap "# boot $boot: runner started $(cut -d' ' -f1 /proc/uptime)s after the kernel did"
 
+# Where the boot spent its time: the longest gaps in this boot's journal.
+journalctl -b 0 -o short-monotonic --no-pager 2>/dev/null |
+        awk -F'[][]' '/^\[/ { t = $2 + 0; if (p != "") printf "%.2f %.2fs before: %s\n", t - p, t, substr($0, index($0, "]") + 2); p = t }' |
+        sort -rn | head -n 3 | while IFS= read -r l; do tap "# boot $boot: gap $l"; done
+
 if [ "$boot" -eq 1 ]; then
         # What a package's triggers would do after installing our files.
         journalctl --update-catalog

@@ -52,7 +52,7 @@ echo never >"$thp/defrag"
 t0=$(date +%s%6N)
 systemctl reset-failed vm-fill.service 2>/dev/null
 systemd-run --unit=vm-fill -p StandardOutput=file:/run/vm-fill.out -p StandardError=journal \
-        "$frag" --fill-huge --size 4G --keep-one-in 4 --hold >/dev/null
+        "$frag" --fill-huge --size 3G --keep-one-in 4 --hold >/dev/null
 if wait_until 120 has_entry "$cur" "$MID_COMPACTION"; then
         e=$(json_entries "$MID_COMPACTION" "$cur" | head -n 1)
         t1=$(jq -r .__REALTIME_TIMESTAMP <<<"$e")

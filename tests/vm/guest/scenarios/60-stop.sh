@@ -8,8 +8,8 @@ knob=/proc/sys/vm/compaction_proactiveness
 volatile='^(fs\.(dentry-state|file-nr|inode-nr|inode-state|quota\.)|kernel\.(random\.(entropy_avail|uuid)|ns_last_pid|pty\.nr|tainted)|vm\.stat_refresh)'
 snap() {
         sysctl -a 2>/dev/null | grep -Ev "$volatile"
-        for f in /sys/kernel/mm/transparent_hugepage/*; do [ -f "$f" ] && echo "$f = $(cat "$f")"; done
-        for f in /sys/kernel/mm/transparent_hugepage/khugepaged/*; do [ -f "$f" ] && echo "$f = $(cat "$f")"; done
+        # The THP knobs: the writable files only (full_scans etc. count).
+        find /sys/kernel/mm/transparent_hugepage -type f -perm -u+w | sort | while read -r f; do echo "$f = $(cat "$f")"; done
 }
 cur=$(mktemp)
 systemctl stop defragd.service
