@@ -104,9 +104,10 @@ void df_config_defaults(struct df_config *c) {
         c->poll_interval_usec = 10 * USEC_PER_SEC;
         c->dry_run = false;
         c->all_nodes = true;
-        c->n_zones = 2;
-        snprintf(c->zones[0], DF_NAME_MAX, "Normal");
-        snprintf(c->zones[1], DF_NAME_MAX, "Movable");
+        c->n_zones = 3;
+        snprintf(c->zones[0], DF_NAME_MAX, "DMA32");
+        snprintf(c->zones[1], DF_NAME_MAX, "Normal");
+        snprintf(c->zones[2], DF_NAME_MAX, "Movable");
         c->pressure_guard_percent = 20;
         c->max_actions_per_hour = 60;
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include "config.h"
 #include "defragd/conf.h"
@@ -146,6 +147,18 @@ int main(int argc, char **argv) {
         if (restore)
                 return restore_knobs(o.root, o.runtime_dir);
 
+        /* A bad config is the admin's to fix, not systemd's to retry: EX_CONFIG
+         * (78), which the unit lists in RestartPreventExitStatus=. */
+        {
+                struct df_config cfg;
+
+                df_config_defaults(&cfg);
+                if (df_config_load(&cfg, o.root, o.config_path, &err) < 0) {
+                        df_log(LOG_ERR, "%s", err.msg);
+                        fprintf(stderr, "%s", df_log_to_journal() ? "" : "defragd: not started: bad configuration\n");
+                        return EX_CONFIG;
+                }
+        }
         r = manager_new(&o, &m, &err);
         if (r < 0) {
                 df_log(LOG_ERR, "%s", err.msg);

@@ -48,9 +48,9 @@ write_conf "$tmp/a.conf" "ProactivenessWhileShort=55"
 
 # 1. A bad config refuses to start, naming file:line:key.
 printf '[Daemon]\nPollIntervalSec=soon\n' >"$tmp/bad.conf"
-if "$defragd" --config "$tmp/bad.conf" --root "$root" --runtime-dir "$tmp/run" --log-target console 2>"$tmp/bad.log"; then
-        fail "started on a bad config"
-fi
+"$defragd" --config "$tmp/bad.conf" --root "$root" --runtime-dir "$tmp/run" --log-target console 2>"$tmp/bad.log"
+rc=$?
+[ $rc -eq 78 ] || fail "bad config: exit status $rc, expected 78 (EX_CONFIG)"
 grep -q "$tmp/bad.conf:2: PollIntervalSec=soon" "$tmp/bad.log" || { cat "$tmp/bad.log"; fail "error does not name file:line:key=value"; }
 "$defragd" --check-config --config "$tmp/bad.conf" >/dev/null 2>&1 && fail "--check-config accepted a bad config"
 "$defragd" --check-config --config "$tmp/a.conf" >"$tmp/effective.ini" || fail "--check-config rejected a good config"

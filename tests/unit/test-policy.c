@@ -50,7 +50,7 @@ static void psi(struct fake *f, double some_avg10) {
 }
 
 /* A config without drop-ins: defaults (Order9 Low=64 High=256, cooldown 60s,
- * back-off max 1h, 60 actions an hour, guard 20%, Zones=Normal Movable). */
+ * back-off max 1h, 60 actions an hour, guard 20%, Zones=DMA32 Normal Movable). */
 static struct df_config *config(void) {
         struct df_config *c = malloc(sizeof(*c));
 
@@ -424,6 +424,9 @@ static void test_unwatched(void) {
 
         w->c->all_nodes = false;
         w->c->nodes_mask[0] = 1; /* node 0 only */
+        w->c->n_zones = 2;       /* Normal Movable: DMA32 left out */
+        snprintf(w->c->zones[0], DF_NAME_MAX, "Normal");
+        snprintf(w->c->zones[1], DF_NAME_MAX, "Movable");
         fake_zone(&w->f, 0, "DMA32", 0);   /* zone not watched */
         fake_zone(&w->f, 0, "Normal", 500);
         fake_zone(&w->f, 1, "Normal", 0);  /* node not watched */
@@ -488,6 +491,7 @@ static void test_reconfigure(void) {
         c2->all_nodes = false;
         c2->nodes_mask[0] = 1;                 /* node 0 only */
         c2->n_zones = 1;                       /* Normal only */
+        snprintf(c2->zones[0], DF_NAME_MAX, "Normal");
         c2->backoff_max_usec = 100 * SEC;
         c2->targets[4] = (struct df_target) { true, 4, 1, 2 };
         df_policy_reconfigure(c2, &w->st);
