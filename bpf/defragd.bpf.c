@@ -206,31 +206,33 @@ static __always_inline int page_alloc(bool got_page, __u32 order, __u64 gfp_flag
         return 0;
 }
 
-/* The hot path as a raw tracepoint: ~10 ns cheaper per allocation than the
- * classic tracepoint below (no perf record is built; measured in
- * docs/probes.md), and it needs no tracefs. Arguments are TP_PROTO's:
- * (struct page *page, unsigned int order, gfp_t gfp_flags, int migratetype),
- * page NULL on failure. userspace loads this one or the next, not both. */
+/* Every probe is a raw tracepoint: it gets TP_PROTO's arguments as u64s
+ * (integers zero-extended from their own width, so cast back to it), no
+ * trace record is built, it needs no tracefs, and it attaches with
+ * BPF_RAW_TRACEPOINT_OPEN, which CAP_BPF + CAP_PERFMON allow at any
+ * kernel.perf_event_paranoid (a classic tracepoint attaches through
+ * perf_event_open(), which Debian's paranoid=3 keeps for CAP_SYS_ADMIN).
+ * Userspace checks each TP_PROTO in the kernel's BTF (btf_trace_<name>)
+ * against the argument kinds noted above each program before loading it. */
+
+/* TP_PROTO(struct page *page, unsigned int order, gfp_t gfp_flags, int migratetype);
+ * page is NULL on failure. */
 SEC("raw_tp/mm_page_alloc")
-int df_page_alloc_raw(struct bpf_raw_tracepoint_args *ctx)
+int df_page_alloc(struct bpf_raw_tracepoint_args *ctx)
 {
-        return page_alloc(ctx->args[0] != 0, (__u32) ctx->args[1], ctx->args[2], (int) ctx->args[3]);
+        return page_alloc(ctx->args[0] != 0, (__u32) ctx->args[1], (__u32) ctx->args[2], (int) ctx->args[3]);
 }
 
-SEC("tp/kmem/mm_page_alloc")
-int df_page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
-{
-        return page_alloc(ctx->pfn != (unsigned long) -1, ctx->order, ctx->gfp_flags, ctx->migratetype);
-}
-
-SEC("tp/kmem/mm_page_alloc_extfrag")
-int df_page_alloc_extfrag(struct trace_event_raw_mm_page_alloc_extfrag *ctx)
+/* TP_PROTO(struct page *page, int alloc_order, int fallback_order,
+ *          int alloc_migratetype, int fallback_migratetype) */
+SEC("raw_tp/mm_page_alloc_extfrag")
+int df_page_alloc_extfrag(struct bpf_raw_tracepoint_args *ctx)
 {
         struct df_bpf_counters *c = cnt();
         struct df_bpf_top_key k = {};
         struct df_bpf_top_val *v, nv = {};
-        __u32 a = ctx->alloc_migratetype, f = ctx->fallback_migratetype;
-        bool fragmenting = ctx->fallback_order < pageblock_order;
+        __u32 a = (__u32) ctx->args[3], f = (__u32) ctx->args[4];
+        bool fragmenting = (int) ctx->args[2] < pageblock_order;
 
         if (!c)
                 return 0;
@@ -260,8 +262,10 @@ int df_page_alloc_extfrag(struct trace_event_raw_mm_page_alloc_extfrag *ctx)
         return 0;
 }
 
-SEC("tp/compaction/mm_compaction_begin")
-int df_compaction_begin(struct trace_event_raw_mm_compaction_begin *ctx)
+/* TP_PROTO(struct compact_control *cc, unsigned long zone_start,
+ *          unsigned long zone_end, bool sync); no argument is read. */
+SEC("raw_tp/mm_compaction_begin")
+int df_compaction_begin(struct bpf_raw_tracepoint_args *ctx)
 {
         struct df_bpf_counters *c = cnt();
 
@@ -272,14 +276,16 @@ int df_compaction_begin(struct trace_event_raw_mm_compaction_begin *ctx)
         return 0;
 }
 
-SEC("tp/compaction/mm_compaction_end")
-int df_compaction_end(struct trace_event_raw_mm_compaction_end *ctx)
+/* TP_PROTO(struct compact_control *cc, unsigned long zone_start,
+ *          unsigned long zone_end, bool sync, int status) */
+SEC("raw_tp/mm_compaction_end")
+int df_compaction_end(struct bpf_raw_tracepoint_args *ctx)
 {
         struct df_bpf_counters *c = cnt();
         struct stall_key k = { .tid = current_tid(), .kind = DF_STALL_COMPACTION_RUN };
         struct stall_val *v;
         __u64 now = bpf_ktime_get_ns();
-        __u32 status = ctx->status;
+        __u32 status = (__u32) ctx->args[4];
 
         if (!c)
                 return 0;
@@ -303,8 +309,9 @@ int df_compaction_end(struct trace_event_raw_mm_compaction_end *ctx)
         return 0;
 }
 
-SEC("tp/compaction/mm_compaction_try_to_compact_pages")
-int df_try_to_compact(struct trace_event_raw_mm_compaction_try_to_compact_pages *ctx)
+/* TP_PROTO(int order, gfp_t gfp_mask, int prio) */
+SEC("raw_tp/mm_compaction_try_to_compact_pages")
+int df_try_to_compact(struct bpf_raw_tracepoint_args *ctx)
 {
         struct df_bpf_counters *c = cnt();
         struct stall_key k = { .tid = current_tid(), .kind = DF_STALL_DIRECT_COMPACT };
@@ -316,14 +323,15 @@ int df_try_to_compact(struct trace_event_raw_mm_compaction_try_to_compact_pages 
                 direct_compact_flush(c);
         c->direct_compact_attempts++;
         v.start_ns = v.last_ns = bpf_ktime_get_ns();
-        v.order = ctx->order;
+        v.order = (int) ctx->args[0];
         if (bpf_map_update_elem(&stalls, &k, &v, BPF_NOEXIST) == 0)
                 __sync_fetch_and_add(&dc_pending, 1);
         return 0;
 }
 
-SEC("tp/vmscan/mm_vmscan_direct_reclaim_begin")
-int df_direct_reclaim_begin(struct trace_event_raw_mm_vmscan_direct_reclaim_begin_template *ctx)
+/* TP_PROTO(int order, gfp_t gfp_flags) */
+SEC("raw_tp/mm_vmscan_direct_reclaim_begin")
+int df_direct_reclaim_begin(struct bpf_raw_tracepoint_args *ctx)
 {
         struct df_bpf_counters *c = cnt();
 
@@ -331,12 +339,13 @@ int df_direct_reclaim_begin(struct trace_event_raw_mm_vmscan_direct_reclaim_begi
                 return 0;
         if (dc_pending > 0)
                 direct_compact_flush(c);
-        stall_begin(DF_STALL_DIRECT_RECLAIM, ctx->order, bpf_ktime_get_ns());
+        stall_begin(DF_STALL_DIRECT_RECLAIM, (int) ctx->args[0], bpf_ktime_get_ns());
         return 0;
 }
 
-SEC("tp/vmscan/mm_vmscan_direct_reclaim_end")
-int df_direct_reclaim_end(struct trace_event_raw_mm_vmscan_direct_reclaim_end_template *ctx)
+/* TP_PROTO(unsigned long nr_reclaimed); no argument is read. */
+SEC("raw_tp/mm_vmscan_direct_reclaim_end")
+int df_direct_reclaim_end(struct bpf_raw_tracepoint_args *ctx)
 {
         struct df_bpf_counters *c = cnt();
         struct stall_key k = { .tid = current_tid(), .kind = DF_STALL_DIRECT_RECLAIM };

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The BPF collector: loads bpf/defragd.bpf.c through its skeleton, attaches
  * what this kernel offers, sums per-CPU counters and drains the ring buffer. */
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -8,13 +9,13 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "bpf/bpf-config.h"
@@ -170,27 +171,80 @@ int df_probes_read_pageblock_order(void) {
         return -1;
 }
 
+/* Raw tracepoints take TP_PROTO's arguments by position, unchecked: a kernel
+ * whose prototype differs would feed a probe the wrong values. The kernel's
+ * BTF has every prototype as `typedef void (*btf_trace_<name>)(void *, ...)`,
+ * so compare the kinds of the arguments a probe reads with what it expects. */
+static char proto_letter(const struct btf *btf, __u32 id) {
+        const struct btf_type *t = btf__type_by_id(btf, id);
+
+        /* typedef, const, volatile, restrict and type tags name another type */
+        while (t && (btf_is_typedef(t) || btf_is_mod(t) || btf_kind(t) == BTF_KIND_TYPE_TAG))
+                t = btf__type_by_id(btf, t->type);
+        if (!t)
+                return '?';
+        if (btf_is_ptr(t))
+                return 'p';
+        if (btf_is_int(t) || btf_is_enum(t) || btf_kind(t) == BTF_KIND_ENUM64)
+                switch (t->size) {
+                case 1: return 'b';
+                case 4: return 'i';
+                case 8: return 'l';
+                }
+        return '?';
+}
+
+int df_probes_check_tp_proto(const struct btf *btf, const char *tp, const char *want, char *got, size_t got_size) {
+        const struct btf_type *t;
+        const struct btf_param *param;
+        char name[128];
+        size_t n_args, n_want = strlen(want), i;
+        int id;
+
+        if (got_size > 0)
+                got[0] = 0;
+        snprintf(name, sizeof(name), "btf_trace_%s", tp);
+        id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+        if (id < 0)
+                return -ENOENT;
+        t = btf__type_by_id(btf, id);
+        t = t ? btf__type_by_id(btf, t->type) : NULL;
+        t = t && btf_is_ptr(t) ? btf__type_by_id(btf, t->type) : NULL;
+        if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 1)
+                return -EPROTO; /* not the shape bpf_probe.h gives every tracepoint */
+        /* the first parameter is the tracepoint's private data, not an argument */
+        n_args = btf_vlen(t) - 1;
+        param = btf_params(t) + 1;
+        for (i = 0; i < n_args && i + 1 < got_size; i++)
+                got[i] = proto_letter(btf, param[i].type);
+        if (got_size > 0)
+                got[i < got_size ? i : got_size - 1] = 0;
+        if (n_args < n_want)
+                return -EPROTO;
+        for (i = 0; i < n_want; i++)
+                if (want[i] != '.' && want[i] != proto_letter(btf, param[i].type))
+                        return -EPROTO;
+        return 0;
+}
+
 #if HAVE_BPF_SKEL
 
-/* Where libbpf will look up tracepoint ids (it prefers debugfs when that
- * has a tracing directory). Mount tracefs ourselves when nothing is there,
- * as systemd's sys-kernel-tracing.mount would. */
-static const char *find_tracefs(struct df_probes_status *st) {
-        static const char *const dirs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
-        char path[128];
-
-        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-                snprintf(path, sizeof(path), "%s/events", dirs[i]);
-                if (access(path, F_OK) == 0)
-                        return dirs[i];
-        }
-        if (access("/sys/kernel/tracing", F_OK) == 0 &&
-            mount("tracefs", "/sys/kernel/tracing", "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) {
-                st->mounted_tracefs = true;
-                return "/sys/kernel/tracing";
-        }
-        return NULL;
-}
+/* What each probe reads of its tracepoint's TP_PROTO (bpf/defragd.bpf.c), one
+ * letter per argument up to the last one read: 'p' pointer, 'i' 32-bit and
+ * 'l' 64-bit integer or enum, 'b' bool. "" reads none: only that the
+ * tracepoint exists is checked. */
+static const struct {
+        const char *tp;
+        const char *args;
+} probe_protos[] = {
+        { "mm_page_alloc", "piii" },                    /* page, order, gfp_flags, migratetype */
+        { "mm_page_alloc_extfrag", "piiii" },           /* page, alloc_order, fallback_order, alloc_mt, fallback_mt */
+        { "mm_compaction_begin", "" },
+        { "mm_compaction_end", "pllbi" },               /* cc, zone_start, zone_end, sync, status */
+        { "mm_compaction_try_to_compact_pages", "i" },  /* order */
+        { "mm_vmscan_direct_reclaim_begin", "i" },      /* order */
+        { "mm_vmscan_direct_reclaim_end", "" },
+};
 
 static int ring_event(void *ctx, void *data, size_t size) {
         struct df_probes *p = ctx;
@@ -221,10 +275,9 @@ static int ring_event(void *ctx, void *data, size_t size) {
         return 0;
 }
 
-/* Open the skeleton and decide what to load: classic tracepoints whose
- * tracefs entry exists, and the raw-tracepoint twin of the allocation probe
- * unless `with_raw` is false. */
-static struct defragd_bpf *open_skel(struct df_probes *p, const char *tracefs, bool with_raw) {
+/* Open the skeleton and leave out each probe whose tracepoint this kernel
+ * lacks or declares with other arguments than the probe reads. */
+static struct defragd_bpf *open_skel(struct df_probes *p, const struct btf *btf) {
         struct df_probes_status *st = &p->status;
         struct defragd_bpf *skel;
 
@@ -238,26 +291,25 @@ static struct defragd_bpf *open_skel(struct df_probes *p, const char *tracefs, b
         skel->rodata->trigger_min_interval_ns = p->conf.trigger_min_interval_usec * NSEC_PER_USEC;
         skel->rodata->report_stall_ns = p->conf.report_stall_usec * NSEC_PER_USEC;
 
-        bpf_program__set_autoload(skel->progs.df_page_alloc_raw, with_raw);
         for (int i = 0; i < skel->skeleton->prog_cnt; i++) {
                 struct bpf_program *prog = *skel->skeleton->progs[i].prog;
-                const char *sec = bpf_program__section_name(prog);
-                char path[256];
+                const char *sec = bpf_program__section_name(prog), *tp = sec + strlen("raw_tp/"), *want = NULL;
+                char got[32];
+                int r;
 
-                if (strncmp(sec, "tp/", 3) != 0)
-                        continue;
-                if (!tracefs) {
-                        /* the page-allocation probe's raw twin covers it */
-                        if (!(with_raw && prog == skel->progs.df_page_alloc))
-                                append_missing(st, "%s (no tracefs)", sec + 3);
+                assert(strncmp(sec, "raw_tp/", strlen("raw_tp/")) == 0);
+                for (size_t j = 0; j < ELEMENTSOF(probe_protos); j++)
+                        if (strcmp(probe_protos[j].tp, tp) == 0)
+                                want = probe_protos[j].args;
+                assert(want); /* every program has its row in probe_protos */
+                r = df_probes_check_tp_proto(btf, tp, want, got, sizeof(got));
+                if (r == -ENOENT)
+                        append_missing(st, "%s (absent)", tp);
+                else if (r < 0)
+                        append_missing(st, "%s (TP_PROTO differs: arguments %s, probe reads %s)", tp,
+                                       got[0] ? got : "?", want);
+                if (r < 0)
                         bpf_program__set_autoload(prog, false);
-                        continue;
-                }
-                snprintf(path, sizeof(path), "%s/events/%s/id", tracefs, sec + 3);
-                if (access(path, F_OK) < 0) {
-                        append_missing(st, "%s (absent)", sec + 3);
-                        bpf_program__set_autoload(prog, false);
-                }
         }
         return skel;
 }
@@ -278,8 +330,7 @@ static bool load_failed(struct df_probes_status *st, int r) {
 static void load_and_attach(struct df_probes *p) {
         struct df_probes_status *st = &p->status;
         struct defragd_bpf *skel;
-        const char *tracefs;
-        bool raw_attached = false;
+        struct btf *btf;
         int r;
 
         if (access(BTF_VMLINUX_PATH, R_OK) < 0) {
@@ -288,35 +339,30 @@ static void load_and_attach(struct df_probes *p) {
                          BTF_VMLINUX_PATH, strerror(errno));
                 return;
         }
-        /* Without tracefs only the raw tracepoint loads: allocations and
-         * failures still counted, the rest said missing. */
-        tracefs = find_tracefs(st);
-        snprintf(st->tracefs, sizeof(st->tracefs), "%s", tracefs ? tracefs : "");
-
         libbpf_set_print(libbpf_print);
         libbpf_last_warning[0] = 0;
-        skel = open_skel(p, tracefs, true);
+        btf = btf__parse(BTF_VMLINUX_PATH, NULL);
+        if (!btf) {
+                snprintf(st->reason, sizeof(st->reason), "cannot read the kernel's BTF from %s: %s",
+                         BTF_VMLINUX_PATH, strerror(errno));
+                return;
+        }
+        skel = open_skel(p, btf);
+        btf__free(btf);
         if (!skel) {
                 snprintf(st->reason, sizeof(st->reason), "opening the BPF object failed: %s%s%s",
                          strerror(errno), libbpf_last_warning[0] ? ": " : "", libbpf_last_warning);
                 return;
         }
-        r = defragd_bpf__load(skel);
-        if (r < 0 && !load_failed(st, r)) {
-                /* a verifier that refuses the raw tracepoint: classic ones only */
-                defragd_bpf__destroy(skel);
-                skel = open_skel(p, tracefs, false);
-                r = skel ? defragd_bpf__load(skel) : -ENOMEM;
-                if (r < 0)
-                        (void) load_failed(st, r);
-                else
-                        append_missing(st, "raw_tp/mm_page_alloc (load failed, classic tracepoint used)");
-        }
         p->skel = skel;
-        if (r < 0)
+        r = defragd_bpf__load(skel);
+        if (r < 0) {
+                (void) load_failed(st, r);
                 return;
-        st->reason[0] = 0;
+        }
 
+        /* Raw tracepoints attach with BPF_RAW_TRACEPOINT_OPEN: CAP_BPF +
+         * CAP_PERFMON at any perf_event_paranoid, no tracefs, no perf event. */
         for (int i = 0; i < skel->skeleton->prog_cnt; i++) {
                 struct bpf_program *prog = *skel->skeleton->progs[i].prog;
                 struct bpf_link **link = skel->skeleton->progs[i].link;
@@ -324,31 +370,29 @@ static void load_and_attach(struct df_probes *p) {
 
                 if (!bpf_program__autoload(prog))
                         continue;
-                /* skeleton order: the raw twin comes first */
-                if (prog == skel->progs.df_page_alloc && raw_attached)
-                        continue;
                 *link = bpf_program__attach(prog);
                 if (!*link) {
                         int e = errno;
 
                         *link = NULL;
-                        if ((e == EPERM || e == EACCES) && prog != skel->progs.df_page_alloc_raw) {
+                        if (e == EPERM || e == EACCES) {
                                 snprintf(st->reason, sizeof(st->reason),
-                                         "attaching %s was refused (%s): needs CAP_PERFMON (or CAP_SYS_ADMIN)",
+                                         "attaching %s was refused (%s): needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN",
                                          sec, strerror(e));
                                 return;
                         }
-                        append_missing(st, "%s (attach: %s)", sec, strerror(e));
+                        if (e == ENOENT)
+                                append_missing(st, "%s (absent)", sec + strlen("raw_tp/"));
+                        else
+                                append_missing(st, "%s (attach: %s)", sec + strlen("raw_tp/"), strerror(e));
                         continue;
                 }
-                if (prog == skel->progs.df_page_alloc_raw)
-                        raw_attached = true;
-                if (prog == skel->progs.df_page_alloc_raw || prog == skel->progs.df_page_alloc)
+                if (prog == skel->progs.df_page_alloc)
                         snprintf(st->alloc_probe, sizeof(st->alloc_probe), "%s", sec);
                 st->n_attached++;
         }
         if (st->n_attached == 0) {
-                snprintf(st->reason, sizeof(st->reason), "no tracepoint could be attached: %s", st->missing);
+                snprintf(st->reason, sizeof(st->reason), "no tracepoint could be attached: %.440s", st->missing);
                 return;
         }
 
@@ -362,6 +406,7 @@ static void load_and_attach(struct df_probes *p) {
                 snprintf(st->reason, sizeof(st->reason), "cannot count possible CPUs: %s", strerror(-p->n_cpus));
                 return;
         }
+        st->reason[0] = 0;
         st->loaded = true;
 }
 
@@ -825,13 +870,11 @@ void df_probes_dump_json(const struct df_probes *p, FILE *f) {
         json_string(f, st->reason, sizeof(st->reason));
         fprintf(f, ",\"attached\":%u,\"missing_count\":%u,\"missing\":", st->n_attached, st->n_missing);
         json_string(f, st->missing, sizeof(st->missing));
-        fprintf(f, ",\"tracefs\":");
-        json_string(f, st->tracefs, sizeof(st->tracefs));
         fprintf(f, ",\"alloc_probe\":");
         json_string(f, st->alloc_probe, sizeof(st->alloc_probe));
-        fprintf(f, ",\"mounted_tracefs\":%s,\"pageblock_order\":%d,\"trigger_min_order\":%d,"
+        fprintf(f, ",\"pageblock_order\":%d,\"trigger_min_order\":%d,"
                 "\"trigger_min_interval_usec\":%" PRIu64 ",\"report_stall_usec\":%" PRIu64 ",",
-                st->mounted_tracefs ? "true" : "false", p->pageblock_order, p->conf.trigger_min_order,
+                p->pageblock_order, p->conf.trigger_min_order,
                 p->conf.trigger_min_interval_usec, p->conf.report_stall_usec);
         fprintf(f, "\"events\":%" PRIu64 ",\"events_ratelimited\":%" PRIu64 ",\"triggers\":%" PRIu64
                 ",\"last_event_latency_usec\":%" PRIu64 ",\"max_event_latency_usec\":%" PRIu64,

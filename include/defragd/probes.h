@@ -22,10 +22,8 @@ struct df_probes_status {
         bool loaded;
         char reason[512];       /* "" when loaded; else e.g. "no BTF at /sys/kernel/btf/vmlinux" */
         unsigned n_attached, n_missing;
-        char missing[256];      /* tracepoints not attached, each with why: "vmscan/x (absent)" */
-        char tracefs[64];       /* where tracepoint ids were found; "" if nowhere */
-        bool mounted_tracefs;   /* we mounted tracefs (systemd normally does) */
-        char alloc_probe[24];   /* "raw_tp/mm_page_alloc", "tp/kmem/mm_page_alloc" or "" */
+        char missing[512];      /* tracepoints not attached, each with why: "mm_x (absent)" */
+        char alloc_probe[24];   /* "raw_tp/mm_page_alloc", or "" when it is not attached */
 
         /* ring-buffer traffic */
         uint64_t events;                    /* failure events received */
@@ -47,6 +45,14 @@ struct df_probes_status {
 int df_probes_open(const struct df_probes_conf *conf, int pageblock_order, struct df_probes **ret);
 void df_probes_free(struct df_probes *p);
 const struct df_probes_status *df_probes_status(const struct df_probes *p);
+
+/* Whether the kernel's BTF declares tracepoint `tp` (btf_trace_<tp>) with
+ * arguments of the kinds in `want`, one letter per argument from the first:
+ * 'p' pointer, 'i' 32-bit, 'l' 64-bit integer or enum, 'b' bool/8-bit,
+ * '.' any. Returns 0, -ENOENT (no such tracepoint) or -EPROTO (other
+ * arguments); `got` receives the letters of what the kernel declares. */
+struct btf;
+int df_probes_check_tp_proto(const struct btf *btf, const char *tp, const char *want, char *got, size_t got_size);
 
 /* libbpf's own messages: dropped by default, to stderr when verbose. */
 void df_probes_set_libbpf_verbose(bool verbose);

@@ -76,7 +76,7 @@ BackoffMaxSec=4s
 ProactivenessWhileShort=$LEVER
 
 [Probes]
-Enable=no
+Enable=yes
 
 [Order9]
 Low=$want
@@ -88,19 +88,22 @@ mkdir -p "$tmp/run"
 dpid=$!
 pids+=("$dpid")
 
-# It must notice, compact, and log the gain.
-for _ in $(seq 1 60); do
-        grep -q "^defragd: compact node 0:" "$tmp/daemon.log" && break
+# It must notice, compact, and log a gain. Each run is measured; a run that
+# gains nothing backs off (2 s, then 4 s) and is retried, as in production.
+gain_re='^defragd: compact node 0: .* free blocks [0-9]+ -> [0-9]+ \(\+[1-9][0-9]*\)'
+for _ in $(seq 1 90); do
+        grep -Eq "$gain_re" "$tmp/daemon.log" && break
         kill -0 "$dpid" 2>/dev/null || fail "defragd exited early"
         sleep 1
 done
-line=$(grep -m1 "^defragd: compact node 0:" "$tmp/daemon.log") || fail "no compaction logged in 60 s"
+grep -q "^defragd: compact node 0:" "$tmp/daemon.log" || fail "no compaction logged in 90 s"
+grep "^defragd: compact node 0:" "$tmp/daemon.log" | head -5 | sed 's/^/attempt: /'
+line=$(grep -Em1 "$gain_re" "$tmp/daemon.log") || fail "no compaction gained order-9 blocks in 90 s"
 echo "daemon: $line"
 grep -q "below low mark" "$tmp/daemon.log" || fail "threshold crossing not logged"
 before=$(sed -E 's/.* free blocks ([0-9]+) -> ([0-9]+) .*/\1/' <<<"$line")
 after=$(sed -E 's/.* free blocks ([0-9]+) -> ([0-9]+) .*/\2/' <<<"$line")
-dur_ms=$(sed -E 's/.*, ([0-9]+) ms$/\1/' <<<"$line")
-[ "$after" -gt "$before" ] || fail "compaction gained nothing: $before -> $after"
+dur_ms=$(sed -E 's/.*, ([0-9]+) ms.*/\1/' <<<"$line")
 echo "MEASURED gain: zone $zone order-9 free blocks $before -> $after (+$((after - before))) in $dur_ms ms"
 
 # The report shows it: defragctl status (text and JSON).
@@ -111,11 +114,11 @@ python3 - "$tmp/status.json" "$before" "$after" "$zone" <<'PY' || fail "status J
 import json, sys
 d = json.load(open(sys.argv[1]))
 before, after, zone = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-acts = [a for a in d["recent_actions"] if a["action"] == "compact" and not a["dry_run"]]
-assert acts, "no compact action in recent_actions"
+acts = [a for a in d["recent_actions"] if a["action"] == "compact" and not a["dry_run"]
+        and (a["free_blocks_before"], a["free_blocks_after"]) == (before, after)]
+assert acts, "the gaining compaction is not in recent_actions"
 a = acts[0]
 assert (a["node"], a["zone"], a["order"]) == (0, zone, 9), a
-assert (a["free_blocks_before"], a["free_blocks_after"]) == (before, after), a
 assert a["unusable_index_after_permille"] <= a["unusable_index_before_permille"], a
 assert any(z["zone"] == zone for z in d["zones"]), "watched zone missing"
 PY

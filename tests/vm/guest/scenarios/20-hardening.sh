@@ -6,10 +6,10 @@
 # socket works for root in spite of PrivateNetwork= and refuses others, and
 # without capabilities the probes degrade with a logged reason.
 . /usr/lib/defragd-vm/lib.sh
-# The unit's CapabilityBoundingSet= (see systemd/defragd.service.in for why
-# CAP_SYS_ADMIN): CAP_SYS_ADMIN = 21, CAP_PERFMON = 38, CAP_BPF = 39.
-want_caps="cap_sys_admin,cap_perfmon,cap_bpf"
-want_mask=$(printf '%016x' $(((1 << 21) | (1 << 38) | (1 << 39))))
+# The unit's CapabilityBoundingSet=: CAP_PERFMON = 38, CAP_BPF = 39 and nothing
+# else (no CAP_SYS_ADMIN = 21: the probes are raw tracepoints).
+want_caps="cap_perfmon,cap_bpf"
+want_mask=$(printf '%016x' $(((1 << 38) | (1 << 39))))
 clear_conf
 set_conf 50-vm "$base_conf"
 cur=$(mktemp)
@@ -20,13 +20,14 @@ pid=$(main_pid)
 wait_until 60 has_entry "$cur" "$MID_PROBES"
 probes=$(json_entries "$MID_PROBES" "$cur" | tail -n 1)
 state=$(jq -r '.PROBES_STATE // empty' <<<"$probes")
-if [ "$state" = attached ]; then
-        ok "probes attached in the hardened unit: $(jq -r .MESSAGE <<<"$probes")"
+paranoid=$(cat /proc/sys/kernel/perf_event_paranoid)
+if [ "$state" = attached ] && grep -q '(7 tracepoints)$' <<<"$(jq -r .MESSAGE <<<"$probes")"; then
+        ok "probes attached in the hardened unit at perf_event_paranoid=$paranoid: $(jq -r .MESSAGE <<<"$probes")"
 else
         not_ok "probes attached in the hardened unit (got ${state:-no entry})" "$(jq -r .MESSAGE <<<"$probes")" "kernel.perf_event_paranoid=$(cat /proc/sys/kernel/perf_event_paranoid)"
 fi
-nprog=$(bpftool prog show 2>/dev/null | grep -c 'tracepoint' || true)
-if [ "$nprog" -ge 1 ]; then ok "bpftool sees $nprog tracepoint programs loaded"; else not_ok "bpftool sees tracepoint programs" "$(bpftool prog show 2>&1 | tail -n 20)"; fi
+nprog=$(bpftool prog show 2>/dev/null | grep -c 'raw_tracepoint .*name df_' || true)
+if [ "$nprog" -eq 7 ]; then ok "bpftool sees the 7 raw tracepoint programs loaded"; else not_ok "bpftool sees 7 raw tracepoint programs (got $nprog)" "$(bpftool prog show 2>&1 | tail -n 20)"; fi
 
 capeff=$(awk '/^CapEff/ { print $2 }' "/proc/$pid/status")
 capbnd=$(awk '/^CapBnd/ { print $2 }' "/proc/$pid/status")
