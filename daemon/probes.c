@@ -302,12 +302,12 @@ static struct defragd_bpf *open_skel(struct df_probes *p, const struct btf *btf)
                         if (strcmp(probe_protos[j].tp, tp) == 0)
                                 want = probe_protos[j].args;
                 assert(want); /* every program has its row in probe_protos */
-                r = df_probes_check_tp_proto(btf, tp, want, got, sizeof(got));
+                r = want ? df_probes_check_tp_proto(btf, tp, want, got, sizeof(got)) : -EPROTO;
                 if (r == -ENOENT)
                         append_missing(st, "%s (absent)", tp);
                 else if (r < 0)
                         append_missing(st, "%s (TP_PROTO differs: arguments %s, probe reads %s)", tp,
-                                       got[0] ? got : "?", want);
+                                       want && got[0] ? got : "?", want ? want : "?");
                 if (r < 0)
                         bpf_program__set_autoload(prog, false);
         }
