@@ -35,7 +35,9 @@ bpftool prog show -j 2>/dev/null | python3 -c '
 import json, sys
 pid = int(sys.argv[1])
 for p in json.load(sys.stdin):
-    mine = any(x.get("pid") == pid for x in p.get("pids", []))
+    # bpftool without pid iterators (Debian 12, 7.1) lists no pids: take every df_ program then
+    mine = any(x.get("pid") == pid for x in p["pids"]) if "pids" in p else p.get("name", "").startswith("df_")
     if mine and p.get("run_cnt"):
-        print(f"BPF prog={p[\"name\"]} runs={p[\"run_cnt\"]} ns_per_run={p[\"run_time_ns\"] / p[\"run_cnt\"]:.0f}")
+        name, runs, ns = p["name"], p["run_cnt"], p["run_time_ns"]
+        print(f"BPF prog={name} runs={runs} ns_per_run={ns / runs:.0f}")
 ' "$pid"

@@ -82,16 +82,15 @@ def plots(runs, d):
     g = groups(runs)
     for w in dict.fromkeys(r["workload"] for r in runs):
         cs = list(dict.fromkeys(r["contender"] for r in runs if r["workload"] == w))
-        # free order-9 blocks over time: the median run (by end value) of each contender
+        # free order-9 blocks and score over time: every run, one colour per contender
         series = []
-        for c in cs:
-            rs = sorted(g[(w, c)], key=lambda r: r["free_order9_end"])
-            r = rs[len(rs) // 2]
-            fn = os.path.join(d, "tmp", f"{w}-{c}.dat")
-            with open(fn, "w") as f:
-                for s in r["series"]:
-                    f.write(f"{s['t']} {s['free_order9']} {s['score']}\n")
-            series.append((c, fn))
+        for i, c in enumerate(cs):
+            for k, r in enumerate(sorted(g[(w, c)], key=lambda r: r["rep"])):
+                fn = os.path.join(d, "tmp", f"{w}-{c}-{r['rep']}.dat")
+                with open(fn, "w") as f:
+                    for smp in r["series"]:
+                        f.write(f"{smp['t']} {smp['free_order9']} {smp['score']}\n")
+                series.append((c, i + 1, k == 0, fn))
         thp = os.path.join(d, "tmp", f"{w}-thp.dat")
         with open(thp, "w") as f:
             for i, c in enumerate(cs):
@@ -107,16 +106,16 @@ def plots(runs, d):
         script = f"""
 set terminal pngcairo size 900,500 noenhanced
 set output '{d}/{w}-order9.png'
-set title 'Workload {w}: free order-9 blocks (all zones) during the window, median run'
+set title 'Workload {w}: free order-9 blocks (all zones) during the window, every run'
 set xlabel 'seconds since the contender started'
 set ylabel 'free blocks usable for order 9'
 set key outside right
 set grid
-plot {", ".join(f"'{fn}' using 1:2 with lines lw 2 title '{c}'" for c, fn in series)}
+plot {", ".join(f"'{fn}' using 1:2 with lines lw 2 lc {i} " + (f"title '{c}'" if first else "notitle") for c, i, first, fn in series)}
 set output '{d}/{w}-score.png'
-set title 'Workload {w}: kernel fragmentation score (node 0, order 9), median run'
+set title 'Workload {w}: kernel fragmentation score (node 0, order 9), every run'
 set ylabel 'fragmentation_score_node'
-plot {", ".join(f"'{fn}' using 1:3 with lines lw 2 title '{c}'" for c, fn in series)}
+plot {", ".join(f"'{fn}' using 1:3 with lines lw 2 lc {i} " + (f"title '{c}'" if first else "notitle") for c, i, first, fn in series)}
 set output '{d}/{w}-thp.png'
 set title 'Workload {w}: THP share and hugetlb success after the window (median, min-max)'
 set ylabel 'percent'

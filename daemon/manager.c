@@ -51,6 +51,7 @@ struct manager {
         struct df_probes *probes;
         sd_event_source *probes_source;  /* ring buffer: high-order failures */
 
+        int pageblock_order;          /* from pagetypeinfo at start; -1 unknown */
         uint64_t started_realtime_usec;
         uint64_t evaluations, last_evaluation_realtime_usec;
         unsigned snapshot_errors;
@@ -66,18 +67,24 @@ static void notify_status(struct manager *m) {
         sd_notifyf(false, "STATUS=%s", line);
 }
 
-static int read_snapshot(struct manager *m, struct df_snapshot *s) {
+/* `parts`: which procfs files besides buddyinfo (DF_PROCFS_*). */
+static int read_snapshot(struct manager *m, unsigned parts, struct df_snapshot *s) {
         struct df_error err = { "" };
         int r;
 
         df_snapshot_clear(s);
-        r = df_snapshot_read_procfs(m->root, df_now_usec(), s, &err);
+        r = df_snapshot_read_procfs_parts(m->root, parts, df_now_usec(), s, &err);
         if (r < 0) {
                 if (m->snapshot_errors++ % SNAPSHOT_ERROR_LOG_EVERY == 0)
                         df_log(LOG_ERR, "cannot read the buddy allocator's state: %s", err.msg);
                 return r;
         }
         m->snapshot_errors = 0;
+        /* pagetypeinfo is read once, at start: only its pageblock order is needed later. */
+        if (s->pageblock_order > 0)
+                m->pageblock_order = s->pageblock_order;
+        else
+                s->pageblock_order = m->pageblock_order;
         if (m->probes)
                 (void) df_probes_collect(m->probes, s);
         return 0;
@@ -230,7 +237,7 @@ static void run_action(struct manager *m, const struct df_action *a) {
         }
         if (!a->dry_run) {
                 act->run(&ctx, a, &ra.result, ra.detail, sizeof(ra.detail));
-                if (ra.result.error == 0 && read_snapshot(m, &m->after) == 0) {
+                if (ra.result.error == 0 && read_snapshot(m, 0, &m->after) == 0) {
                         cell_measure(&m->after, a->node, a->zone, a->order, &ra.result.suitable_after,
                                      &ra.unusable_after);
                         kernel_results(&m->snapshot.probes, &m->after.probes, &ra);
@@ -265,7 +272,7 @@ static void evaluate(struct manager *m, const char *why) {
         struct df_decision *d = m->decision;
 
         df_probes_evaluation_started(m->probes); /* failure -> policy latency */
-        if (read_snapshot(m, &m->snapshot) < 0)
+        if (read_snapshot(m, DF_PROCFS_ALL & ~DF_PROCFS_PAGETYPEINFO, &m->snapshot) < 0)
                 return;
         df_policy_decide(&m->config, &m->snapshot, df_now_usec(), m->policy, d);
         m->evaluations++;
@@ -431,6 +438,7 @@ int manager_new(const struct manager_options *o, struct manager **ret, struct df
         df_snapshot_init(&m->after);
         df_policy_state_init(m->policy);
         m->started_realtime_usec = df_realtime_usec();
+        m->pageblock_order = -1;
 
         {
                 struct df_config c;
@@ -502,7 +510,7 @@ int manager_run(struct manager *m) {
         int r;
 
         /* First look before READY=1, so status is meaningful at once. */
-        if (read_snapshot(m, &m->snapshot) < 0)
+        if (read_snapshot(m, DF_PROCFS_ALL, &m->snapshot) < 0)
                 df_log(LOG_WARNING, "first snapshot failed; will retry every %" PRIu64 " s",
                        m->config.poll_interval_usec / USEC_PER_SEC);
         probes_start(m);

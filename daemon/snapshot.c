@@ -227,6 +227,11 @@ static bool optional_absent(int r) {
 }
 
 int df_snapshot_read_procfs(const char *root, uint64_t now_usec, struct df_snapshot *s, struct df_error *err) {
+        return df_snapshot_read_procfs_parts(root, DF_PROCFS_ALL, now_usec, s, err);
+}
+
+int df_snapshot_read_procfs_parts(const char *root, unsigned parts, uint64_t now_usec, struct df_snapshot *s,
+                                  struct df_error *err) {
         int r;
 
         df_snapshot_clear(s);
@@ -235,16 +240,16 @@ int df_snapshot_read_procfs(const char *root, uint64_t now_usec, struct df_snaps
         r = df_read_buddyinfo(root, s, err);
         if (r < 0)
                 goto fail;
-        r = df_read_pagetypeinfo(root, s, err);
+        r = parts & DF_PROCFS_PAGETYPEINFO ? df_read_pagetypeinfo(root, s, err) : 0;
         if (r < 0 && !optional_absent(r))
                 goto fail;
-        r = df_read_zoneinfo(root, s, err);
+        r = parts & DF_PROCFS_ZONEINFO ? df_read_zoneinfo(root, s, err) : 0;
         if (r < 0 && !optional_absent(r))
                 goto fail;
-        r = df_read_vmstat(root, &s->vmstat, err);
+        r = parts & DF_PROCFS_VMSTAT ? df_read_vmstat(root, &s->vmstat, err) : 0;
         if (r < 0 && !optional_absent(r))
                 goto fail;
-        r = df_read_psi(root, &s->psi, err);
+        r = parts & DF_PROCFS_PSI ? df_read_psi(root, &s->psi, err) : 0;
         if (r < 0 && !optional_absent(r))
                 goto fail;
         if (err)

@@ -134,6 +134,20 @@ int df_read_psi(const char *root, struct df_psi *p, struct df_error *err);
  * the others are optional (a missing file leaves has_* false, PSI absent). */
 int df_snapshot_read_procfs(const char *root, uint64_t now_usec, struct df_snapshot *s, struct df_error *err);
 
+/* The same for a chosen set of files (buddyinfo is always read). The daemon's
+ * tick leaves out pagetypeinfo: the kernel counts every free list entry under
+ * the zone lock to print it (33 ms per read measured on ~22 GiB of
+ * fragmented memory, docs/benchmarks.md), a cost every allocation would pay. */
+enum {
+        DF_PROCFS_PAGETYPEINFO = 1 << 0,
+        DF_PROCFS_ZONEINFO     = 1 << 1,
+        DF_PROCFS_VMSTAT       = 1 << 2,
+        DF_PROCFS_PSI          = 1 << 3,
+        DF_PROCFS_ALL          = 0xf,
+};
+int df_snapshot_read_procfs_parts(const char *root, unsigned parts, uint64_t now_usec, struct df_snapshot *s,
+                                  struct df_error *err);
+
 /* Read a whole file into a NUL-terminated heap buffer (max 16 MiB). A NUL
  * byte inside the file is refused (-EINVAL): every source is text. */
 int df_read_file(const char *path, char **ret, size_t *ret_len, struct df_error *err);
