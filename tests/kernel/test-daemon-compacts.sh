@@ -40,13 +40,20 @@ small_free() {
         awk '$1 == "Node" && $2 == "0," { s = 0; for (i = 5; i < 5 + 9 && i <= NF; i++) s += $i * 2 ^ (i - 5); print $4, s }' /proc/buddyinfo
 }
 
-# Lazy memory init (DESIGN.md): fault and free THPs first so the buddy lists cover what we fragment.
-# Three of every four pages of each 2 MiB region are freed, no order-9 block is
-# left; the kept quarter is one aligned 128-page run per region, not single
-# pages: on 6.18 node compaction ends COMPACT_CONTENDED at the first large
-# page-cache folio it cannot find a same-order free target for, and single
-# kept pages leave no free block above order 1 (docs/kernel-notes.md).
-exec 3< <(exec "$fragmenter" --warmup 3G --size 2G --keep-one-in 4 --kept-run 128 --seed 7 --hold </dev/null)
+# Fragment all free memory, so the zone is really short of order-9 blocks:
+# memory here is initialised lazily (DESIGN.md) and a 2 GiB region alone
+# leaves thousands of free order-9 blocks elsewhere in the zone.
+# --fill-huge faults each 64 MiB chunk as THPs (fresh pageblocks every time)
+# and punches it at once. Seven of every eight pages of each 2 MiB region are
+# freed (three of four would hold 5.5 GiB of ~22, over the 4 GiB test cap);
+# the kept eighth is one aligned 64-page run per 512 KiB group, not single
+# pages: on 6.18 node compaction stops early (COMPACT_CONTENDED) at the first
+# large page-cache folio it finds no same-order free block for, and single
+# kept pages leave no free block above order 2 (docs/kernel-notes.md).
+free_kb=$(awk '/^MemFree:/ { print $2 }' /proc/meminfo)
+fill_mib=$(( (free_kb / 1024 - 1024) / 2 * 2 ))
+[ "$fill_mib" -ge 2048 ] || skip "only $((free_kb / 1024)) MiB free; the test fragments all free memory and wants at least 3 GiB"
+exec 3< <(exec "$fragmenter" --fill-huge --size "${fill_mib}M" --keep-one-in 8 --kept-run 64 --seed 7 --hold </dev/null)
 frag_pid=$!
 pids+=("$frag_pid")
 read -r -t 240 line <&3 || fail "fragmenter printed nothing in 240 s"
@@ -57,8 +64,45 @@ echo "fragmenter: $line"
 echo "after fragmenting, suitable order-9 blocks per zone: $(suitable9 | tr '\n' ' ')"
 echo "free pages below order 9 per zone: $(small_free | tr '\n' ' ')"
 
-# Watch the zone holding most of the scattered free pages; ask for more order-9 blocks than it has.
-zone=$(small_free | sort -k2 -n | tail -1 | cut -d' ' -f1)
+# Watch the zone that holds most of the fragmenter's kept pages (from its
+# pagemap and the zones' pfn ranges), not a guess from the free lists.
+zone=$(python3 - "$frag_pid" <<'PY'
+import re, struct, sys
+pid = sys.argv[1]
+zones, cur = [], None
+for line in open("/proc/zoneinfo"):
+    m = re.match(r"Node (\d+), zone +(\S+)", line)
+    if m:
+        cur = {"node": int(m.group(1)), "name": m.group(2)}
+        zones.append(cur)
+    elif cur is not None:
+        m = re.match(r"\s+(spanned|start_pfn):?\s+(\d+)", line)
+        if m:
+            cur[m.group(1)] = int(m.group(2))
+count = {}
+with open(f"/proc/{pid}/pagemap", "rb") as pm:
+    for line in open(f"/proc/{pid}/maps"):
+        a, b = (int(x, 16) for x in line.split()[0].split("-"))
+        if b - a < (1 << 30):
+            continue
+        pm.seek(a // 4096 * 8)
+        data = pm.read((b - a) // 4096 * 8)
+        for (e,) in struct.iter_unpack("<Q", data):
+            if e >> 63:
+                pfn = e & ((1 << 55) - 1)
+                for z in zones:
+                    if z["node"] == 0 and "start_pfn" in z and z["start_pfn"] <= pfn < z["start_pfn"] + z.get("spanned", 0):
+                        count[z["name"]] = count.get(z["name"], 0) + 1
+                        break
+print(" ".join(f"{k}={v}" for k, v in count.items()), file=sys.stderr)
+print(max(count, key=count.get))
+PY
+) || fail "cannot map the fragmenter's pages to zones"
+# Clean page cache holds large folios; on 6.18 node compaction stops early
+# (COMPACT_CONTENDED) at one for which it finds no same-order free block
+# (docs/kernel-notes.md). Dropping clean cache is not a lasting change.
+sync
+echo 1 >/proc/sys/vm/drop_caches
 have=$(suitable9 | awk -v z="$zone" '$1 == z { print $2 }')
 want=$((have + 32))
 echo "watching node 0 zone $zone: $have free order-9 blocks, low=high=$want"
