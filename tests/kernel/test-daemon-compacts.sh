@@ -51,7 +51,7 @@ small_free() {
 # large page-cache folio it finds no same-order free block for, and single
 # kept pages leave no free block above order 2 (docs/kernel-notes.md).
 free_kb=$(awk '/^MemFree:/ { print $2 }' /proc/meminfo)
-fill_mib=$(( (free_kb / 1024 - 1024) / 2 * 2 ))
+fill_mib=$(( (free_kb / 1024 - 1536) / 2 * 2 ))
 [ "$fill_mib" -ge 2048 ] || skip "only $((free_kb / 1024)) MiB free; the test fragments all free memory and wants at least 3 GiB"
 exec 3< <(exec "$fragmenter" --fill-huge --size "${fill_mib}M" --keep-one-in 8 --kept-run 64 --seed 7 --hold </dev/null)
 frag_pid=$!
@@ -85,15 +85,22 @@ with open(f"/proc/{pid}/pagemap", "rb") as pm:
         a, b = (int(x, 16) for x in line.split()[0].split("-"))
         if b - a < (1 << 30):
             continue
+        # In chunks: all free memory is held by the fragmenter right now.
+        chunk = 65536 * 8
         pm.seek(a // 4096 * 8)
-        data = pm.read((b - a) // 4096 * 8)
-        for (e,) in struct.iter_unpack("<Q", data):
-            if e >> 63:
-                pfn = e & ((1 << 55) - 1)
-                for z in zones:
-                    if z["node"] == 0 and "start_pfn" in z and z["start_pfn"] <= pfn < z["start_pfn"] + z.get("spanned", 0):
-                        count[z["name"]] = count.get(z["name"], 0) + 1
-                        break
+        left = (b - a) // 4096 * 8
+        while left > 0:
+            data = pm.read(min(chunk, left))
+            if not data:
+                break
+            left -= len(data)
+            for (e,) in struct.iter_unpack("<Q", data):
+                if e >> 63:
+                    pfn = e & ((1 << 55) - 1)
+                    for z in zones:
+                        if z["node"] == 0 and "start_pfn" in z and z["start_pfn"] <= pfn < z["start_pfn"] + z.get("spanned", 0):
+                            count[z["name"]] = count.get(z["name"], 0) + 1
+                            break
 print(" ".join(f"{k}={v}" for k, v in count.items()), file=sys.stderr)
 print(max(count, key=count.get))
 PY
