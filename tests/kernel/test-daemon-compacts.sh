@@ -66,9 +66,9 @@ echo "free pages below order 9 per zone: $(small_free | tr '\n' ' ')"
 
 # Watch the zone that holds most of the fragmenter's kept pages (from its
 # pagemap and the zones' pfn ranges), not a guess from the free lists.
-zone=$(python3 - "$frag_pid" <<'PY'
+zone=$(python3 - "$frag_pid" "$fill_mib" <<'PY'
 import re, struct, sys
-pid = sys.argv[1]
+pid, fill_bytes = sys.argv[1], int(sys.argv[2]) << 20
 zones, cur = [], None
 for line in open("/proc/zoneinfo"):
     m = re.match(r"Node (\d+), zone +(\S+)", line)
@@ -83,7 +83,8 @@ count = {}
 with open(f"/proc/{pid}/pagemap", "rb") as pm:
     for line in open(f"/proc/{pid}/maps"):
         a, b = (int(x, 16) for x in line.split()[0].split("-"))
-        if b - a < (1 << 30):
+        # The fragmenter's own region, not sanitizer shadow (terabytes) or libraries.
+        if not (1 << 30) <= b - a <= fill_bytes + (1 << 30):
             continue
         # In chunks: all free memory is held by the fragmenter right now.
         chunk = 65536 * 8
