@@ -99,6 +99,7 @@ int main(int argc, char **argv) {
         enum df_log_target target = DF_LOG_AUTO;
         bool check = false, restore = false;
         struct df_error err = { "" };
+        struct df_config cfg;
         struct manager *m = NULL;
         int c, r, level;
 
@@ -149,16 +150,13 @@ int main(int argc, char **argv) {
 
         /* A bad config is the admin's to fix, not systemd's to retry: EX_CONFIG
          * (78), which the unit lists in RestartPreventExitStatus=. */
-        {
-                struct df_config cfg;
-
-                df_config_defaults(&cfg);
-                if (df_config_load(&cfg, o.root, o.config_path, &err) < 0) {
-                        df_log(LOG_ERR, "%s", err.msg);
-                        fprintf(stderr, "%s", df_log_to_journal() ? "" : "defragd: not started: bad configuration\n");
-                        return EX_CONFIG;
-                }
+        df_config_defaults(&cfg);
+        if (df_config_load(&cfg, o.root, o.config_path, &err) < 0) {
+                df_log(LOG_ERR, "%s", err.msg);
+                fprintf(stderr, "%s", df_log_to_journal() ? "" : "defragd: not started: bad configuration\n");
+                return EX_CONFIG;
         }
+        o.config = &cfg;
         r = manager_new(&o, &m, &err);
         if (r < 0) {
                 df_log(LOG_ERR, "%s", err.msg);

@@ -120,7 +120,7 @@ static void kernel_results(const struct df_probe_counters *before, const struct 
 
                 if (after->compaction_result[i] < before->compaction_result[i] || n == 0)
                         continue;
-                if (i == 7) /* COMPACT_CONTENDED */
+                if (i == DF_COMPACT_CONTENDED)
                         ra->kernel_stopped_early = true;
                 len += (size_t) snprintf(ra->kernel_results + len, sizeof(ra->kernel_results) - len, "%s%s=%" PRIu64,
                                          len ? " " : "", df_compact_result_to_string(i), n);
@@ -315,11 +315,6 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
 void manager_evaluate_now(struct manager *m, const char *why) {
         df_log(LOG_DEBUG, "evaluation requested now: %s", why);
-        /* The timer's default accuracy (250 ms) lets sd-event coalesce an
-         * already-due time up to 250 ms later (measured 125-213 ms): a probe
-         * trigger must reach the policy within 100 ms. 1 us costs nothing
-         * at a 10 s poll period. */
-        (void) sd_event_source_set_time_accuracy(m->timer, 1);
         arm_timer(m, 0);
 }
 
@@ -441,14 +436,7 @@ int manager_new(const struct manager_options *o, struct manager **ret, struct df
         m->pageblock_order = -1;
 
         {
-                struct df_config c;
-
-                r = load_config(m, &c, err);
-                if (r < 0) {
-                        manager_free(m);
-                        return r;
-                }
-                m->config = c;
+                m->config = *o->config;
                 if (o->force_dry_run)
                         m->config.dry_run = true;
                 snprintf(m->config_source, sizeof(m->config_source), "%s",
@@ -487,7 +475,11 @@ int manager_new(const struct manager_options *o, struct manager **ret, struct df
         if ((r = sd_event_add_signal(m->event, NULL, SIGTERM, on_sigterm, m)) < 0 ||
             (r = sd_event_add_signal(m->event, NULL, SIGINT, on_sigterm, m)) < 0 ||
             (r = sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m)) < 0 ||
-            (r = sd_event_add_time(m->event, &m->timer, CLOCK_MONOTONIC, 0, 0, on_timer, m)) < 0 ||
+            /* Accuracy 1 us: the default (250 ms) lets sd-event fire an already
+             * due time up to 250 ms late (measured 125-213 ms), and a probe
+             * trigger must reach the policy within 100 ms. Costs nothing at a
+             * 10 s poll period. */
+            (r = sd_event_add_time(m->event, &m->timer, CLOCK_MONOTONIC, 0, 1, on_timer, m)) < 0 ||
             (r = sd_event_set_watchdog(m->event, true)) < 0) {
                 manager_free(m);
                 return df_error_set(err, r, "cannot set up the event loop: %s", strerror(-r));

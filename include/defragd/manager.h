@@ -19,6 +19,7 @@ struct manager_options {
         const char *root;         /* --root DIR: procfs/sysfs/config prefix, tests only; "" live */
         const char *runtime_dir;  /* control socket + knob state */
         bool force_dry_run;       /* --dry-run */
+        const struct df_config *config; /* loaded and validated by the caller (reloads read files again) */
 };
 
 /* One executed (or dry-run) action, kept for `defragctl status`. */

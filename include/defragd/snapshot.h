@@ -16,6 +16,7 @@
 #define DF_MAX_MIGRATETYPES 8
 #define DF_NAME_MAX 24
 #define DF_COMPACT_RESULTS 10
+#define DF_COMPACT_CONTENDED 7 /* enum compact_result COMPACT_CONTENDED: the run stopped early */
 /* MAX_NUMNODES (1 << 10) times MAX_NR_ZONES (at most 6), with room: a file
  * that names more zones is garbage. */
 #define DF_MAX_ZONES 8192
