@@ -18,9 +18,7 @@ struct command {
 static const struct command commands[] = {
         { "top",    df_ctl_top,    "[--interval SEC] [--json] live allocator view from the BPF probes (root)" },
         { "report", df_ctl_report, "[--json] [--root DIR]  fragmentation of this machine, from procfs (no daemon)" },
-#ifdef HAVE_CTL_STATUS
         { "status", df_ctl_status, "[--json]               state, targets and last actions of the running defragd" },
-#endif
 };
 
 static void help(FILE *f) {
