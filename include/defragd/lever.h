@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A lever's lifecycle: open (probe the kernel: is the file there, writable,
+ * which version), run (off the event loop, in a child process the manager can
+ * kill), close. One file per lever under daemon/lever/, one row in the table. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "defragd/action.h"
+
+struct df_lever_env {
+        const char *root;        /* "" live; tests prefix procfs/sysfs paths */
+        const char *runtime_dir; /* state files (undo records) live here */
+};
+
+struct df_lever_ops {
+        enum df_lever_kind kind;
+        /* Probe the kernel. 0 when usable; else -errno and `reason` says why,
+         * once, for the journal and `defragctl status` ("no nodeN/reclaim:
+         * kernel older than 6.17"). *state is the lever's own, may be NULL. */
+        int (*open)(const struct df_lever_env *env, void **state, char *reason, size_t reason_size);
+        /* Do it. Runs in a child process (the manager's worker): may block in
+         * the kernel; must not touch the event loop. Fills r (outcome, error,
+         * duration, amount_done, pages_moved, detail). Returns r->error. */
+        int (*run)(const struct df_lever_env *env, void *state, const struct df_action *a,
+                   struct df_action_result *r);
+        void (*close)(void *state);
+        /* Knob levers only: the knob's path, relative to root ("/proc/sys/vm/..."). */
+        const char *knob_path;
+};
+
+/* The lever table; NULL for kinds without a lever in this build. */
+const struct df_lever_ops *df_lever_ops(enum df_lever_kind kind);
