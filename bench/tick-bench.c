@@ -77,7 +77,7 @@ static int bench_root(const char *root, unsigned iterations) {
                         }
                 }
                 t2 = now_nsec();
-                df_policy_decide(&c, &s, t2 / 1000, st, d);
+                df_policy_decide(&c, &s, NULL, t2 / 1000, st, d);
                 sink += d->n_actions;
                 t3 = now_nsec();
                 t_read[i] = t1 - t0;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The event loop: a timer (and the probes) start an evaluation that reads the
- * sources, asks the policy, runs the levers and reports; signals stop or reload. */
+ * sources, asks the policy, runs levers in a child process and reports; signals stop or reload. */
+#include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -9,23 +11,44 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "config.h"
-#include "defragd/actuator.h"
 #include "defragd/control.h"
+#include "defragd/entries.h"
 #include "defragd/knobs.h"
+#include "defragd/lever.h"
 #include "defragd/manager.h"
 #include "defragd/model.h"
 #include "defragd/probes.h"
-#include "defragd/report.h"
 #include "defragd/util.h"
 
-#define PROACTIVENESS_KNOB "/proc/sys/vm/compaction_proactiveness"
 /* Read failures are logged once per this many in a row, not every poll. */
 #define SNAPSHOT_ERROR_LOG_EVERY 60
+/* After SIGKILL, how long shutdown waits for a lever's process to go (a
+ * compaction aborts on a fatal signal within milliseconds; SIGTERM must be
+ * honoured within a second). */
+#define CHILD_REAP_WAIT_USEC (300 * USEC_PER_MSEC)
+/* Children killed but not yet exited (a timed-out lever stuck in the kernel). */
+#define MAX_ABANDONED 8
+
+/* The lever running in a child process; at most one at a time. */
+struct worker {
+        pid_t pid;                      /* 0: none */
+        int fd;                         /* read end of the result pipe */
+        sd_event_source *child_source, *timeout_source;
+        struct df_recent_action ra;     /* action, before-measures */
+        struct df_probe_counters probes_before;
+        uint64_t pgmigrate_before;
+        bool have_pgmigrate_before;
+        uint64_t started_usec;
+};
 
 struct manager {
         sd_event *event;
@@ -40,11 +63,25 @@ struct manager {
 
         struct df_snapshot snapshot;
         struct df_snapshot after;
+        struct df_snapshot live;          /* probe counters collected for a status request */
         struct df_policy_state *policy;
         struct df_decision *decision;
-        enum df_skip_reason last_skip[DF_POLICY_MAX_NODES];
+        struct df_ladder_input *ladder_in;
+        enum df_skip_reason last_skip[DF_POLICY_MAX_NODES][_DF_LEVER_MAX];
+
+        /* levers: the table's rows opened at start */
+        struct df_lever_env lever_env;
+        struct df_lever_view levers[_DF_LEVER_MAX];
+        void *lever_state[_DF_LEVER_MAX];
+
+        /* actions decided but not yet run (one lever runs at a time) */
+        struct df_action queue[DF_POLICY_MAX_ITEMS];
+        unsigned queue_head, n_queue;
+        struct worker worker;
+        sd_event_source *abandoned[MAX_ABANDONED];
 
         struct df_recent_action recent[DF_RECENT_ACTIONS];
+        struct df_recent_action recent_ordered[DF_RECENT_ACTIONS];
         unsigned n_recent, recent_head;
 
         struct df_knobs *knobs;
@@ -55,14 +92,14 @@ struct manager {
         uint64_t started_realtime_usec;
         uint64_t evaluations, last_evaluation_realtime_usec;
         unsigned snapshot_errors;
-        int exit_status;
+        bool stopping;
 };
 
 static void notify_status(struct manager *m) {
-        struct manager_view v;
+        struct df_status_view v;
         char line[512];
 
-        manager_get_view(m, &v);
+        manager_get_status(m, &v);
         df_status_line(&v, line, sizeof(line));
         sd_notifyf(false, "STATUS=%s", line);
 }
@@ -110,9 +147,10 @@ static void cell_measure(const struct df_snapshot *s, int node, const char *zone
  * window (kcompactd, direct) are counted too: the probes cannot tell whose. */
 static void kernel_results(const struct df_probe_counters *before, const struct df_probe_counters *after,
                            struct df_recent_action *ra) {
-        size_t len = 0;
+        char *out = ra->result.kernel_outcome;
+        size_t size = sizeof(ra->result.kernel_outcome), len = 0;
 
-        ra->kernel_results[0] = 0;
+        out[0] = 0;
         if (!before->present || !after->present)
                 return;
         for (unsigned i = 0; i < DF_COMPACT_RESULTS; i++) {
@@ -122,47 +160,11 @@ static void kernel_results(const struct df_probe_counters *before, const struct 
                         continue;
                 if (i == DF_COMPACT_CONTENDED)
                         ra->kernel_stopped_early = true;
-                len += (size_t) snprintf(ra->kernel_results + len, sizeof(ra->kernel_results) - len, "%s%s=%" PRIu64,
-                                         len ? " " : "", df_compact_result_to_string(i), n);
-                if (len >= sizeof(ra->kernel_results))
+                len += (size_t) snprintf(out + len, size - len, "%s%s=%" PRIu64, len ? " " : "",
+                                         df_compact_result_to_string(i), n);
+                if (len >= size)
                         break;
         }
-}
-
-static void report_crossing(const struct manager *m, const struct df_crossing *c) {
-        char f_node[32], f_zone[48], f_order[32], f_free[48], f_low[48], f_high[48], f_from[32], f_to[32];
-        const char *fields[] = { "MESSAGE_ID=" DF_MID_THRESHOLD, f_node, f_zone, f_order, f_free, f_low, f_high,
-                                 f_from, f_to, NULL };
-        bool short_now = c->to == DF_STATE_SHORT;
-
-        snprintf(f_node, sizeof(f_node), "NODE=%d", c->node);
-        snprintf(f_zone, sizeof(f_zone), "ZONE=%s", c->zone);
-        snprintf(f_order, sizeof(f_order), "ORDER=%d", c->order);
-        snprintf(f_free, sizeof(f_free), "FREE_BLOCKS=%" PRIu64, c->suitable_blocks);
-        snprintf(f_low, sizeof(f_low), "LOW_BLOCKS=%" PRIu64, c->low_blocks);
-        snprintf(f_high, sizeof(f_high), "HIGH_BLOCKS=%" PRIu64, c->high_blocks);
-        snprintf(f_from, sizeof(f_from), "STATE_FROM=%s", df_order_state_to_string(c->from));
-        snprintf(f_to, sizeof(f_to), "STATE=%s", df_order_state_to_string(c->to));
-        if (c->from == DF_STATE_UNKNOWN && !short_now)
-                return; /* the first look finding all well is not news */
-        df_log_struct(short_now ? LOG_NOTICE : LOG_INFO, fields,
-                      "node %d %s order %d: %" PRIu64 " free blocks %s %" PRIu64 " (%s)", c->node, c->zone,
-                      c->order, c->suitable_blocks, short_now ? "below low mark" : "back at high mark",
-                      short_now ? c->low_blocks : c->high_blocks,
-                      short_now ? "short: will act" : "ok: stopping");
-}
-
-static void report_skip(struct manager *m, const struct df_skip *s) {
-        enum df_skip_reason *last = s->node >= 0 && s->node < DF_POLICY_MAX_NODES ? &m->last_skip[s->node] : NULL;
-
-        /* Say it when the reason changes, not every poll. */
-        if (last && *last == s->reason)
-                return;
-        if (last)
-                *last = s->reason;
-        df_log(s->reason == DF_SKIP_COOLDOWN || s->reason == DF_SKIP_BACKOFF ? LOG_DEBUG : LOG_INFO,
-               "node %d %s order %d is short but no action: %s", s->node, s->zone, s->order,
-               df_skip_reason_to_string(s->reason));
 }
 
 static void remember(struct manager *m, const struct df_recent_action *ra) {
@@ -170,126 +172,6 @@ static void remember(struct manager *m, const struct df_recent_action *ra) {
         m->recent_head = (m->recent_head + 1) % DF_RECENT_ACTIONS;
         if (m->n_recent < DF_RECENT_ACTIONS)
                 m->n_recent++;
-}
-
-static void report_action(const struct df_recent_action *ra, const char *action_name) {
-        const struct df_action *a = &ra->action;
-        const struct df_action_result *r = &ra->result;
-        char f_node[32], f_zone[48], f_order[32], f_before[48], f_after[48], f_ub[40], f_ua[40], f_dur[48],
-                f_action[48], f_dry[16], f_detail[160], f_err[64], f_kernel[128], ub[16], ua[16];
-        const char *fields[] = { r->error ? "MESSAGE_ID=" DF_MID_ACTION_FAILED : "MESSAGE_ID=" DF_MID_COMPACTION,
-                                 f_node, f_zone, f_order, f_before, f_after, f_ub, f_ua, f_dur, f_action, f_dry,
-                                 f_detail, NULL /* ERRNO= or COMPACTION_RESULTS= */, NULL };
-        int64_t gain = (int64_t) r->suitable_after - (int64_t) r->suitable_before;
-
-        df_format_index(ra->unusable_before, ub, sizeof(ub));
-        df_format_index(ra->unusable_after, ua, sizeof(ua));
-        snprintf(f_node, sizeof(f_node), "NODE=%d", a->node);
-        snprintf(f_zone, sizeof(f_zone), "ZONE=%s", a->zone);
-        snprintf(f_order, sizeof(f_order), "ORDER=%d", a->order);
-        snprintf(f_before, sizeof(f_before), "FREE_BLOCKS_BEFORE=%" PRIu64, r->suitable_before);
-        snprintf(f_after, sizeof(f_after), "FREE_BLOCKS_AFTER=%" PRIu64, r->suitable_after);
-        snprintf(f_ub, sizeof(f_ub), "UNUSABLE_INDEX_BEFORE=%s", ub);
-        snprintf(f_ua, sizeof(f_ua), "UNUSABLE_INDEX_AFTER=%s", ua);
-        snprintf(f_dur, sizeof(f_dur), "DURATION_USEC=%" PRIu64, r->duration_usec);
-        snprintf(f_action, sizeof(f_action), "ACTION=%s", action_name);
-        snprintf(f_dry, sizeof(f_dry), "DRY_RUN=%d", a->dry_run);
-        snprintf(f_detail, sizeof(f_detail), "KNOB=%s", ra->detail);
-        snprintf(f_err, sizeof(f_err), "ERRNO=%d", -r->error);
-        snprintf(f_kernel, sizeof(f_kernel), "COMPACTION_RESULTS=%s", ra->kernel_results);
-        if (r->error)
-                fields[ELEMENTSOF(fields) - 2] = f_err;
-        else if (ra->kernel_results[0])
-                fields[ELEMENTSOF(fields) - 2] = f_kernel;
-
-        if (a->dry_run)
-                df_log_struct(LOG_NOTICE, fields,
-                              "dry run: would %s node %d (%s order %d: %" PRIu64 " free blocks, target %" PRIu64
-                              ", unusable index %s)",
-                              action_name, a->node, a->zone, a->order, r->suitable_before, a->target_high_blocks, ub);
-        else if (r->error)
-                df_log_struct(LOG_ERR, fields, "%s node %d failed: %s: %s", action_name, a->node, ra->detail,
-                              strerror(-r->error));
-        else
-                df_log_struct(LOG_NOTICE, fields,
-                              "%s node %d: %s order %d free blocks %" PRIu64 " -> %" PRIu64 " (%+" PRId64
-                              "), unusable index %s -> %s, %" PRIu64 " ms%s",
-                              action_name, a->node, a->zone, a->order, r->suitable_before, r->suitable_after, gain,
-                              ub, ua, r->duration_usec / USEC_PER_MSEC,
-                              ra->kernel_stopped_early ? "; the kernel stopped compacting early (contended: a large "
-                                                         "folio found no free target)" : "");
-}
-
-static void run_action(struct manager *m, const struct df_action *a) {
-        const struct df_actuator *act = df_actuator_for(a->kind);
-        struct df_actuator_ctx ctx = { .root = m->root };
-        struct df_recent_action ra = { .realtime_usec = df_realtime_usec(), .action = *a };
-
-        ra.result.kind = a->kind;
-        ra.result.node = a->node;
-        cell_measure(&m->snapshot, a->node, a->zone, a->order, &ra.result.suitable_before, &ra.unusable_before);
-        ra.result.suitable_after = ra.result.suitable_before;
-        ra.unusable_after = ra.unusable_before;
-
-        if (!act) {
-                df_log(LOG_ERR, "no lever for action kind %d (a bug)", (int) a->kind);
-                return;
-        }
-        if (!a->dry_run) {
-                act->run(&ctx, a, &ra.result, ra.detail, sizeof(ra.detail));
-                if (ra.result.error == 0 && read_snapshot(m, 0, &m->after) == 0) {
-                        cell_measure(&m->after, a->node, a->zone, a->order, &ra.result.suitable_after,
-                                     &ra.unusable_after);
-                        kernel_results(&m->snapshot.probes, &m->after.probes, &ra);
-                }
-                df_policy_record(&m->config, &ra.result, df_now_usec(), m->policy);
-        }
-        report_action(&ra, act->name);
-        remember(m, &ra);
-}
-
-/* ProactivenessWhileShort=: the kernel's own proactive compaction, turned
- * up only while some watched zone is short, and always put back. */
-static void apply_proactiveness(struct manager *m, bool any_short) {
-        struct df_error err = { "" };
-        char value[16];
-        int r = 0;
-
-        if (m->config.proactiveness_while_short < 0 || m->config.dry_run || !any_short) {
-                if (df_knobs_is_changed(m->knobs, PROACTIVENESS_KNOB))
-                        r = df_knobs_restore(m->knobs, PROACTIVENESS_KNOB,
-                                             any_short ? "lever disabled" : "all watched zones back at high mark",
-                                             &err);
-        } else {
-                snprintf(value, sizeof(value), "%d", m->config.proactiveness_while_short);
-                r = df_knobs_set(m->knobs, PROACTIVENESS_KNOB, value, "a watched zone is short", &err);
-        }
-        if (r < 0)
-                df_log(LOG_WARNING, "%s", err.msg);
-}
-
-static void evaluate(struct manager *m, const char *why) {
-        struct df_decision *d = m->decision;
-
-        df_probes_evaluation_started(m->probes); /* failure -> policy latency */
-        if (read_snapshot(m, DF_PROCFS_ALL & ~DF_PROCFS_PAGETYPEINFO, &m->snapshot) < 0)
-                return;
-        df_policy_decide(&m->config, &m->snapshot, df_now_usec(), m->policy, d);
-        m->evaluations++;
-        m->last_evaluation_realtime_usec = df_realtime_usec();
-
-        for (unsigned i = 0; i < d->n_crossings; i++)
-                report_crossing(m, &d->crossings[i]);
-        for (unsigned i = 0; i < d->n_skips; i++)
-                report_skip(m, &d->skips[i]);
-        for (unsigned i = 0; i < d->n_actions; i++) {
-                if (d->actions[i].node >= 0 && d->actions[i].node < DF_POLICY_MAX_NODES)
-                        m->last_skip[d->actions[i].node] = DF_SKIP_NONE;
-                df_log(LOG_DEBUG, "evaluation (%s): acting on node %d", why, d->actions[i].node);
-                run_action(m, &d->actions[i]);
-        }
-        apply_proactiveness(m, d->any_short);
-        notify_status(m);
 }
 
 static int arm_timer(struct manager *m, uint64_t delay_usec) {
@@ -305,23 +187,402 @@ static int arm_timer(struct manager *m, uint64_t delay_usec) {
         return sd_event_source_set_enabled(m->timer, SD_EVENT_ONESHOT);
 }
 
+static void arm_timer_or_log(struct manager *m, uint64_t delay_usec) {
+        int r = arm_timer(m, delay_usec);
+
+        if (r < 0)
+                df_log(LOG_WARNING, "cannot arm the evaluation timer: %s, ignoring", strerror(-r));
+}
+
+/* ---- levers: open at start, run in a child, close at exit ---- */
+
+static void levers_open(struct manager *m) {
+        for (int k = DF_LEVER_NONE + 1; k < _DF_LEVER_MAX; k++) {
+                const struct df_lever_ops *ops = df_lever_ops((enum df_lever_kind) k);
+                struct df_lever_view *lv = &m->levers[k];
+                int r;
+
+                lv->in_table = ops != NULL;
+                if (!ops) {
+                        snprintf(lv->reason, sizeof(lv->reason), "not in this build");
+                        continue;
+                }
+                r = ops->open ? ops->open(&m->lever_env, &m->lever_state[k], lv->reason, sizeof(lv->reason)) : 0;
+                lv->present = r >= 0;
+                if (r < 0 || lv->reason[0])
+                        df_report_lever_opened((enum df_lever_kind) k, r, lv->reason);
+        }
+}
+
+static void levers_close(struct manager *m) {
+        for (int k = DF_LEVER_NONE + 1; k < _DF_LEVER_MAX; k++) {
+                const struct df_lever_ops *ops = df_lever_ops((enum df_lever_kind) k);
+
+                if (ops && ops->close && m->levers[k].present)
+                        ops->close(m->lever_state[k]);
+                m->lever_state[k] = NULL;
+        }
+}
+
+/* In the child: run, send the result, exit without touching the parent's state. */
+static _Noreturn void child_main(struct manager *m, const struct df_action *a, int fd) {
+        const struct df_lever_ops *ops = df_lever_ops(a->lever);
+        struct df_action_result r = { .lever = a->lever, .node = a->target.node };
+        const char *p = (const char *) &r;
+        size_t left = sizeof(r);
+        sigset_t none;
+
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL); /* the daemon gone: stop */
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (ops)
+                (void) df_lever_run(ops, &m->lever_env, m->lever_state[a->lever], a, &r);
+        else {
+                r.outcome = DF_OUTCOME_FAILED;
+                r.error = -EOPNOTSUPP;
+        }
+        while (left > 0) {
+                ssize_t n = write(fd, p, left);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        _exit(EXIT_FAILURE);
+                p += n;
+                left -= (size_t) n;
+        }
+        _exit(EXIT_SUCCESS);
+}
+
+static void worker_release(struct worker *w) {
+        w->child_source = sd_event_source_unref(w->child_source);
+        w->timeout_source = sd_event_source_unref(w->timeout_source);
+        if (w->fd >= 0)
+                close(w->fd);
+        w->fd = -1;
+        w->pid = 0;
+}
+
+static int on_abandoned_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        struct manager *m = userdata;
+
+        for (size_t i = 0; i < MAX_ABANDONED; i++)
+                if (m->abandoned[i] == s)
+                        m->abandoned[i] = sd_event_source_unref(s);
+        df_log(LOG_INFO, "the lever process %d that was given up on has exited", (int) si->si_pid);
+        return 0;
+}
+
+/* Kill the running lever's process and stop waiting for it: its result is
+ * `outcome`; the process is reaped whenever it exits. */
+static void worker_abandon(struct manager *m) {
+        struct worker *w = &m->worker;
+        sd_event_source *s = NULL;
+        int r;
+
+        (void) kill(w->pid, SIGKILL);
+        w->child_source = sd_event_source_unref(w->child_source); /* first: one watch per pid */
+        r = sd_event_add_child(m->event, &s, w->pid, WEXITED, on_abandoned_exit, m);
+        if (r < 0)
+                df_log(LOG_WARNING, "cannot watch the killed lever process %d: %s, ignoring", (int) w->pid, strerror(-r));
+        else {
+                size_t i;
+
+                for (i = 0; i < MAX_ABANDONED && m->abandoned[i]; i++)
+                        ;
+                if (i < MAX_ABANDONED)
+                        m->abandoned[i] = s;
+                else
+                        sd_event_source_unref(s);
+        }
+}
+
+static void start_next(struct manager *m);
+
+/* The lever's result is in: measure, feed the policy, report, go on. */
+static void finish_lever(struct manager *m, struct df_action_result *res) {
+        struct worker *w = &m->worker;
+        struct df_recent_action ra = w->ra;
+        const struct df_action *a = &ra.action;
+        uint64_t now = df_now_usec();
+
+        ra.result = *res;
+        ra.result.lever = a->lever;
+        ra.result.node = a->target.node;
+        ra.result.suitable_before = w->ra.result.suitable_before;
+        ra.result.suitable_after = ra.result.suitable_before;
+        ra.result.gain_known = false;
+        if (ra.result.duration_usec == 0)
+                ra.result.duration_usec = now - w->started_usec;
+        ra.unusable_after = ra.unusable_before;
+
+        if (ra.result.outcome != DF_OUTCOME_INTERRUPTED && ra.result.outcome != DF_OUTCOME_TIMEOUT &&
+            ra.result.error == 0) {
+                if (read_snapshot(m, DF_PROCFS_VMSTAT, &m->after) == 0) {
+                        uint64_t pg;
+
+                        cell_measure(&m->after, a->target.node, a->target.zone, a->target.order,
+                                     &ra.result.suitable_after, &ra.unusable_after);
+                        ra.result.gain_known = true;
+                        kernel_results(&w->probes_before, &m->after.probes, &ra);
+                        /* pgmigrate_success counts every migration in the window: an upper bound */
+                        if (ra.result.pages_moved == 0 && w->have_pgmigrate_before &&
+                            df_vmstat_get(&m->after.vmstat, "pgmigrate_success", &pg) && pg >= w->pgmigrate_before)
+                                ra.result.pages_moved = pg - w->pgmigrate_before;
+                        if (ra.kernel_stopped_early && a->lever == DF_LEVER_COMPACT_NODE &&
+                            ra.result.outcome == DF_OUTCOME_DONE)
+                                ra.result.outcome = DF_OUTCOME_CONTENDED;
+                }
+                /* else: the re-read failed; gain unknown, not "no gain" */
+        }
+        df_policy_record(&m->config, &ra.result, now, m->policy);
+        df_report_action(&ra);
+        remember(m, &ra);
+        worker_release(w);
+        if (m->stopping)
+                return;
+        start_next(m);
+        /* Climb at once when this rung did not help (the policy says whether). */
+        arm_timer_or_log(m, 0);
+}
+
+static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        struct manager *m = userdata;
+        struct worker *w = &m->worker;
+        struct df_action_result r = { 0 };
+        ssize_t n;
+
+        n = read(w->fd, &r, sizeof(r));
+        if (n != (ssize_t) sizeof(r)) {
+                memset(&r, 0, sizeof(r));
+                r.outcome = DF_OUTCOME_FAILED;
+                r.error = -EPIPE;
+                snprintf(r.detail, sizeof(r.detail), "the lever's process %s %d without a result",
+                         si->si_code == CLD_EXITED ? "exited with status" : "was killed by signal", si->si_status);
+        }
+        finish_lever(m, &r);
+        return 0;
+}
+
+static int on_lever_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct manager *m = userdata;
+        struct worker *w = &m->worker;
+        struct df_action_result r = { .outcome = DF_OUTCOME_TIMEOUT, .error = -ETIME };
+        struct df_lever_conf lc;
+
+        df_policy_lever_conf(&m->config, w->ra.action.lever, &lc);
+        snprintf(r.detail, sizeof(r.detail), "ran past TimeoutSec=%" PRIu64 "s, process %d killed",
+                 lc.timeout_usec / USEC_PER_SEC, (int) w->pid);
+        worker_abandon(m);
+        finish_lever(m, &r);
+        return 0;
+}
+
+static void start_lever(struct manager *m, const struct df_action *a) {
+        struct worker *w = &m->worker;
+        struct df_lever_conf lc;
+        int fds[2], r;
+        pid_t pid;
+
+        w->ra = (struct df_recent_action) { .realtime_usec = df_realtime_usec(), .action = *a };
+        cell_measure(&m->snapshot, a->target.node, a->target.zone, a->target.order, &w->ra.result.suitable_before,
+                     &w->ra.unusable_before);
+        w->probes_before = m->snapshot.probes;
+        w->have_pgmigrate_before = df_vmstat_get(&m->snapshot.vmstat, "pgmigrate_success", &w->pgmigrate_before);
+        w->started_usec = df_now_usec();
+        w->fd = -1;
+
+        if (pipe2(fds, O_CLOEXEC) < 0) {
+                struct df_action_result res = { .outcome = DF_OUTCOME_FAILED, .error = -errno };
+
+                snprintf(res.detail, sizeof(res.detail), "pipe: %s", strerror(errno));
+                finish_lever(m, &res);
+                return;
+        }
+        fflush(NULL); /* buffered output must not be written twice */
+        pid = fork();
+        if (pid < 0) {
+                struct df_action_result res = { .outcome = DF_OUTCOME_FAILED, .error = -errno };
+
+                snprintf(res.detail, sizeof(res.detail), "fork: %s", strerror(errno));
+                close(fds[0]);
+                close(fds[1]);
+                finish_lever(m, &res);
+                return;
+        }
+        if (pid == 0) {
+                close(fds[0]);
+                child_main(m, a, fds[1]);
+        }
+        close(fds[1]);
+        w->pid = pid;
+        w->fd = fds[0];
+        r = sd_event_add_child(m->event, &w->child_source, pid, WEXITED, on_child_exit, m);
+        if (r < 0) {
+                struct df_action_result res = { .outcome = DF_OUTCOME_FAILED, .error = r };
+
+                snprintf(res.detail, sizeof(res.detail), "cannot watch the lever's process: %s", strerror(-r));
+                (void) kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                finish_lever(m, &res);
+                return;
+        }
+        df_policy_lever_conf(&m->config, a->lever, &lc);
+        r = sd_event_add_time_relative(m->event, &w->timeout_source, CLOCK_MONOTONIC, lc.timeout_usec, USEC_PER_MSEC,
+                                       on_lever_timeout, m);
+        if (r < 0)
+                df_log(LOG_WARNING, "cannot arm the lever's timeout: %s, ignoring", strerror(-r));
+        df_log(LOG_DEBUG, "%s node %d: running in process %d", df_lever_kind_to_string(a->lever), a->target.node,
+               (int) pid);
+}
+
+static void start_next(struct manager *m) {
+        struct df_action a;
+
+        if (m->worker.pid || m->n_queue == 0 || m->stopping)
+                return;
+        a = m->queue[m->queue_head];
+        m->queue_head = (m->queue_head + 1) % DF_POLICY_MAX_ITEMS;
+        m->n_queue--;
+        start_lever(m, &a);
+}
+
+static void enqueue(struct manager *m, const struct df_action *a) {
+        if (a->dry_run) {
+                struct df_recent_action ra = { .realtime_usec = df_realtime_usec(), .action = *a };
+
+                ra.result.lever = a->lever;
+                ra.result.node = a->target.node;
+                ra.result.outcome = DF_OUTCOME_DRY_RUN;
+                cell_measure(&m->snapshot, a->target.node, a->target.zone, a->target.order,
+                             &ra.result.suitable_before, &ra.unusable_before);
+                ra.result.suitable_after = ra.result.suitable_before;
+                ra.unusable_after = ra.unusable_before;
+                df_report_action(&ra);
+                remember(m, &ra);
+                return;
+        }
+        if (m->n_queue >= DF_POLICY_MAX_ITEMS) {
+                df_log(LOG_WARNING, "%s node %d dropped: %u actions waiting, ignoring", df_lever_kind_to_string(a->lever),
+                       a->target.node, m->n_queue);
+                return;
+        }
+        m->queue[(m->queue_head + m->n_queue) % DF_POLICY_MAX_ITEMS] = *a;
+        m->n_queue++;
+}
+
+/* ---- knob levers: make each knob what the policy wants ---- */
+
+static const char *restore_why(enum df_skip_reason why_not) {
+        switch (why_not) {
+        case DF_SKIP_NOT_SHORT: return "all watched zones back at high mark";
+        case DF_SKIP_PRESSURE:  return "memory pressure guard";
+        case DF_SKIP_DRY_RUN:   return "dry run";
+        case DF_SKIP_ABSENT:    return "lever unavailable";
+        default:                return "lever disabled";
+        }
+}
+
+static void reconcile_knobs(struct manager *m, const struct df_decision *d) {
+        for (unsigned i = 0; i < d->n_knobs; i++) {
+                const struct df_knob_desire *kd = &d->knobs[i];
+                const struct df_lever_ops *ops = df_lever_ops(kd->lever);
+                struct df_error err = { "" };
+                int r = 0;
+
+                if (!ops || !ops->knob_path)
+                        continue;
+                if (kd->engaged)
+                        r = df_knobs_set(m->knobs, ops->knob_path, kd->value,
+                                         "a watched zone is short and compaction can help", &err);
+                else if (df_knobs_is_changed(m->knobs, ops->knob_path))
+                        r = df_knobs_restore(m->knobs, ops->knob_path, restore_why(kd->why_not), &err);
+                if (r < 0)
+                        df_log(LOG_WARNING, "%s, ignoring", err.msg);
+        }
+}
+
+/* ---- evaluation ---- */
+
+/* The hints other stages give the ladder. Levers outside the table get
+ * "none"; the planner and reclaim fillers hook in here. */
+static void fill_ladder_input(struct manager *m, struct df_ladder_input *in) {
+        memset(in, 0, sizeof(*in));
+        for (int k = DF_LEVER_NONE + 1; k < _DF_LEVER_MAX; k++)
+                in->lever_present[k] = m->levers[k].present;
+        in->lever_busy = m->worker.pid != 0 || m->n_queue > 0;
+}
+
+static void report_skip(struct manager *m, const struct df_skip *s) {
+        enum df_skip_reason *last = s->node >= 0 && s->node < DF_POLICY_MAX_NODES && s->lever < _DF_LEVER_MAX ?
+                &m->last_skip[s->node][s->lever] : NULL;
+
+        /* Say it when the reason changes, not every poll. */
+        if (last && *last == s->reason)
+                return;
+        if (last)
+                *last = s->reason;
+        df_report_skip(s);
+}
+
+static void evaluate(struct manager *m, const char *why) {
+        struct df_decision *d = m->decision;
+
+        df_probes_evaluation_started(m->probes); /* failure -> policy latency */
+        if (read_snapshot(m, DF_PROCFS_ALL & ~DF_PROCFS_PAGETYPEINFO, &m->snapshot) < 0)
+                return;
+        fill_ladder_input(m, m->ladder_in);
+        df_policy_decide(&m->config, &m->snapshot, m->ladder_in, df_now_usec(), m->policy, d);
+        m->evaluations++;
+        m->last_evaluation_realtime_usec = df_realtime_usec();
+
+        for (unsigned i = 0; i < d->n_crossings; i++)
+                df_report_crossing(&d->crossings[i]);
+        for (unsigned i = 0; i < d->n_skips; i++)
+                report_skip(m, &d->skips[i]);
+        for (unsigned i = 0; i < d->n_actions; i++) {
+                const struct df_action *a = &d->actions[i];
+
+                if (a->target.node >= 0 && a->target.node < DF_POLICY_MAX_NODES)
+                        memset(m->last_skip[a->target.node], 0, sizeof(m->last_skip[0]));
+                df_log(LOG_DEBUG, "evaluation (%s): %s on node %d", why, df_lever_kind_to_string(a->lever),
+                       a->target.node);
+                enqueue(m, a);
+        }
+        reconcile_knobs(m, d);
+        start_next(m);
+        notify_status(m);
+}
+
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         struct manager *m = userdata;
 
         evaluate(m, "poll");
-        arm_timer(m, m->config.poll_interval_usec);
+        arm_timer_or_log(m, m->config.poll_interval_usec);
         return 0;
 }
 
 void manager_evaluate_now(struct manager *m, const char *why) {
+        assert(m && why);
         df_log(LOG_DEBUG, "evaluation requested now: %s", why);
-        arm_timer(m, 0);
+        arm_timer_or_log(m, 0);
 }
 
 static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         struct manager *m = userdata;
 
         sd_notify(false, "STOPPING=1\nSTATUS=Stopping: restoring knobs");
+        m->stopping = true;
+        m->n_queue = 0;
+        if (m->worker.pid) {
+                struct df_action_result r = { .outcome = DF_OUTCOME_INTERRUPTED };
+
+                snprintf(r.detail, sizeof(r.detail), "defragd stopping: process %d killed", (int) m->worker.pid);
+                worker_abandon(m);
+                finish_lever(m, &r);
+        }
         sd_event_exit(m->event, 0);
         return 0;
 }
@@ -342,12 +603,13 @@ static int load_config(struct manager *m, struct df_config *c, struct df_error *
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         struct manager *m = userdata;
         struct df_error err = { "" };
-        struct df_config c;
+        struct df_config *c;
         uint64_t now = df_now_usec();
         int r;
 
         sd_notifyf(false, "RELOADING=1\nSTATUS=Reloading configuration\nMONOTONIC_USEC=%" PRIu64, now);
-        r = load_config(m, &c, &err);
+        c = malloc(sizeof(*c));
+        r = c ? load_config(m, c, &err) : df_error_set(&err, -ENOMEM, "out of memory");
         if (r < 0) {
                 const char *fields[] = { "MESSAGE_ID=" DF_MID_CONFIG_REJECTED, NULL };
 
@@ -355,12 +617,14 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         } else {
                 const char *fields[] = { "MESSAGE_ID=" DF_MID_CONFIG_RELOADED, NULL };
 
-                apply_config(m, &c);
+                apply_config(m, c);
                 df_log_struct(LOG_INFO, fields, "configuration reloaded from %s", m->config_source);
-                /* A lever the new config disables must not stay applied. */
-                apply_proactiveness(m, false);
-                arm_timer(m, 0);
+                /* Decide at once under the new config: a knob lever it disables
+                 * or keeps is reconciled through the policy, not here. */
+                evaluate(m, "reload");
+                arm_timer_or_log(m, m->config.poll_interval_usec);
         }
+        free(c);
         sd_notify(false, "READY=1");
         notify_status(m);
         return 0;
@@ -412,36 +676,44 @@ static void probes_start(struct manager *m) {
         }
 }
 
+static void status_fill(void *userdata, struct df_status_view *v) {
+        manager_get_status(userdata, v);
+}
+
 int manager_new(const struct manager_options *o, struct manager **ret, struct df_error *err) {
         struct manager *m;
         char path[PATH_MAX + 32];
+        sigset_t mask;
         int r;
 
+        assert(o && o->config && ret && err);
         m = calloc(1, sizeof(*m));
         if (!m)
                 return df_error_set(err, -ENOMEM, "out of memory");
+        m->worker.fd = -1;
         m->policy = calloc(1, sizeof(*m->policy));
         m->decision = calloc(1, sizeof(*m->decision));
-        if (!m->policy || !m->decision) {
+        m->ladder_in = calloc(1, sizeof(*m->ladder_in));
+        if (!m->policy || !m->decision || !m->ladder_in) {
                 manager_free(m);
                 return df_error_set(err, -ENOMEM, "out of memory");
         }
         m->opts = *o;
         snprintf(m->root, sizeof(m->root), "%s", o->root && strcmp(o->root, "/") != 0 ? o->root : "");
         snprintf(m->runtime_dir, sizeof(m->runtime_dir), "%s", o->runtime_dir ? o->runtime_dir : DEFRAGD_RUNTIME_DIR);
+        m->lever_env = (struct df_lever_env) { .root = m->root, .runtime_dir = m->runtime_dir };
         df_snapshot_init(&m->snapshot);
         df_snapshot_init(&m->after);
+        df_snapshot_init(&m->live);
         df_policy_state_init(m->policy);
         m->started_realtime_usec = df_realtime_usec();
         m->pageblock_order = -1;
 
-        {
-                m->config = *o->config;
-                if (o->force_dry_run)
-                        m->config.dry_run = true;
-                snprintf(m->config_source, sizeof(m->config_source), "%s",
-                         o->config_path ? o->config_path : "/etc/defragd.conf and drop-ins");
-        }
+        m->config = *o->config;
+        if (o->force_dry_run)
+                m->config.dry_run = true;
+        snprintf(m->config_source, sizeof(m->config_source), "%s",
+                 o->config_path ? o->config_path : "/etc/defragd.conf and drop-ins");
 
         if (mkdir(m->runtime_dir, 0700) < 0 && errno != EEXIST) {
                 r = df_error_set(err, -errno, "%s: cannot create runtime directory: %s", m->runtime_dir,
@@ -466,11 +738,12 @@ int manager_new(const struct manager_options *o, struct manager **ret, struct df
                 manager_free(m);
                 return df_error_set(err, r, "sd_event_default: %s", strerror(-r));
         }
-        sigset_t mask;
+        /* SIGCHLD too: sd_event_add_child() needs it blocked (lever processes). */
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGCHLD);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         if ((r = sd_event_add_signal(m->event, NULL, SIGTERM, on_sigterm, m)) < 0 ||
             (r = sd_event_add_signal(m->event, NULL, SIGINT, on_sigterm, m)) < 0 ||
@@ -486,7 +759,7 @@ int manager_new(const struct manager_options *o, struct manager **ret, struct df
         }
 
         snprintf(path, sizeof(path), "%s/control", m->runtime_dir);
-        r = df_control_new(m, m->event, path, &m->control, err);
+        r = df_control_new(m->event, path, status_fill, m, &m->control, err);
         if (r < 0) {
                 manager_free(m);
                 return r;
@@ -495,20 +768,42 @@ int manager_new(const struct manager_options *o, struct manager **ret, struct df
         return 0;
 }
 
+/* Shutdown: the lever's process was SIGKILLed; give it a moment to go. */
+static void reap_children(struct manager *m) {
+        uint64_t deadline = df_now_usec() + CHILD_REAP_WAIT_USEC;
+
+        for (;;) {
+                pid_t pid = waitpid(-1, NULL, WNOHANG);
+
+                if (pid < 0 && errno == ECHILD)
+                        return;
+                if (pid > 0)
+                        continue;
+                if (df_now_usec() >= deadline) {
+                        df_log(LOG_WARNING, "a lever process did not exit within %" PRIu64 " ms of SIGKILL, leaving it",
+                               CHILD_REAP_WAIT_USEC / USEC_PER_MSEC);
+                        return;
+                }
+                nanosleep(&(struct timespec) { .tv_nsec = 5 * 1000 * 1000 }, NULL);
+        }
+}
+
 int manager_run(struct manager *m) {
         const char *fields_start[] = { "MESSAGE_ID=" DF_MID_STARTED, NULL };
         const char *fields_stop[] = { "MESSAGE_ID=" DF_MID_STOPPED, NULL };
         struct df_error err = { "" };
         int r;
 
+        assert(m);
         /* First look before READY=1, so status is meaningful at once. */
         if (read_snapshot(m, DF_PROCFS_ALL, &m->snapshot) < 0)
                 df_log(LOG_WARNING, "first snapshot failed; will retry every %" PRIu64 " s",
                        m->config.poll_interval_usec / USEC_PER_SEC);
         probes_start(m);
+        levers_open(m);
         df_log_struct(LOG_INFO, fields_start, "defragd " DEFRAGD_VERSION " started (config: %s%s)", m->config_source,
                       m->config.dry_run ? ", dry run" : "");
-        arm_timer(m, 0);
+        arm_timer_or_log(m, 0);
         sd_notify(false, "READY=1\nSTATUS=Started, first evaluation pending");
 
         r = sd_event_loop(m->event);
@@ -517,6 +812,11 @@ int manager_run(struct manager *m) {
 
         if (df_knobs_restore_all(m->knobs, "defragd stopping", &err) < 0)
                 r = -EIO;
+        if (m->worker.pid) {
+                (void) kill(m->worker.pid, SIGKILL);
+                worker_release(&m->worker);
+        }
+        reap_children(m);
         df_log_struct(LOG_INFO, fields_stop, "defragd stopped after %" PRIu64 " evaluation%s", m->evaluations,
                       m->evaluations == 1 ? "" : "s");
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
@@ -526,6 +826,10 @@ void manager_free(struct manager *m) {
         if (!m)
                 return;
         df_control_free(m->control);
+        worker_release(&m->worker);
+        for (size_t i = 0; i < MAX_ABANDONED; i++)
+                sd_event_source_unref(m->abandoned[i]);
+        levers_close(m);
         sd_event_source_unref(m->probes_source);
         df_probes_free(m->probes);
         sd_event_source_unref(m->timer);
@@ -533,25 +837,38 @@ void manager_free(struct manager *m) {
         df_knobs_free(m->knobs);
         df_snapshot_clear(&m->snapshot);
         df_snapshot_clear(&m->after);
+        df_snapshot_clear(&m->live);
         free(m->policy);
         free(m->decision);
+        free(m->ladder_in);
         free(m);
 }
 
-void manager_get_view(const struct manager *m, struct manager_view *v) {
-        static struct df_recent_action ordered[DF_RECENT_ACTIONS];
-
+void manager_get_status(struct manager *m, struct df_status_view *v) {
+        assert(m && v);
         for (unsigned i = 0; i < m->n_recent; i++)
-                ordered[i] = m->recent[(m->recent_head + DF_RECENT_ACTIONS - m->n_recent + i) % DF_RECENT_ACTIONS];
-        *v = (struct manager_view) {
+                m->recent_ordered[i] =
+                        m->recent[(m->recent_head + DF_RECENT_ACTIONS - m->n_recent + i) % DF_RECENT_ACTIONS];
+        /* Live: the counters now, not the last evaluation's. */
+        if (m->probes)
+                (void) df_probes_collect(m->probes, &m->live);
+        *v = (struct df_status_view) {
                 .config = &m->config,
                 .snapshot = &m->snapshot,
                 .policy = m->policy,
                 .decision = m->evaluations ? m->decision : NULL,
-                .recent = ordered,
+                .recent = m->recent_ordered,
                 .n_recent = m->n_recent,
                 .knobs = m->knobs,
                 .probes = m->probes,
+                .levers = m->levers,
+                .running = {
+                        .running = m->worker.pid != 0,
+                        .action = m->worker.ra.action,
+                        .started_realtime_usec = m->worker.ra.realtime_usec,
+                        .pid = (int) m->worker.pid,
+                },
+                .now_usec = df_now_usec(),
                 .started_realtime_usec = m->started_realtime_usec,
                 .evaluations = m->evaluations,
                 .last_evaluation_realtime_usec = m->last_evaluation_realtime_usec,

@@ -27,6 +27,7 @@ enum value_type {
         TYPE_NODES,
         TYPE_ZONES,
         TYPE_OPTIONAL_PERCENT,
+        TYPE_LADDER,
 };
 
 struct key_def {
@@ -59,7 +60,83 @@ static const struct key_def keys[_DF_KEY_MAX] = {
                                           "a duration from 0 to 1h, " DURATION_EXAMPLES },
         [DF_KEY_REPORT_STALL] = { "Probes", "ReportStallSec", TYPE_DURATION, 0, 3600 * USEC_PER_SEC,
                                   "a duration from 0 to 1h, " DURATION_EXAMPLES },
+        /* ---- the ladder (issue 8): per-lever budget and timeout, rung order and guard ---- */
+        [DF_KEY_COMPACT_MAX_ACTIONS] = { "Compaction", "MaxActionsPerHour", TYPE_UINT, 0, 1024,
+                                         "an integer 0..1024 (0 = only [Daemon] MaxActionsPerHour= limits it)" },
+        [DF_KEY_COMPACT_TIMEOUT] = { "Compaction", "TimeoutSec", TYPE_DURATION, USEC_PER_SEC, 3600 * USEC_PER_SEC,
+                                     "a duration from 1s to 1h, " DURATION_EXAMPLES },
+        [DF_KEY_LADDER_ORDER] = { "Ladder", "Order", TYPE_LADDER, 0, 0,
+                                  "lever names separated by spaces, each at most once: compact, proactiveness, "
+                                  "clear-kmod, clear-offline, reclaim-node, reclaim-cgroup" },
+        [DF_KEY_FRAGMENTATION_THRESHOLD] = { "Ladder", "FragmentationThreshold", TYPE_UINT, 0, 1000,
+                                             "an integer 0..1000 (the kernel's vm.extfrag_threshold default is 500)" },
 };
+
+/* [Ladder] Order=: lever names, each once, into c->ladder. */
+static int parse_ladder(const char *value, struct df_config *c, char *why, size_t why_size) {
+        char buf[256], *save = NULL;
+        enum df_lever_kind order[DF_LADDER_MAX_RUNGS];
+        unsigned n = 0;
+
+        if (strlen(value) >= sizeof(buf)) {
+                snprintf(why, why_size, "too long");
+                return -EINVAL;
+        }
+        snprintf(buf, sizeof(buf), "%s", value);
+        for (char *w = strtok_r(buf, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
+                enum df_lever_kind k = df_lever_kind_from_string(w);
+
+                if (k == DF_LEVER_NONE) {
+                        snprintf(why, why_size, "unknown lever \"%.32s\"", w);
+                        return -EINVAL;
+                }
+                for (unsigned i = 0; i < n; i++)
+                        if (order[i] == k) {
+                                snprintf(why, why_size, "lever \"%.32s\" listed twice", w);
+                                return -EINVAL;
+                        }
+                order[n++] = k;
+        }
+        memcpy(c->ladder, order, n * sizeof(order[0]));
+        c->n_ladder = n;
+        return 0;
+}
+
+static void ladder_defaults(struct df_config *c) {
+        /* Cheapest first: compaction moves pages and loses nothing; the
+         * proactiveness knob is a standing state; clearing a planned block
+         * moves few pages but needs the planner; reclaim drops cache that
+         * must be read again, the node's own before any one cgroup's. */
+        static const enum df_lever_kind order[] = { DF_LEVER_COMPACT_NODE, DF_LEVER_PROACTIVENESS,
+                                                    DF_LEVER_CLEAR_KMOD,   DF_LEVER_CLEAR_OFFLINE,
+                                                    DF_LEVER_RECLAIM_NODE, DF_LEVER_RECLAIM_CGROUP };
+
+        memcpy(c->ladder, order, sizeof(order));
+        c->n_ladder = ELEMENTSOF(order);
+        c->fragmentation_threshold = 500;
+        for (int k = 0; k < _DF_LEVER_MAX; k++)
+                c->levers[k] = (struct df_lever_conf) {
+                        .enabled = true,
+                        .cooldown_usec = 60 * USEC_PER_SEC,
+                        .backoff_max_usec = 3600 * USEC_PER_SEC,
+                        .max_actions_per_hour = 0,
+                        .timeout_usec = 60 * USEC_PER_SEC,
+                };
+}
+
+static void dump_ladder(const struct df_config *c, FILE *f) {
+        fprintf(f, "Order=");
+        for (unsigned i = 0; i < c->n_ladder; i++)
+                fprintf(f, "%s%s", i ? " " : "", df_lever_kind_to_string(c->ladder[i]));
+        fputc('\n', f);
+}
+
+static bool ladder_equal(const struct df_config *a, const struct df_config *b) {
+        return a->n_ladder == b->n_ladder && memcmp(a->ladder, b->ladder, a->n_ladder * sizeof(a->ladder[0])) == 0 &&
+                a->fragmentation_threshold == b->fragmentation_threshold &&
+                memcmp(a->levers, b->levers, sizeof(a->levers)) == 0;
+}
+/* ---- end of the ladder's keys ---- */
 
 static const struct key_def target_keys[_DF_TKEY_MAX] = {
         [DF_TKEY_ENABLE] = { "OrderN", "Enable", TYPE_BOOL, 0, 0, BOOL_ACCEPTED },
@@ -67,7 +144,7 @@ static const struct key_def target_keys[_DF_TKEY_MAX] = {
         [DF_TKEY_HIGH] = { "OrderN", "High", TYPE_UINT, 1, MARK_MAX_BLOCKS, "an integer 1..1099511627776 (blocks), at least Low" },
 };
 
-#define SECTIONS_ACCEPTED "[Daemon], [Compaction], [Probes], [Order1]..[Order15]"
+#define SECTIONS_ACCEPTED "[Daemon], [Compaction], [Ladder], [Probes], [Order1]..[Order15]"
 
 /* ---- origins ---- */
 
@@ -126,6 +203,7 @@ void df_config_defaults(struct df_config *c) {
         c->probes.trigger_min_order = 3;
         c->probes.trigger_min_interval_usec = USEC_PER_SEC;
         c->probes.report_stall_usec = 100 * USEC_PER_MSEC;
+        ladder_defaults(c);
 
         set_all_origins(c);
         for (int k = 0; k < _DF_TKEY_MAX; k++)
@@ -196,7 +274,8 @@ static bool section_known(const char *name, int *ret_order) {
         uint64_t order;
 
         *ret_order = -1;
-        if (strcmp(name, "Daemon") == 0 || strcmp(name, "Compaction") == 0 || strcmp(name, "Probes") == 0)
+        if (strcmp(name, "Daemon") == 0 || strcmp(name, "Compaction") == 0 || strcmp(name, "Probes") == 0 ||
+            strcmp(name, "Ladder") == 0)
                 return true;
         if (strncmp(name, "Order", 5) != 0 || (name[5] == '0' && name[6]) || df_parse_u64(name + 5, &order) < 0)
                 return false;
@@ -342,6 +421,8 @@ static int parse_value(const struct key_def *def, const char *value, struct df_c
                 return df_conf_parse_nodes(value, &c->all_nodes, c->nodes_mask, why, why_size);
         case TYPE_ZONES:
                 return df_conf_parse_zones(value, c->zones, &c->n_zones, why, why_size);
+        case TYPE_LADDER:
+                return parse_ladder(value, c, why, why_size);
         }
         return -EINVAL;
 }
@@ -362,6 +443,10 @@ static void *key_dest(struct df_config *c, enum df_conf_key k) {
         case DF_KEY_TRIGGER_MIN_ORDER:    return &c->probes.trigger_min_order;
         case DF_KEY_TRIGGER_MIN_INTERVAL: return &c->probes.trigger_min_interval_usec;
         case DF_KEY_REPORT_STALL:         return &c->probes.report_stall_usec;
+        case DF_KEY_COMPACT_MAX_ACTIONS:  return &c->levers[DF_LEVER_COMPACT_NODE].max_actions_per_hour;
+        case DF_KEY_COMPACT_TIMEOUT:      return &c->levers[DF_LEVER_COMPACT_NODE].timeout_usec;
+        case DF_KEY_LADDER_ORDER:         return NULL;
+        case DF_KEY_FRAGMENTATION_THRESHOLD: return &c->fragmentation_threshold;
         case _DF_KEY_MAX:                 break;
         }
         return NULL;
@@ -819,6 +904,9 @@ void df_config_dump(const struct df_config *c, FILE *f) {
                 case DF_KEY_TRIGGER_MIN_ORDER:
                         fprintf(f, "%s=%d\n", def->name, c->probes.trigger_min_order);
                         continue;
+                case DF_KEY_LADDER_ORDER:
+                        dump_ladder(c, f);
+                        continue;
                 default:
                         break;
                 }
@@ -867,6 +955,8 @@ bool df_config_equal(const struct df_config *a, const struct df_config *b) {
             a->probes.trigger_min_order != b->probes.trigger_min_order ||
             a->probes.trigger_min_interval_usec != b->probes.trigger_min_interval_usec ||
             a->probes.report_stall_usec != b->probes.report_stall_usec)
+                return false;
+        if (!ladder_equal(a, b))
                 return false;
         if (!a->all_nodes && memcmp(a->nodes_mask, b->nodes_mask, sizeof(a->nodes_mask)) != 0)
                 return false;

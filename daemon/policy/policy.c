@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The decision, pure: per (node, zone, order) hysteresis between the Low and
- * High marks, then per node one compaction unless a guard, cooldown or budget says no.
+ * High marks, then per short node the ladder (ladder.c) picks one rung.
  * Suitable blocks and the fragmentation index come from model.c (mm/vmstat.c arithmetic). */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "defragd/model.h"
 #include "defragd/policy.h"
 #include "defragd/util.h"
+#include "ladder.h"
 
-#define HOUR_USEC (3600 * USEC_PER_SEC)
-
-static uint64_t add_sat(uint64_t a, uint64_t b) {
+uint64_t df_add_sat(uint64_t a, uint64_t b) {
         return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
@@ -40,7 +40,7 @@ static struct df_zone_state *zone_state(struct df_policy_state *st, int node, co
         return free_slot;
 }
 
-static struct df_node_state *node_state(struct df_policy_state *st, const struct df_config *c, int node, bool create) {
+struct df_node_state *df_policy_node_state(struct df_policy_state *st, int node, bool create) {
         struct df_node_state *free_slot = NULL;
 
         for (size_t i = 0; i < DF_POLICY_MAX_NODES; i++) {
@@ -56,126 +56,40 @@ static struct df_node_state *node_state(struct df_policy_state *st, const struct
         }
         if (!create || !free_slot)
                 return NULL;
-        *free_slot = (struct df_node_state) {
-                .used = true,
-                .node = node,
-                .backoff_usec = c->cooldown_usec,
-        };
+        memset(free_slot, 0, sizeof(*free_slot));
+        free_slot->used = true;
+        free_slot->node = node;
         return free_slot;
 }
 
+const struct df_node_state *df_policy_node(const struct df_policy_state *st, int node) {
+        assert(st);
+        return df_policy_node_state((struct df_policy_state *) st, node, false);
+}
+
 void df_policy_state_init(struct df_policy_state *st) {
+        assert(st);
         memset(st, 0, sizeof(*st));
 }
 
-/* ---- budget: timestamps of the actions of the last hour, oldest at head ---- */
-
-static void budget_expire(struct df_policy_state *st, uint64_t now_usec) {
-        while (st->budget_count > 0 && add_sat(st->budget_ring[st->budget_head], HOUR_USEC) <= now_usec) {
-                st->budget_head = (st->budget_head + 1) % DF_POLICY_BUDGET_SLOTS;
-                st->budget_count--;
-        }
+void df_ladder_input_init(struct df_ladder_input *in) {
+        assert(in);
+        memset(in, 0, sizeof(*in));
+        in->lever_present[DF_LEVER_COMPACT_NODE] = true;
+        in->lever_present[DF_LEVER_PROACTIVENESS] = true;
 }
 
-static void budget_push(struct df_policy_state *st, uint64_t now_usec) {
-        if (st->budget_count == DF_POLICY_BUDGET_SLOTS) { /* only when unlimited: forget the oldest */
-                st->budget_head = (st->budget_head + 1) % DF_POLICY_BUDGET_SLOTS;
-                st->budget_count--;
-        }
-        st->budget_ring[(st->budget_head + st->budget_count) % DF_POLICY_BUDGET_SLOTS] = now_usec;
-        st->budget_count++;
-}
-
-/* ---- decide ---- */
-
-struct cell {
-        bool set;
-        const char *zone;
-        int order;
-        uint64_t suitable, low, high;
-};
-
-/* Per node: the worst SHORT cell, and the worst SHORT cell compaction can help. */
-struct node_agg {
-        int node;
-        struct cell worst_short, worst_helpable;
-};
+/* ---- cells ---- */
 
 /* a is worse than b: fewer suitable blocks relative to its low mark. */
 static bool worse(uint64_t a_suitable, uint64_t a_low, uint64_t b_suitable, uint64_t b_low) {
         return (double) a_suitable / (double) a_low < (double) b_suitable / (double) b_low;
 }
 
-static void cell_consider(struct cell *best, const char *zone, int order, uint64_t suitable, const struct df_target *t) {
+void df_cell_consider(struct cell *best, const char *zone, int order, uint64_t suitable, const struct df_target *t) {
         if (best->set && !worse(suitable, t->low_blocks, best->suitable, best->low))
                 return;
         *best = (struct cell) { true, zone, order, suitable, t->low_blocks, t->high_blocks };
-}
-
-static void add_skip(struct df_decision *out, int node, const struct cell *cl, enum df_skip_reason reason, uint64_t until_usec) {
-        struct df_skip *sk;
-
-        if (out->n_skips >= DF_POLICY_MAX_ITEMS) {
-                out->n_dropped++;
-                return;
-        }
-        sk = &out->skips[out->n_skips++];
-        *sk = (struct df_skip) { .node = node, .order = cl->order, .reason = reason, .until_usec = until_usec };
-        snprintf(sk->zone, sizeof(sk->zone), "%s", cl->zone);
-}
-
-static void decide_node(const struct df_config *c, uint64_t now_usec, bool pressure_high, struct df_policy_state *st,
-                        const struct node_agg *agg, struct df_decision *out) {
-        const struct cell *cl = agg->worst_helpable.set ? &agg->worst_helpable : &agg->worst_short;
-        struct df_node_state *ns;
-        struct df_action *a;
-
-        if (!c->compaction_enabled) {
-                add_skip(out, agg->node, cl, DF_SKIP_DISABLED, 0);
-                return;
-        }
-        if (!agg->worst_helpable.set) {
-                add_skip(out, agg->node, cl, DF_SKIP_NOT_FRAGMENTED, 0);
-                return;
-        }
-        if (pressure_high) {
-                add_skip(out, agg->node, cl, DF_SKIP_PRESSURE, 0);
-                return;
-        }
-        ns = node_state(st, c, agg->node, true);
-        if (!ns) {
-                out->n_dropped++; /* more nodes than DF_POLICY_MAX_NODES: no cooldown to pace it, so never act */
-                return;
-        }
-        if (now_usec < ns->next_allowed_usec) {
-                add_skip(out, agg->node, cl, ns->consecutive_no_gain > 0 ? DF_SKIP_BACKOFF : DF_SKIP_COOLDOWN,
-                         ns->next_allowed_usec);
-                return;
-        }
-        if (c->max_actions_per_hour > 0 && st->budget_count >= c->max_actions_per_hour) {
-                add_skip(out, agg->node, cl, DF_SKIP_BUDGET, add_sat(st->budget_ring[st->budget_head], HOUR_USEC));
-                return;
-        }
-        if (out->n_actions >= DF_POLICY_MAX_ITEMS) {
-                out->n_dropped++;
-                return;
-        }
-
-        a = &out->actions[out->n_actions++];
-        *a = (struct df_action) {
-                .kind = DF_ACTION_COMPACT_NODE,
-                .node = agg->node,
-                .order = cl->order,
-                .suitable_blocks = cl->suitable,
-                .target_high_blocks = cl->high,
-                .dry_run = c->dry_run,
-        };
-        snprintf(a->zone, sizeof(a->zone), "%s", cl->zone);
-        if (ns->backoff_usec < c->cooldown_usec)
-                ns->backoff_usec = c->cooldown_usec;
-        ns->last_action_usec = now_usec;
-        ns->next_allowed_usec = add_sat(now_usec, ns->backoff_usec);
-        budget_push(st, now_usec);
 }
 
 static struct node_agg *agg_get(struct node_agg *aggs, unsigned *n_aggs, int node) {
@@ -186,6 +100,13 @@ static struct node_agg *agg_get(struct node_agg *aggs, unsigned *n_aggs, int nod
                 return NULL;
         aggs[*n_aggs] = (struct node_agg) { .node = node };
         return &aggs[(*n_aggs)++];
+}
+
+static const struct df_ladder_hint *hint_of(const struct df_ladder_input *in, int node, const char *zone) {
+        for (unsigned i = 0; i < in->n_hints && i < DF_POLICY_MAX_HINTS; i++)
+                if (in->hints[i].node == node && strcmp(in->hints[i].zone, zone) == 0)
+                        return &in->hints[i];
+        return NULL;
 }
 
 static void update_cell(const struct df_target *t, uint64_t suitable, uint64_t now_usec, struct df_zone_state *zs,
@@ -225,21 +146,28 @@ static void update_cell(const struct df_target *t, uint64_t suitable, uint64_t n
         snprintf(out->crossings[out->n_crossings - 1].zone, DF_NAME_MAX, "%s", zs->zone);
 }
 
-void df_policy_decide(const struct df_config *c, const struct df_snapshot *s, uint64_t now_usec,
-                      struct df_policy_state *st, struct df_decision *out) {
+void df_policy_decide(const struct df_config *c, const struct df_snapshot *s, const struct df_ladder_input *in,
+                      uint64_t now_usec, struct df_policy_state *st, struct df_decision *out) {
+        struct df_ladder_input default_in;
         struct node_agg aggs[DF_POLICY_MAX_NODES];
         unsigned n_aggs = 0;
         bool have_worst = false;
 
+        assert(c && s && st && out);
+        if (!in) {
+                df_ladder_input_init(&default_in);
+                in = &default_in;
+        }
         memset(out, 0, sizeof(*out));
         out->worst_node = -1;
         out->worst_order = -1;
         out->pressure_high = c->pressure_guard_percent > 0 && s->psi.present && s->psi.some.present &&
                 s->psi.some.avg10 >= (double) c->pressure_guard_percent;
-        budget_expire(st, now_usec);
+        df_ladder_budget_expire(st, now_usec);
 
         for (size_t i = 0; i < s->n_zones; i++) {
                 const struct df_zone *z = &s->zones[i];
+                const struct df_ladder_hint *h;
                 struct df_zone_state *zs;
                 struct node_agg *agg = NULL;
 
@@ -250,6 +178,7 @@ void df_policy_decide(const struct df_config *c, const struct df_snapshot *s, ui
                         out->n_dropped++;
                         continue;
                 }
+                h = hint_of(in, z->node, z->name);
                 int nr_orders = z->nr_orders < DF_MAX_ORDERS ? z->nr_orders : DF_MAX_ORDERS;
 
                 for (int o = 0; o < nr_orders; o++) {
@@ -283,39 +212,30 @@ void df_policy_decide(const struct df_config *c, const struct df_snapshot *s, ui
                                 out->n_dropped++;
                                 continue;
                         }
-                        cell_consider(&agg->worst_short, z->name, o, suitable, t);
+                        df_cell_consider(&agg->worst_short, z->name, o, suitable, t);
                         /* As compaction_suitable(): an index in [0, threshold] means the
-                         * request fails for lack of memory; compacting cannot help. */
+                         * request fails for lack of memory; compacting cannot help,
+                         * reclaim can. -1000: a block of the order is free already. */
                         fi = df_fragmentation_index(o, &info);
-                        if (fi < 0 || fi > DF_POLICY_EXTFRAG_THRESHOLD)
-                                cell_consider(&agg->worst_helpable, z->name, o, suitable, t);
+                        if (fi < 0 || fi > (int) c->fragmentation_threshold) {
+                                df_cell_consider(&agg->worst_helpable, z->name, o, suitable, t);
+                                out->any_helpable = true;
+                        } else
+                                df_cell_consider(&agg->worst_lack, z->name, o, suitable, t);
+                        if (h && h->clear_candidates > 0)
+                                df_cell_consider(&agg->worst_clear, z->name, o, suitable, t);
+                        if (h && h->reclaim_candidate)
+                                df_cell_consider(&agg->worst_reclaim, z->name, o, suitable, t);
                 }
         }
 
         for (unsigned i = 0; i < n_aggs; i++)
-                decide_node(c, now_usec, out->pressure_high, st, &aggs[i], out);
-}
-
-void df_policy_record(const struct df_config *c, const struct df_action_result *r, uint64_t now_usec,
-                      struct df_policy_state *st) {
-        struct df_node_state *ns = node_state(st, c, r->node, true);
-
-        if (!ns)
-                return;
-        if (r->error < 0 || r->suitable_after <= r->suitable_before) {
-                uint64_t wait = ns->backoff_usec < c->cooldown_usec ? c->cooldown_usec : ns->backoff_usec;
-
-                ns->consecutive_no_gain++;
-                wait = wait > UINT64_MAX / 2 ? UINT64_MAX : wait * 2;
-                ns->backoff_usec = wait > c->backoff_max_usec ? c->backoff_max_usec : wait;
-        } else {
-                ns->consecutive_no_gain = 0;
-                ns->backoff_usec = c->cooldown_usec;
-        }
-        ns->next_allowed_usec = add_sat(now_usec, ns->backoff_usec);
+                df_ladder_decide_node(c, in, now_usec, out->pressure_high, st, &aggs[i], out);
+        df_ladder_decide_knobs(c, in, out);
 }
 
 void df_policy_reconfigure(const struct df_config *c, struct df_policy_state *st) {
+        assert(c && st);
         for (size_t i = 0; i < DF_POLICY_MAX_ZONES; i++) {
                 struct df_zone_state *zs = &st->zones[i];
 
@@ -340,21 +260,28 @@ void df_policy_reconfigure(const struct df_config *c, struct df_policy_state *st
                         memset(ns, 0, sizeof(*ns));
                         continue;
                 }
-                /* Keep the back-off level, inside the new bounds, effective at once. */
-                if (ns->backoff_usec < c->cooldown_usec)
-                        ns->backoff_usec = c->cooldown_usec;
-                if (ns->backoff_usec > c->backoff_max_usec)
-                        ns->backoff_usec = c->backoff_max_usec;
-                if (ns->last_action_usec > 0 || ns->next_allowed_usec > 0) {
-                        uint64_t limit = add_sat(ns->last_action_usec, ns->backoff_usec);
+                for (int k = 0; k < _DF_LEVER_MAX; k++) {
+                        struct df_rung_state *rs = &ns->rung[k];
+                        struct df_lever_conf lc;
 
-                        if (ns->next_allowed_usec > limit)
-                                ns->next_allowed_usec = limit;
+                        df_policy_lever_conf(c, (enum df_lever_kind) k, &lc);
+                        /* Keep the back-off level, inside the new bounds, effective at once. */
+                        if (rs->backoff_usec < lc.cooldown_usec)
+                                rs->backoff_usec = lc.cooldown_usec;
+                        if (rs->backoff_usec > lc.backoff_max_usec)
+                                rs->backoff_usec = lc.backoff_max_usec;
+                        if (rs->last_action_usec > 0 || rs->next_allowed_usec > 0) {
+                                uint64_t limit = df_add_sat(rs->last_action_usec, rs->backoff_usec);
+
+                                if (rs->next_allowed_usec > limit)
+                                        rs->next_allowed_usec = limit;
+                        }
                 }
         }
 }
 
 enum df_order_state df_policy_cell_state(const struct df_policy_state *st, int node, const char *zone, int order) {
+        assert(st && zone);
         if (order < 0 || order >= DF_MAX_ORDERS)
                 return DF_STATE_UNKNOWN;
         for (size_t i = 0; i < DF_POLICY_MAX_ZONES; i++)
@@ -381,13 +308,15 @@ const char *df_skip_reason_to_string(enum df_skip_reason r) {
         case DF_SKIP_PRESSURE:       return "pressure";
         case DF_SKIP_NOT_FRAGMENTED: return "not-fragmented";
         case DF_SKIP_DISABLED:       return "disabled";
-        }
-        return "invalid";
-}
-
-const char *df_action_kind_to_string(enum df_action_kind k) {
-        switch (k) {
-        case DF_ACTION_COMPACT_NODE: return "compact-node";
+        case DF_SKIP_LEVER_BUDGET:   return "lever-budget";
+        case DF_SKIP_CONTENDED:      return "contended";
+        case DF_SKIP_NO_CANDIDATE:   return "no-candidate";
+        case DF_SKIP_FRAGMENTED:     return "fragmented";
+        case DF_SKIP_BUSY:           return "busy";
+        case DF_SKIP_DRY_RUN:        return "dry-run";
+        case DF_SKIP_NOT_SHORT:      return "not-short";
+        case DF_SKIP_ABSENT:         return "absent";
+        case _DF_SKIP_MAX:           break;
         }
         return "invalid";
 }

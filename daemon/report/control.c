@@ -13,9 +13,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <assert.h>
+
 #include "defragd/control.h"
-#include "defragd/manager.h"
 #include "defragd/probes.h"
+#include "defragd/status.h"
 #include "defragd/report.h"
 #include "defragd/util.h"
 
@@ -23,7 +25,8 @@
 #define CONTROL_TIMEOUT_USEC (1 * USEC_PER_SEC) /* a stuck client must not stall the loop for long */
 
 struct df_control {
-        struct manager *manager;
+        df_status_fill_t fill;
+        void *userdata;
         sd_event_source *source;
         int fd;
         char path[sizeof(((struct sockaddr_un *) 0)->sun_path)];
@@ -49,7 +52,7 @@ static void reply(int fd, const char *buf, size_t len) {
 
 static void handle(struct df_control *c, int fd) {
         char req[CONTROL_REQUEST_MAX];
-        struct manager_view v;
+        struct df_status_view v;
         struct ucred cred;
         socklen_t cl = sizeof(cred);
         char *out = NULL;
@@ -79,7 +82,7 @@ static void handle(struct df_control *c, int fd) {
         f = open_memstream(&out, &out_len);
         if (!f)
                 return;
-        manager_get_view(c->manager, &v);
+        c->fill(c->userdata, &v);
         if (strcmp(req, "status") == 0)
                 df_status_render_text(&v, f);
         else if (strcmp(req, "status json") == 0)
@@ -107,19 +110,22 @@ static int on_connection(sd_event_source *s, int fd, uint32_t revents, void *use
         return 0;
 }
 
-int df_control_new(struct manager *m, sd_event *e, const char *path, struct df_control **ret, struct df_error *err) {
+int df_control_new(sd_event *e, const char *path, df_status_fill_t fill, void *userdata, struct df_control **ret,
+                   struct df_error *err) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         struct df_control *c;
         mode_t old_umask;
         int r;
 
+        assert(e && path && fill && ret);
         if (strlen(path) >= sizeof(sa.sun_path))
                 return df_error_set(err, -ENAMETOOLONG, "%s: control socket path too long (max %zu bytes)", path,
                                     sizeof(sa.sun_path) - 1);
         c = calloc(1, sizeof(*c));
         if (!c)
                 return df_error_set(err, -ENOMEM, "out of memory");
-        c->manager = m;
+        c->fill = fill;
+        c->userdata = userdata;
         snprintf(c->path, sizeof(c->path), "%s", path);
         memcpy(sa.sun_path, path, strlen(path) + 1);
 

@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What `defragctl status` and `systemctl status` show: the daemon's view of
- * every watched (node, zone, order), its targets and states, recent actions,
- * changed knobs and probe state. Rendering only; no decisions here. */
+ * every watched (node, zone, order), its targets and states, the ladder per
+ * node, recent actions, changed knobs and probe state. Rendering only. */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "config.h"
-#include "defragd/actuator.h"
 #include "defragd/json.h"
 #include "defragd/knobs.h"
-#include "defragd/manager.h"
+#include "defragd/lever.h"
 #include "defragd/model.h"
 #include "defragd/probes.h"
+#include "defragd/status.h"
 #include "defragd/util.h"
 
 static void format_ago(uint64_t then_realtime_usec, char *buf, size_t size) {
@@ -32,17 +33,207 @@ static void format_ago(uint64_t then_realtime_usec, char *buf, size_t size) {
                 snprintf(buf, size, "%" PRIu64 "h ago", ago_sec / 3600);
 }
 
-static const char *action_name(enum df_action_kind k) {
-        const struct df_actuator *a = df_actuator_for(k);
-
-        return a ? a->name : df_action_kind_to_string(k);
+static const char *action_name(enum df_lever_kind k) {
+        return df_lever_kind_to_string(k);
 }
 
-static bool zone_watched(const struct manager_view *v, const struct df_zone *z) {
+static bool zone_watched(const struct df_status_view *v, const struct df_zone *z) {
         return df_config_node_watched(v->config, z->node) && df_config_zone_watched(v->config, z->name);
 }
 
-void df_status_line(const struct manager_view *v, char *buf, size_t size) {
+/* "in 40s", "now" for a monotonic deadline. */
+static void format_in(uint64_t until_usec, uint64_t now_usec, char *buf, size_t size) {
+        uint64_t sec;
+
+        if (until_usec <= now_usec) {
+                snprintf(buf, size, "now");
+                return;
+        }
+        sec = (until_usec - now_usec + USEC_PER_SEC - 1) / USEC_PER_SEC;
+        if (sec < 120)
+                snprintf(buf, size, "in %" PRIu64 "s", sec);
+        else if (sec < 7200)
+                snprintf(buf, size, "in %" PRIu64 "min", sec / 60);
+        else
+                snprintf(buf, size, "in %" PRIu64 "h", sec / 3600);
+}
+
+static void format_duration(uint64_t usec, char *buf, size_t size) {
+        if (usec < 120 * USEC_PER_SEC)
+                snprintf(buf, size, "%" PRIu64 "s", usec / USEC_PER_SEC);
+        else if (usec < 7200 * USEC_PER_SEC)
+                snprintf(buf, size, "%" PRIu64 "min", usec / USEC_PER_SEC / 60);
+        else
+                snprintf(buf, size, "%" PRIu64 "h", usec / USEC_PER_SEC / 3600);
+}
+
+static bool knob_lever(enum df_lever_kind k) {
+        const struct df_lever_ops *ops = df_lever_ops(k);
+
+        return ops && ops->knob_path;
+}
+
+static const struct df_knob_desire *knob_desire(const struct df_status_view *v, enum df_lever_kind k) {
+        for (unsigned i = 0; v->decision && i < v->decision->n_knobs; i++)
+                if (v->decision->knobs[i].lever == k)
+                        return &v->decision->knobs[i];
+        return NULL;
+}
+
+/* A rung's state word: what stops it now, or "ready". */
+static const char *rung_state(const struct df_status_view *v, enum df_lever_kind k, const struct df_rung_state *rs) {
+        const struct df_lever_view *lv = &v->levers[k];
+
+        if (!lv->present)
+                return lv->in_table ? "absent" : "not-built";
+        if (rs->last_skip != DF_SKIP_NONE)
+                return df_skip_reason_to_string(rs->last_skip);
+        return rs->next_allowed_usec > v->now_usec ? (rs->yield ? "yielding" : "cooldown") : "ready";
+}
+
+static void render_ladder_text(const struct df_status_view *v, FILE *f) {
+        bool any_node = false;
+
+        fprintf(f, "\nladder (Order=");
+        for (unsigned i = 0; i < v->config->n_ladder; i++)
+                fprintf(f, "%s%s", i ? " " : "", df_lever_kind_to_string(v->config->ladder[i]));
+        fprintf(f, ")%s\n", v->running.running ? "" : ":");
+        if (v->running.running) {
+                char ago[32];
+
+                format_ago(v->running.started_realtime_usec, ago, sizeof(ago));
+                fprintf(f, "  running: %s node %d (%s order %d), process %d, started %s\n",
+                        action_name(v->running.action.lever), v->running.action.target.node,
+                        v->running.action.target.zone, v->running.action.target.order, v->running.pid, ago);
+        }
+        for (unsigned i = 0; i < v->config->n_ladder; i++) {
+                enum df_lever_kind k = v->config->ladder[i];
+                const struct df_lever_view *lv = &v->levers[k];
+                const struct df_knob_desire *kd;
+
+                if (!lv->present)
+                        fprintf(f, "  %-14s %s%s%s\n", df_lever_kind_to_string(k), lv->in_table ? "unavailable" : "not in this build",
+                                lv->in_table && lv->reason[0] ? ": " : "", lv->in_table ? lv->reason : "");
+                else if (knob_lever(k) && (kd = knob_desire(v, k)))
+                        fprintf(f, "  %-14s knob %s %s%s\n", df_lever_kind_to_string(k), df_lever_ops(k)->knob_path,
+                                kd->engaged ? "wanted at " : "wanted restored: ",
+                                kd->engaged ? kd->value : df_skip_reason_to_string(kd->why_not));
+        }
+        for (size_t n = 0; n < DF_POLICY_MAX_NODES; n++) {
+                const struct df_node_state *ns = &v->policy->nodes[n];
+
+                if (!ns->used)
+                        continue;
+                if (!any_node)
+                        fprintf(f, "  %-5s %-14s %-10s %-12s %5s %7s %8s %10s  %s\n", "NODE", "RUNG", "STATE",
+                                "LAST", "GAIN", "RUNS", "BACKOFF", "NEXT", "");
+                any_node = true;
+                for (unsigned i = 0; i < v->config->n_ladder; i++) {
+                        enum df_lever_kind k = v->config->ladder[i];
+                        const struct df_rung_state *rs = &ns->rung[k];
+                        char gain[24], backoff[24], next[24];
+
+                        if (knob_lever(k) || !v->levers[k].present)
+                                continue;
+                        if (!rs->has_result)
+                                snprintf(gain, sizeof(gain), "-");
+                        else if (rs->last_gain_known)
+                                snprintf(gain, sizeof(gain), "+%" PRIu64, rs->last_gain_blocks);
+                        else
+                                snprintf(gain, sizeof(gain), "?");
+                        format_duration(rs->backoff_usec, backoff, sizeof(backoff));
+                        format_in(rs->next_allowed_usec, v->now_usec, next, sizeof(next));
+                        fprintf(f, "  %-5d %-14s %-10s %-12s %5s %7" PRIu64 " %8s %10s  %s\n", ns->node,
+                                df_lever_kind_to_string(k), rung_state(v, k, rs),
+                                rs->has_result ? df_action_outcome_to_string(rs->last_outcome) : "-", gain, rs->runs,
+                                rs->runs ? backoff : "-", next, ns->last_lever == k ? "<- ran last" : "");
+                }
+        }
+        if (!any_node)
+                fprintf(f, "  no node has been short yet\n");
+}
+
+static void render_ladder_json(const struct df_status_view *v, struct df_json *j) {
+        df_json_key(j, "ladder");
+        df_json_begin_object(j);
+        df_json_key(j, "order");
+        df_json_begin_array(j);
+        for (unsigned i = 0; i < v->config->n_ladder; i++)
+                df_json_string(j, df_lever_kind_to_string(v->config->ladder[i]));
+        df_json_end_array(j);
+
+        df_json_key(j, "levers");
+        df_json_begin_array(j);
+        for (int k = DF_LEVER_NONE + 1; k < _DF_LEVER_MAX; k++) {
+                const struct df_knob_desire *kd = knob_desire(v, (enum df_lever_kind) k);
+
+                df_json_begin_object(j);
+                df_json_kv_string(j, "lever", df_lever_kind_to_string((enum df_lever_kind) k));
+                df_json_kv_bool(j, "in_build", v->levers[k].in_table);
+                df_json_kv_bool(j, "present", v->levers[k].present);
+                df_json_kv_string(j, "reason", v->levers[k].reason);
+                if (kd && knob_lever((enum df_lever_kind) k)) {
+                        df_json_kv_string(j, "knob", df_lever_ops((enum df_lever_kind) k)->knob_path);
+                        df_json_kv_bool(j, "knob_engaged", kd->engaged);
+                        df_json_kv_string(j, "knob_value", kd->value);
+                        df_json_kv_string(j, "knob_why_not", kd->engaged ? "" : df_skip_reason_to_string(kd->why_not));
+                }
+                df_json_end_object(j);
+        }
+        df_json_end_array(j);
+
+        df_json_key(j, "running");
+        if (v->running.running) {
+                df_json_begin_object(j);
+                df_json_kv_string(j, "lever", df_lever_kind_to_string(v->running.action.lever));
+                df_json_kv_i64(j, "node", v->running.action.target.node);
+                df_json_kv_string(j, "zone", v->running.action.target.zone);
+                df_json_kv_i64(j, "order", v->running.action.target.order);
+                df_json_kv_i64(j, "pid", v->running.pid);
+                df_json_kv_u64(j, "started_realtime_usec", v->running.started_realtime_usec);
+                df_json_end_object(j);
+        } else
+                df_json_null(j);
+
+        df_json_key(j, "nodes");
+        df_json_begin_array(j);
+        for (size_t n = 0; n < DF_POLICY_MAX_NODES; n++) {
+                const struct df_node_state *ns = &v->policy->nodes[n];
+
+                if (!ns->used)
+                        continue;
+                df_json_begin_object(j);
+                df_json_kv_i64(j, "node", ns->node);
+                df_json_kv_string(j, "last_rung", df_lever_kind_to_string(ns->last_lever));
+                df_json_key(j, "rungs");
+                df_json_begin_array(j);
+                for (unsigned i = 0; i < v->config->n_ladder; i++) {
+                        enum df_lever_kind k = v->config->ladder[i];
+                        const struct df_rung_state *rs = &ns->rung[k];
+
+                        if (knob_lever(k))
+                                continue;
+                        df_json_begin_object(j);
+                        df_json_kv_string(j, "lever", df_lever_kind_to_string(k));
+                        df_json_kv_string(j, "state", rung_state(v, k, rs));
+                        df_json_kv_u64(j, "runs", rs->runs);
+                        df_json_kv_string(j, "last_result", rs->has_result ? df_action_outcome_to_string(rs->last_outcome) : "");
+                        df_json_kv_bool(j, "last_gain_known", rs->last_gain_known);
+                        df_json_kv_u64(j, "last_gain_blocks", rs->last_gain_blocks);
+                        df_json_kv_u64(j, "consecutive_no_gain", rs->consecutive_no_gain);
+                        df_json_kv_u64(j, "backoff_usec", rs->backoff_usec);
+                        df_json_kv_u64(j, "next_allowed_in_usec",
+                                       rs->next_allowed_usec > v->now_usec ? rs->next_allowed_usec - v->now_usec : 0);
+                        df_json_end_object(j);
+                }
+                df_json_end_array(j);
+                df_json_end_object(j);
+        }
+        df_json_end_array(j);
+        df_json_end_object(j);
+}
+
+void df_status_line(const struct df_status_view *v, char *buf, size_t size) {
         const struct df_decision *d = v->decision;
         char last[160] = "no action yet", ago[32];
         int n;
@@ -52,13 +243,22 @@ void df_status_line(const struct manager_view *v, char *buf, size_t size) {
 
                 format_ago(ra->realtime_usec, ago, sizeof(ago));
                 if (ra->action.dry_run)
-                        snprintf(last, sizeof(last), "last: would compact node %d (dry run) %s", ra->action.node, ago);
-                else
-                        snprintf(last, sizeof(last), "last: compacted node %d %+" PRId64 " order-%d blocks %s",
-                                 ra->action.node,
+                        snprintf(last, sizeof(last), "last: would %s node %d (dry run) %s",
+                                 action_name(ra->action.lever), ra->action.target.node, ago);
+                else if (ra->result.gain_known)
+                        snprintf(last, sizeof(last), "last: %s node %d %+" PRId64 " order-%d blocks (%s) %s",
+                                 action_name(ra->action.lever), ra->action.target.node,
                                  (int64_t) ra->result.suitable_after - (int64_t) ra->result.suitable_before,
-                                 ra->action.order, ago);
+                                 ra->action.target.order, df_action_outcome_to_string(ra->result.outcome), ago);
+                else
+                        snprintf(last, sizeof(last), "last: %s node %d %s, gain unknown %s",
+                                 action_name(ra->action.lever), ra->action.target.node,
+                                 df_action_outcome_to_string(ra->result.outcome), ago);
         }
+        if (v->running.running)
+                snprintf(last + strlen(last), sizeof(last) - strlen(last), "; running: %s node %d",
+                         action_name(v->running.action.lever), v->running.action.target.node);
+        assert(v && buf);
         if (!d) {
                 snprintf(buf, size, "Starting; %s", last);
                 return;
@@ -76,7 +276,7 @@ void df_status_line(const struct manager_view *v, char *buf, size_t size) {
         (void) n;
 }
 
-void df_status_render_text(const struct manager_view *v, FILE *f) {
+void df_status_render_text(const struct df_status_view *v, FILE *f) {
         char line[512], ago[32];
         const struct df_probes_status *ps = v->probes ? df_probes_status(v->probes) : NULL;
 
@@ -112,28 +312,36 @@ void df_status_render_text(const struct manager_view *v, FILE *f) {
                 }
         }
 
+        render_ladder_text(v, f);
+
         fprintf(f, "\nrecent actions:%s\n", v->n_recent ? "" : " none");
         for (unsigned i = v->n_recent; i-- > 0;) {
                 const struct df_recent_action *ra = &v->recent[i];
-                char ub[16], ua[16];
+                const struct df_action *a = &ra->action;
+                const struct df_action_result *r = &ra->result;
+                char ub[16], ua[16], after[32];
 
                 format_ago(ra->realtime_usec, ago, sizeof(ago));
                 df_format_index(ra->unusable_before, ub, sizeof(ub));
                 df_format_index(ra->unusable_after, ua, sizeof(ua));
-                if (ra->action.dry_run)
+                if (a->dry_run) {
                         fprintf(f, "  %-10s would %s node %d (%s order %d: %" PRIu64 " free blocks) [dry run]\n", ago,
-                                action_name(ra->action.kind), ra->action.node, ra->action.zone,
-                                ra->action.order, ra->result.suitable_before);
+                                action_name(a->lever), a->target.node, a->target.zone, a->target.order,
+                                r->suitable_before);
+                        continue;
+                }
+                if (r->gain_known)
+                        snprintf(after, sizeof(after), "%" PRIu64, r->suitable_after);
                 else
-                        fprintf(f,
-                                "  %-10s %s node %d: %s order %d %" PRIu64 " -> %" PRIu64
-                                " free blocks, unusable %s -> %s, %" PRIu64 " ms%s%s%s%s%s\n",
-                                ago, action_name(ra->action.kind), ra->action.node, ra->action.zone,
-                                ra->action.order, ra->result.suitable_before, ra->result.suitable_after, ub, ua,
-                                ra->result.duration_usec / USEC_PER_MSEC, ra->result.error ? ", failed: " : "",
-                                ra->result.error ? strerror(-ra->result.error) : "",
-                                ra->kernel_results[0] ? " (kernel: " : "", ra->kernel_results,
-                                ra->kernel_results[0] ? ")" : "");
+                        snprintf(after, sizeof(after), "?");
+                fprintf(f,
+                        "  %-10s %s node %d: %s order %d %" PRIu64 " -> %s free blocks, unusable %s -> %s, %" PRIu64
+                        " ms, %s%s%s%s%s%s%s\n",
+                        ago, action_name(a->lever), a->target.node, a->target.zone, a->target.order,
+                        r->suitable_before, after, ub, r->gain_known ? ua : "?", r->duration_usec / USEC_PER_MSEC,
+                        df_action_outcome_to_string(r->outcome), r->machine_wide ? " (whole machine)" : "",
+                        r->error ? ": " : "", r->error ? strerror(-r->error) : "",
+                        r->kernel_outcome[0] ? " (kernel: " : "", r->kernel_outcome, r->kernel_outcome[0] ? ")" : "");
         }
 
         if (df_knobs_count(v->knobs) > 0) {
@@ -145,7 +353,7 @@ void df_status_render_text(const struct manager_view *v, FILE *f) {
         }
 }
 
-void df_status_render_json(const struct manager_view *v, FILE *f) {
+void df_status_render_json(const struct df_status_view *v, FILE *f) {
         const struct df_probes_status *ps = v->probes ? df_probes_status(v->probes) : NULL;
         struct df_json j;
         char line[512];
@@ -200,6 +408,8 @@ void df_status_render_json(const struct manager_view *v, FILE *f) {
         }
         df_json_end_array(&j);
 
+        render_ladder_json(v, &j);
+
         df_json_key(&j, "recent_actions");
         df_json_begin_array(&j);
         for (unsigned i = 0; i < v->n_recent; i++) {
@@ -207,19 +417,26 @@ void df_status_render_json(const struct manager_view *v, FILE *f) {
 
                 df_json_begin_object(&j);
                 df_json_kv_u64(&j, "realtime_usec", ra->realtime_usec);
-                df_json_kv_string(&j, "action", action_name(ra->action.kind));
-                df_json_kv_i64(&j, "node", ra->action.node);
-                df_json_kv_string(&j, "zone", ra->action.zone);
-                df_json_kv_i64(&j, "order", ra->action.order);
+                df_json_kv_string(&j, "action", action_name(ra->action.lever));
+                df_json_kv_i64(&j, "node", ra->action.target.node);
+                df_json_kv_string(&j, "zone", ra->action.target.zone);
+                df_json_kv_i64(&j, "order", ra->action.target.order);
                 df_json_kv_bool(&j, "dry_run", ra->action.dry_run);
+                df_json_kv_u64(&j, "amount", ra->action.amount);
+                df_json_kv_string(&j, "result", df_action_outcome_to_string(
+                                                        ra->action.dry_run ? DF_OUTCOME_DRY_RUN : ra->result.outcome));
+                df_json_kv_bool(&j, "gain_known", ra->result.gain_known);
+                df_json_kv_u64(&j, "gain_blocks", df_action_gain_blocks(&ra->result));
+                df_json_kv_u64(&j, "pages_moved", ra->result.pages_moved);
+                df_json_kv_bool(&j, "machine_wide", ra->result.machine_wide);
                 df_json_kv_u64(&j, "free_blocks_before", ra->result.suitable_before);
                 df_json_kv_u64(&j, "free_blocks_after", ra->result.suitable_after);
                 df_json_kv_i64(&j, "unusable_index_before_permille", ra->unusable_before);
                 df_json_kv_i64(&j, "unusable_index_after_permille", ra->unusable_after);
                 df_json_kv_u64(&j, "duration_usec", ra->result.duration_usec);
                 df_json_kv_i64(&j, "error", ra->result.error);
-                df_json_kv_string(&j, "detail", ra->detail);
-                df_json_kv_string(&j, "kernel_compaction_results", ra->kernel_results);
+                df_json_kv_string(&j, "detail", ra->result.detail);
+                df_json_kv_string(&j, "kernel_compaction_results", ra->result.kernel_outcome);
                 df_json_kv_bool(&j, "kernel_stopped_early", ra->kernel_stopped_early);
                 df_json_end_object(&j);
         }

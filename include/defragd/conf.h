@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "defragd/action.h"
 #include "defragd/error.h"
 #include "defragd/snapshot.h"
 
@@ -42,6 +43,11 @@ enum df_conf_key {
         DF_KEY_TRIGGER_MIN_ORDER,
         DF_KEY_TRIGGER_MIN_INTERVAL,
         DF_KEY_REPORT_STALL,
+        /* the ladder (issue 8) */
+        DF_KEY_COMPACT_MAX_ACTIONS,
+        DF_KEY_COMPACT_TIMEOUT,
+        DF_KEY_LADDER_ORDER,
+        DF_KEY_FRAGMENTATION_THRESHOLD,
         _DF_KEY_MAX,
 };
 
@@ -80,6 +86,22 @@ struct df_probes_conf {
         uint64_t report_stall_usec;   /* ReportStallSec=100ms: stalls longer than this are logged */
 };
 
+/* Per lever (rows of each lever's section point here). For compaction,
+ * cooldown_usec and backoff_max_usec mirror [Compaction] CooldownSec= and
+ * BackoffMaxSec= (struct df_config's own fields; df_policy_lever_conf()
+ * resolves them). */
+struct df_lever_conf {
+        bool enabled;                 /* the lever's Enable= (default yes) */
+        uint64_t cooldown_usec;       /* wait after any run, per node */
+        uint64_t backoff_max_usec;    /* the wait doubles per run that gained nothing, up to this */
+        unsigned max_actions_per_hour; /* per-lever budget; 0 = only the total MaxActionsPerHour= */
+        uint64_t timeout_usec;        /* a run longer than this is killed and reported "timeout" */
+};
+
+/* [Ladder] Order=: the rungs, cheapest first. Knob levers in it are a
+ * standing desired state, not a step (docs/design.md, "The ladder"). */
+#define DF_LADDER_MAX_RUNGS _DF_LEVER_MAX
+
 struct df_config {
         /* [Daemon] */
         uint64_t poll_interval_usec;  /* PollIntervalSec=10s */
@@ -96,6 +118,14 @@ struct df_config {
         uint64_t cooldown_usec;       /* CooldownSec=60s: per node, after any compaction */
         uint64_t backoff_max_usec;    /* BackoffMaxSec=1h: cooldown doubles after each run that gained nothing, up to this */
         int proactiveness_while_short; /* ProactivenessWhileShort=: -1 (empty, default) leaves vm.compaction_proactiveness alone; 0..100 sets it while any watched zone is SHORT, restored once all are OK */
+
+        /* [Ladder] */
+        unsigned n_ladder;            /* Order=compact proactiveness clear-kmod clear-offline reclaim-node reclaim-cgroup */
+        enum df_lever_kind ladder[DF_LADDER_MAX_RUNGS];
+        unsigned fragmentation_threshold; /* FragmentationThreshold=500: compaction helps above it (or at -1000), reclaim at or below */
+
+        /* Per lever; [Compaction] MaxActionsPerHour= and TimeoutSec= fill levers[DF_LEVER_COMPACT_NODE]. */
+        struct df_lever_conf levers[_DF_LEVER_MAX];
 
         /* [OrderN], indexed by order; targets[o].enabled for each defined one */
         struct df_target targets[DF_MAX_ORDERS];

@@ -9,13 +9,15 @@
 #include <systemd/sd-event.h>
 
 #include "defragd/error.h"
+#include "defragd/status.h"
 
-struct manager;
 struct df_control;
 
 #define DF_CONTROL_SOCKET_NAME "control"
 
-int df_control_new(struct manager *m, sd_event *e, const char *path, struct df_control **ret, struct df_error *err);
+/* Serve `path` on `e`; every request asks `fill(userdata, &view)` for a fresh view. */
+int df_control_new(sd_event *e, const char *path, df_status_fill_t fill, void *userdata, struct df_control **ret,
+                   struct df_error *err);
 void df_control_free(struct df_control *c);
 
 /* Client side: connect to `path`, send `request`, copy the reply to `out`.

@@ -33,3 +33,13 @@ struct df_lever_ops {
 
 /* The lever table; NULL for kinds without a lever in this build. */
 const struct df_lever_ops *df_lever_ops(enum df_lever_kind kind);
+
+/* Each lever's row, defined in its file under daemon/lever/ (one line each
+ * here and in the table of daemon/lever/lever.c). */
+extern const struct df_lever_ops df_lever_compact;       /* lever/compact.c */
+extern const struct df_lever_ops df_lever_proactiveness; /* lever/proactiveness.c */
+
+/* Run one lever in this process (the manager's child calls it; tests too):
+ * fills r->lever/node, duration and a FAILED outcome on error. */
+int df_lever_run(const struct df_lever_ops *ops, const struct df_lever_env *env, void *state,
+                 const struct df_action *a, struct df_action_result *r);

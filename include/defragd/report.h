@@ -18,6 +18,8 @@
 #define DF_MID_CONFIG_REJECTED  "305639c4c345432590864ebbdc354190"
 #define DF_MID_ALLOC_FAILURE    "1d4b7364c7d1443db1099172bf720111"
 #define DF_MID_PROBES           "9e53da5b008d426ab044a891013e9a27"
+#define DF_MID_LEVER_ACTED      "b1f3c2a45e6d4f7a8b9c0d1e2f304152" /* a lever other than compaction acted */
+#define DF_MID_LEVER_OPENED     "4c2b9d1e7f3a4e58a6b0c9d8e7f61203" /* a lever is unusable on this kernel, or degraded */
 
 enum df_log_target {
         DF_LOG_AUTO = 0, /* journal when stderr is the journal stream ($JOURNAL_STREAM), else console */
@@ -38,3 +40,4 @@ void df_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
  * On the console, fields other than MESSAGE_ID are appended as key=value
  * only at debug level; the message alone must read well. */
 void df_log_struct(int level, const char *const *fields, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+

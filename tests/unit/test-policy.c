@@ -83,7 +83,7 @@ static void world_free(struct world *w) {
 
 static void decide_at(struct world *w, uint64_t t) {
         w->now = t;
-        df_policy_decide(w->c, &w->f.s, t, &w->st, &w->d);
+        df_policy_decide(w->c, &w->f.s, NULL, t, &w->st, &w->d);
 }
 
 static const struct df_skip *skip_of(const struct df_decision *d, int node) {
@@ -95,17 +95,19 @@ static const struct df_skip *skip_of(const struct df_decision *d, int node) {
 
 static const struct df_action *action_of(const struct df_decision *d, int node) {
         for (unsigned i = 0; i < d->n_actions; i++)
-                if (d->actions[i].node == node)
+                if (d->actions[i].target.node == node)
                         return &d->actions[i];
         return NULL;
 }
 
 static void record(struct world *w, int node, uint64_t before, uint64_t after, int error, uint64_t t) {
         struct df_action_result r = {
-                .kind = DF_ACTION_COMPACT_NODE,
+                .lever = DF_LEVER_COMPACT_NODE,
                 .node = node,
+                .outcome = error ? DF_OUTCOME_FAILED : DF_OUTCOME_DONE,
                 .error = error,
                 .duration_usec = 500000,
+                .gain_known = true,
                 .suitable_before = before,
                 .suitable_after = after,
         };
@@ -114,11 +116,11 @@ static void record(struct world *w, int node, uint64_t before, uint64_t after, i
         df_policy_record(w->c, &r, t, &w->st);
 }
 
-static const struct df_node_state *node_st(const struct world *w, int node) {
-        for (size_t i = 0; i < DF_POLICY_MAX_NODES; i++)
-                if (w->st.nodes[i].used && w->st.nodes[i].node == node)
-                        return &w->st.nodes[i];
-        return NULL;
+/* The compaction rung of a node. */
+static const struct df_rung_state *node_st(const struct world *w, int node) {
+        const struct df_node_state *ns = df_policy_node(&w->st, node);
+
+        return ns ? &ns->rung[DF_LEVER_COMPACT_NODE] : NULL;
 }
 
 /* Low=64, High=256: a count wandering between the marks never flips the
@@ -185,7 +187,7 @@ static void test_cooldown(void) {
         fake_zone(&w->f, 0, "Normal", 10);
         decide_at(w, t0);
         CHECK_INT(w->d.n_actions, 1);
-        CHECK_INT(w->d.actions[0].kind, DF_ACTION_COMPACT_NODE);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
         CHECK_U64(w->d.actions[0].suitable_blocks, 10);
         CHECK_U64(w->d.actions[0].target_high_blocks, 256);
         CHECK(!w->d.actions[0].dry_run);
@@ -257,7 +259,7 @@ static void test_budget(void) {
         CHECK_INT(w->d.n_actions, 2);
         decide_at(w, t0 + 600 * SEC); /* one more fits, the second node is refused */
         CHECK_INT(w->d.n_actions, 1);
-        CHECK_INT(w->d.actions[0].node, 0);
+        CHECK_INT(w->d.actions[0].target.node, 0);
         sk = skip_of(&w->d, 1);
         CHECK(sk && sk->reason == DF_SKIP_BUDGET);
         if (sk)
@@ -376,7 +378,7 @@ static void test_dry_run(void) {
         decide_at(w, w->now + 60 * SEC);
         sk = skip_of(&w->d, 0);
         CHECK(sk && sk->reason == DF_SKIP_BUDGET);
-        CHECK_U64(w->st.budget_count, 1);
+        CHECK_U64(w->st.budget.count, 1);
         world_free(w);
 }
 
@@ -393,9 +395,9 @@ static void test_multiple_nodes(void) {
         decide_at(w, w->now);
         CHECK_INT(w->d.n_actions, 2);
         a = action_of(&w->d, 0);
-        CHECK(a && strcmp(a->zone, "Normal") == 0 && a->order == 9);
+        CHECK(a && strcmp(a->target.zone, "Normal") == 0 && a->target.order == 9);
         a = action_of(&w->d, 1);
-        CHECK(a && strcmp(a->zone, "Movable") == 0 && a->order == 9 && a->suitable_blocks == 20);
+        CHECK(a && strcmp(a->target.zone, "Movable") == 0 && a->target.order == 9 && a->suitable_blocks == 20);
         CHECK(!action_of(&w->d, 2));
         CHECK_INT(w->d.n_skips, 0);
         /* 4 zones x 2 orders, all first seen */
@@ -415,7 +417,7 @@ static void test_multiple_nodes(void) {
         CHECK_INT(df_policy_cell_state(&w->st, 2, "Normal", 4), DF_STATE_OK);
         CHECK_INT(df_policy_cell_state(&w->st, 2, "Normal", 9), DF_STATE_SHORT);
         a = action_of(&w->d, 2);
-        CHECK(a && a->order == 9);
+        CHECK(a && a->target.order == 9);
         world_free(w);
 }
 
@@ -469,7 +471,7 @@ static void test_compaction_disabled(void) {
         sk = skip_of(&w->d, 0);
         CHECK(sk && sk->reason == DF_SKIP_DISABLED && sk->order == 9 && strcmp(sk->zone, "Normal") == 0);
         CHECK_INT(w->d.n_crossings, 1);
-        CHECK_U64(w->st.budget_count, 0);
+        CHECK_U64(w->st.budget.count, 0);
         world_free(w);
 }
 
@@ -509,7 +511,7 @@ static void test_reconfigure(void) {
         CHECK_INT(w->d.n_crossings, 1);
         CHECK_INT(w->d.crossings[0].order, 4);
         CHECK_INT(w->d.n_actions, 1);
-        CHECK_INT(w->d.actions[0].node, 0);
+        CHECK_INT(w->d.actions[0].target.node, 0);
 
         /* disabling a target forgets its state */
         w->c->targets[9].enabled = false;
@@ -524,7 +526,10 @@ static void test_strings(void) {
         CHECK_STR(df_order_state_to_string(DF_STATE_OK), "ok");
         CHECK_STR(df_skip_reason_to_string(DF_SKIP_NOT_FRAGMENTED), "not-fragmented");
         CHECK_STR(df_skip_reason_to_string(DF_SKIP_BACKOFF), "backoff");
-        CHECK_STR(df_action_kind_to_string(DF_ACTION_COMPACT_NODE), "compact-node");
+        CHECK_STR(df_lever_kind_to_string(DF_LEVER_COMPACT_NODE), "compact");
+        CHECK_INT(df_lever_kind_from_string("reclaim-cgroup"), DF_LEVER_RECLAIM_CGROUP);
+        CHECK_INT(df_lever_kind_from_string("bogus"), DF_LEVER_NONE);
+        CHECK_STR(df_action_outcome_to_string(DF_OUTCOME_CONTENDED), "contended");
 }
 
 int main(void) {
