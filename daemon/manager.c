@@ -473,37 +473,6 @@ static void enqueue(struct manager *m, const struct df_action *a) {
         m->n_queue++;
 }
 
-/* ---- knob levers: make each knob what the policy wants ---- */
-
-static const char *restore_why(enum df_skip_reason why_not) {
-        switch (why_not) {
-        case DF_SKIP_NOT_SHORT: return "all watched zones back at high mark";
-        case DF_SKIP_PRESSURE:  return "memory pressure guard";
-        case DF_SKIP_DRY_RUN:   return "dry run";
-        case DF_SKIP_ABSENT:    return "lever unavailable";
-        default:                return "lever disabled";
-        }
-}
-
-static void reconcile_knobs(struct manager *m, const struct df_decision *d) {
-        for (unsigned i = 0; i < d->n_knobs; i++) {
-                const struct df_knob_desire *kd = &d->knobs[i];
-                const struct df_lever_ops *ops = df_lever_ops(kd->lever);
-                struct df_error err = { "" };
-                int r = 0;
-
-                if (!ops || !ops->knob_path)
-                        continue;
-                if (kd->engaged)
-                        r = df_knobs_set(m->knobs, ops->knob_path, kd->value,
-                                         "a watched zone is short and compaction can help", &err);
-                else if (df_knobs_is_changed(m->knobs, ops->knob_path))
-                        r = df_knobs_restore(m->knobs, ops->knob_path, restore_why(kd->why_not), &err);
-                if (r < 0)
-                        df_log(LOG_WARNING, "%s, ignoring", err.msg);
-        }
-}
-
 /* ---- evaluation ---- */
 
 /* The hints other stages give the ladder. Levers outside the table get
@@ -551,7 +520,12 @@ static void evaluate(struct manager *m, const char *why) {
                        a->target.node);
                 enqueue(m, a);
         }
-        reconcile_knobs(m, d);
+        {
+                struct df_error err = { "" };
+
+                if (df_knob_levers_reconcile(m->knobs, d->knobs, d->n_knobs, &err) < 0)
+                        df_log(LOG_WARNING, "%s, ignoring", err.msg);
+        }
         start_next(m);
         notify_status(m);
 }

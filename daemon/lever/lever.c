@@ -3,7 +3,9 @@
  * closes every lever the same way. A new lever is one file and one row. */
 #include <assert.h>
 #include <errno.h>
+#include <stddef.h>
 
+#include "defragd/knobs.h"
 #include "defragd/lever.h"
 #include "defragd/util.h"
 
@@ -34,4 +36,40 @@ int df_lever_run(const struct df_lever_ops *ops, const struct df_lever_env *env,
         if (r->duration_usec == 0)
                 r->duration_usec = df_now_usec() - start;
         return r->error;
+}
+
+static const char *restore_why(enum df_skip_reason why_not) {
+        switch (why_not) {
+        case DF_SKIP_NOT_SHORT: return "all watched zones back at high mark";
+        case DF_SKIP_PRESSURE:  return "memory pressure guard";
+        case DF_SKIP_DRY_RUN:   return "dry run";
+        case DF_SKIP_ABSENT:    return "lever unavailable";
+        default:                return "lever disabled";
+        }
+}
+
+int df_knob_levers_reconcile(struct df_knobs *knobs, const struct df_knob_desire *desires, unsigned n,
+                             struct df_error *err) {
+        int ret = 0;
+
+        assert(knobs && (desires || n == 0) && err);
+        for (unsigned i = 0; i < n; i++) {
+                const struct df_knob_desire *kd = &desires[i];
+                const struct df_lever_ops *ops = df_lever_ops(kd->lever);
+                struct df_error e = { "" };
+                int r = 0;
+
+                if (!ops || !ops->knob_path)
+                        continue;
+                if (kd->engaged)
+                        r = df_knobs_set(knobs, ops->knob_path, kd->value,
+                                         "a watched zone is short and compaction can help", &e);
+                else if (df_knobs_is_changed(knobs, ops->knob_path))
+                        r = df_knobs_restore(knobs, ops->knob_path, restore_why(kd->why_not), &e);
+                if (r < 0 && ret == 0) {
+                        ret = r;
+                        *err = e;
+                }
+        }
+        return ret;
 }

@@ -9,6 +9,10 @@
 #include <stdint.h>
 
 #include "defragd/action.h"
+#include "defragd/error.h"
+#include "defragd/policy.h"
+
+struct df_knobs;
 
 struct df_lever_env {
         const char *root;        /* "" live; tests prefix procfs/sysfs paths */
@@ -43,3 +47,9 @@ extern const struct df_lever_ops df_lever_proactiveness; /* lever/proactiveness.
  * fills r->lever/node, duration and a FAILED outcome on error. */
 int df_lever_run(const struct df_lever_ops *ops, const struct df_lever_env *env, void *state,
                  const struct df_action *a, struct df_action_result *r);
+
+/* Make each knob lever's knob what the policy wants: set (recording the
+ * original first) when engaged, restored when not. Returns 0 or the first
+ * -errno; every failure is in err and the others are still tried. */
+int df_knob_levers_reconcile(struct df_knobs *knobs, const struct df_knob_desire *desires, unsigned n,
+                             struct df_error *err);

@@ -1,0 +1,583 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The ladder on a scripted clock: which rung acts when compaction gains, gains
+ * nothing or is contended; per-lever back-off and budget; unknown gain; the
+ * knob lever's desired state under pressure, Enable=no, dry run and reload. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "defragd/model.h"
+#include "defragd/policy.h"
+#include "defragd/util.h"
+#include "test-policy-util.h"
+#include "test-policy-world.h"
+
+static void present(struct world *w, enum df_lever_kind k) {
+        w->in.lever_present[k] = true;
+}
+
+static void hint_clear(struct world *w, int node, const char *zone, uint64_t candidates) {
+        struct df_ladder_hint *h = &w->in.hints[w->in.n_hints++];
+
+        *h = (struct df_ladder_hint) { .node = node, .clear_candidates = candidates, .clear_min_cost_pages = 4100 };
+        snprintf(h->zone, sizeof(h->zone), "%s", zone);
+}
+
+/* The skip of one rung of a node. */
+static const struct df_skip *skip_rung(const struct df_decision *d, int node, enum df_lever_kind k) {
+        for (unsigned i = 0; i < d->n_skips; i++)
+                if (d->skips[i].node == node && d->skips[i].lever == k)
+                        return &d->skips[i];
+        return NULL;
+}
+
+static const struct df_rung_state *rung(const struct world *w, int node, enum df_lever_kind k) {
+        const struct df_node_state *ns = df_policy_node(&w->st, node);
+
+        return ns ? &ns->rung[k] : NULL;
+}
+
+static void record_full(struct world *w, enum df_lever_kind k, int node, enum df_action_outcome outcome,
+                        bool gain_known, uint64_t before, uint64_t after, bool machine_wide, uint64_t t) {
+        struct df_action_result r = {
+                .lever = k,
+                .node = node,
+                .outcome = outcome,
+                .duration_usec = 2 * SEC,
+                .gain_known = gain_known,
+                .suitable_before = before,
+                .suitable_after = after,
+                .machine_wide = machine_wide,
+        };
+
+        w->now = t;
+        df_policy_record(w->c, &r, t, &w->st);
+}
+
+static const struct df_knob_desire *knob(const struct df_decision *d) {
+        for (unsigned i = 0; i < d->n_knobs; i++)
+                if (d->knobs[i].lever == DF_LEVER_PROACTIVENESS)
+                        return &d->knobs[i];
+        return NULL;
+}
+
+/* Compaction gains: the next rung is never reached; the node waits out the cooldown. */
+static void test_compaction_gains(void) {
+        struct world *w = world_new();
+        uint64_t t = w->now;
+
+        present(w, DF_LEVER_RECLAIM_NODE);
+        fake_zone(&w->f, 0, "Normal", 10);
+        decide_at(w, t);
+        CHECK_INT(w->d.n_actions, 1);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
+        CHECK_U64(w->d.actions[0].amount, 0);
+        record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_DONE, true, 10, 40, false, t + 2 * SEC);
+        CHECK_U64(rung(w, 0, DF_LEVER_COMPACT_NODE)->last_gain_blocks, 30);
+        CHECK(!rung(w, 0, DF_LEVER_COMPACT_NODE)->yield);
+
+        decide_at(w, t + 10 * SEC);
+        CHECK_INT(w->d.n_actions, 0);
+        CHECK(skip_rung(&w->d, 0, DF_LEVER_COMPACT_NODE) &&
+              skip_rung(&w->d, 0, DF_LEVER_COMPACT_NODE)->reason == DF_SKIP_COOLDOWN);
+        CHECK(!skip_rung(&w->d, 0, DF_LEVER_RECLAIM_NODE)); /* not reached */
+        CHECK_INT(df_policy_node(&w->st, 0)->last_lever, DF_LEVER_COMPACT_NODE);
+
+        decide_at(w, t + 62 * SEC);
+        CHECK_INT(w->d.n_actions, 1);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
+        world_free(w);
+}
+
+/* Compaction gains nothing: its back-off doubles and, in the next evaluation,
+ * the next rung acts; reclaim asks for the deficit up to High in bytes. */
+static void test_compaction_no_gain_climbs(void) {
+        struct world *w = world_new();
+        const struct df_skip *sk;
+        uint64_t t = w->now;
+
+        present(w, DF_LEVER_RECLAIM_NODE);
+        fake_zone(&w->f, 0, "Normal", 10);
+        decide_at(w, t);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
+        record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_DONE, true, 10, 10, false, t + 2 * SEC);
+        CHECK_U64(rung(w, 0, DF_LEVER_COMPACT_NODE)->backoff_usec, 120 * SEC);
+        CHECK_INT(rung(w, 0, DF_LEVER_COMPACT_NODE)->consecutive_no_gain, 1);
+
+        decide_at(w, t + 2 * SEC);
+        sk = skip_rung(&w->d, 0, DF_LEVER_COMPACT_NODE);
+        CHECK(sk && sk->reason == DF_SKIP_BACKOFF);
+        if (sk)
+                CHECK_U64(sk->until_usec, t + 122 * SEC);
+        CHECK_INT(w->d.n_actions, 1);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_RECLAIM_NODE);
+        CHECK_STR(w->d.actions[0].target.zone, "Normal");
+        CHECK_INT(w->d.actions[0].target.order, 9);
+        CHECK_U64(w->d.actions[0].amount, (uint64_t) (256 - 10) * 512 * 4096);
+        CHECK_INT(df_policy_node(&w->st, 0)->last_lever, DF_LEVER_RECLAIM_NODE);
+
+        /* Both rungs wait now, each on its own clock: nothing acts. */
+        decide_at(w, t + 30 * SEC);
+        CHECK_INT(w->d.n_actions, 0);
+        sk = skip_rung(&w->d, 0, DF_LEVER_RECLAIM_NODE);
+        CHECK(sk && sk->reason == DF_SKIP_COOLDOWN && sk->until_usec == t + 62 * SEC);
+        /* Compaction's back-off ends first: it is tried again before reclaim. */
+        decide_at(w, t + 122 * SEC);
+        CHECK_INT(w->d.n_actions, 1);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
+        world_free(w);
+}
+
+/* Contended (the kernel stopped early): what it gained resets the back-off,
+ * but the next rung goes first until compaction's wait ends. An error too. */
+static void test_contended_climbs(void) {
+        struct world *w = world_new();
+        const struct df_skip *sk;
+        uint64_t t = w->now;
+
+        present(w, DF_LEVER_CLEAR_KMOD);
+        hint_clear(w, 0, "Normal", 3);
+        fake_zone(&w->f, 0, "Normal", 10);
+        decide_at(w, t);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
+        record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_CONTENDED, true, 10, 12, false, t + 2 * SEC);
+        CHECK_INT(rung(w, 0, DF_LEVER_COMPACT_NODE)->consecutive_no_gain, 0);
+        CHECK_U64(rung(w, 0, DF_LEVER_COMPACT_NODE)->backoff_usec, 60 * SEC);
+        CHECK(rung(w, 0, DF_LEVER_COMPACT_NODE)->yield);
+
+        decide_at(w, t + 3 * SEC);
+        sk = skip_rung(&w->d, 0, DF_LEVER_COMPACT_NODE);
+        CHECK(sk && sk->reason == DF_SKIP_CONTENDED);
+        CHECK_INT(w->d.n_actions, 1);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_CLEAR_KMOD);
+
+        /* clear-kmod fails (EBUSY: an unmovable page): it backs off on its own clock */
+        {
+                struct df_action_result r = { .lever = DF_LEVER_CLEAR_KMOD, .node = 0, .outcome = DF_OUTCOME_BUSY,
+                                              .error = -EBUSY };
+
+                df_policy_record(w->c, &r, t + 4 * SEC, &w->st);
+        }
+        CHECK_U64(rung(w, 0, DF_LEVER_CLEAR_KMOD)->backoff_usec, 120 * SEC);
+        CHECK_U64(rung(w, 0, DF_LEVER_COMPACT_NODE)->backoff_usec, 60 * SEC);
+        decide_at(w, t + 5 * SEC);
+        CHECK_INT(w->d.n_actions, 0);
+        sk = skip_rung(&w->d, 0, DF_LEVER_CLEAR_KMOD);
+        CHECK(sk && sk->reason == DF_SKIP_BACKOFF);
+        world_free(w);
+}
+
+/* The clear rungs need the planner's candidates in a short zone of the node. */
+static void test_clear_needs_candidates(void) {
+        struct world *w = world_new();
+        const struct df_skip *sk;
+
+        w->c->compaction_enabled = false;
+        present(w, DF_LEVER_CLEAR_OFFLINE);
+        fake_zone(&w->f, 0, "Normal", 10);
+        fake_zone(&w->f, 0, "Movable", 20);
+        decide_at(w, w->now);
+        CHECK_INT(w->d.n_actions, 0);
+        sk = skip_rung(&w->d, 0, DF_LEVER_COMPACT_NODE);
+        CHECK(sk && sk->reason == DF_SKIP_DISABLED);
+        sk = skip_rung(&w->d, 0, DF_LEVER_CLEAR_OFFLINE);
+        CHECK(sk && sk->reason == DF_SKIP_NO_CANDIDATE);
+
+        hint_clear(w, 0, "Movable", 1);
+        hint_clear(w, 1, "Normal", 5); /* another node's candidates do not count */
+        decide_at(w, w->now + SEC);
+        CHECK_INT(w->d.n_actions, 1);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_CLEAR_OFFLINE);
+        CHECK_STR(w->d.actions[0].target.zone, "Movable"); /* where the candidate is, not the worst zone */
+        CHECK_INT(w->d.actions[0].target.memory_block, -1); /* the planner names the block */
+        world_free(w);
+}
+
+/* Reclaim: at once when memory itself is short (index in [0, 500]); on a
+ * fragmented node only after a cheaper rung ran and did not help; never
+ * under the pressure guard; reclaim-cgroup needs a candidate. */
+static void test_reclaim_guard(void) {
+        struct world *w = world_new();
+        struct df_zone *z;
+        const struct df_skip *sk;
+
+        present(w, DF_LEVER_RECLAIM_NODE);
+        present(w, DF_LEVER_RECLAIM_CGROUP);
+        w->c->ladder[0] = DF_LEVER_COMPACT_NODE;
+        w->c->ladder[1] = DF_LEVER_RECLAIM_CGROUP;
+        w->c->ladder[2] = DF_LEVER_RECLAIM_NODE;
+        w->c->n_ladder = 3;
+
+        /* fragmented, nothing tried yet: compaction acts; then in cooldown
+         * after a gain, reclaim is not reached */
+        fake_zone(&w->f, 0, "Normal", 10);
+        decide_at(w, w->now);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
+
+        /* short of memory: two free order-8 blocks, index 0 */
+        df_policy_state_init(&w->st);
+        z = fake_zone(&w->f, 0, "Normal", 0);
+        memset(z->free_blocks, 0, sizeof(z->free_blocks));
+        z->free_blocks[8] = 2;
+        decide_at(w, w->now + SEC);
+        sk = skip_rung(&w->d, 0, DF_LEVER_COMPACT_NODE);
+        CHECK(sk && sk->reason == DF_SKIP_NOT_FRAGMENTED);
+        sk = skip_rung(&w->d, 0, DF_LEVER_RECLAIM_CGROUP);
+        CHECK(sk && sk->reason == DF_SKIP_NO_CANDIDATE);
+        CHECK_INT(w->d.n_actions, 1);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_RECLAIM_NODE);
+
+        /* with a cgroup candidate, the cgroup rung (first in this order) acts */
+        df_policy_state_init(&w->st);
+        w->in.hints[0] = (struct df_ladder_hint) { .node = 0, .reclaim_candidate = true };
+        snprintf(w->in.hints[0].zone, DF_NAME_MAX, "Normal");
+        w->in.n_hints = 1;
+        decide_at(w, w->now + SEC);
+        CHECK_INT(w->d.n_actions, 1);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_RECLAIM_CGROUP);
+
+        /* FragmentationThreshold=200: four free order-8 blocks (index 250) count as fragmented */
+        df_policy_state_init(&w->st);
+        z->free_blocks[8] = 4;
+        w->c->fragmentation_threshold = 200;
+        decide_at(w, w->now + SEC);
+        CHECK_INT(w->d.n_actions, 1);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
+        w->c->fragmentation_threshold = 500;
+
+        /* pressure: nothing acts, reclaim least of all */
+        df_policy_state_init(&w->st);
+        psi(&w->f, 50.0);
+        decide_at(w, w->now + SEC);
+        CHECK_INT(w->d.n_actions, 0);
+        CHECK_INT(w->d.n_skips, 1);
+        CHECK_INT(w->d.skips[0].reason, DF_SKIP_PRESSURE);
+        world_free(w);
+}
+
+/* A fragmented node: reclaim only once compaction ran and did not help. */
+static void test_reclaim_after_fragmented_fails(void) {
+        struct world *w = world_new();
+        const struct df_skip *sk;
+        uint64_t t = w->now;
+
+        present(w, DF_LEVER_RECLAIM_NODE);
+        w->c->max_actions_per_hour = 0;
+        w->c->cooldown_usec = SEC;
+        fake_zone(&w->f, 0, "Normal", 10);
+        decide_at(w, t);
+        record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_DONE, true, 10, 30, false, t + SEC);
+        decide_at(w, t + SEC + SEC / 2); /* cooldown after a gain */
+        CHECK_INT(w->d.n_actions, 0);
+        CHECK(!skip_rung(&w->d, 0, DF_LEVER_RECLAIM_NODE));
+        /* compaction's back-off over, it runs again: reclaim stays unreached */
+        decide_at(w, t + 3 * SEC);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
+        /* reclaim disabled: the walk passes it, nothing else acts */
+        record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_DONE, true, 30, 30, false, t + 4 * SEC);
+        w->c->levers[DF_LEVER_RECLAIM_NODE].enabled = false;
+        decide_at(w, t + 4 * SEC);
+        CHECK_INT(w->d.n_actions, 0);
+        sk = skip_rung(&w->d, 0, DF_LEVER_RECLAIM_NODE);
+        CHECK(sk && sk->reason == DF_SKIP_DISABLED);
+        w->c->levers[DF_LEVER_RECLAIM_NODE].enabled = true;
+        decide_at(w, t + 4 * SEC);
+        CHECK_INT(w->d.n_actions, 1);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_RECLAIM_NODE);
+        world_free(w);
+}
+
+/* Each lever has its own hourly budget inside the total. */
+static void test_budget_per_lever(void) {
+        struct world *w = world_new();
+        const struct df_skip *sk;
+        uint64_t t = w->now;
+
+        present(w, DF_LEVER_CLEAR_KMOD);
+        hint_clear(w, 0, "Normal", 2);
+        w->c->cooldown_usec = SEC;
+        w->c->levers[DF_LEVER_CLEAR_KMOD].cooldown_usec = SEC;
+        w->c->levers[DF_LEVER_COMPACT_NODE].max_actions_per_hour = 2;
+        fake_zone(&w->f, 0, "Normal", 10);
+        decide_at(w, t);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
+        decide_at(w, t + 10 * SEC);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
+        decide_at(w, t + 20 * SEC);
+        sk = skip_rung(&w->d, 0, DF_LEVER_COMPACT_NODE);
+        CHECK(sk && sk->reason == DF_SKIP_LEVER_BUDGET && sk->until_usec == t + 3600 * SEC);
+        CHECK_INT(w->d.n_actions, 1);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_CLEAR_KMOD);
+        CHECK_U64(w->st.budget.count, 3);
+        CHECK_U64(w->st.lever_budget[DF_LEVER_COMPACT_NODE].count, 2);
+        CHECK_U64(w->st.lever_budget[DF_LEVER_CLEAR_KMOD].count, 1);
+
+        /* the total stops every rung */
+        w->c->max_actions_per_hour = 4;
+        decide_at(w, t + 30 * SEC);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_CLEAR_KMOD);
+        decide_at(w, t + 40 * SEC);
+        CHECK_INT(w->d.n_actions, 0);
+        CHECK_INT(w->d.n_skips, 1);
+        sk = skip_rung(&w->d, 0, DF_LEVER_COMPACT_NODE);
+        CHECK(sk && sk->reason == DF_SKIP_BUDGET && sk->until_usec == t + 3600 * SEC);
+
+        /* an hour on, compaction is first again */
+        decide_at(w, t + 3600 * SEC);
+        CHECK_INT(w->d.n_actions, 1);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
+        world_free(w);
+}
+
+/* Back-off is per (node, lever): one node's failures leave the other alone. */
+static void test_backoff_per_lever(void) {
+        struct world *w = world_new();
+        uint64_t t = w->now;
+
+        present(w, DF_LEVER_RECLAIM_NODE);
+        w->c->levers[DF_LEVER_RECLAIM_NODE].cooldown_usec = 30 * SEC;
+        w->c->levers[DF_LEVER_RECLAIM_NODE].backoff_max_usec = 90 * SEC;
+        fake_zone(&w->f, 0, "Normal", 10);
+        fake_zone(&w->f, 1, "Normal", 10);
+        decide_at(w, t);
+        CHECK_INT(w->d.n_actions, 2);
+        record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_DONE, true, 10, 10, false, t + SEC);
+        record_full(w, DF_LEVER_COMPACT_NODE, 1, DF_OUTCOME_DONE, true, 10, 50, false, t + SEC);
+        decide_at(w, t + 2 * SEC);
+        CHECK_INT(w->d.n_actions, 1);
+        CHECK_INT(w->d.actions[0].target.node, 0);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_RECLAIM_NODE);
+        record_full(w, DF_LEVER_RECLAIM_NODE, 0, DF_OUTCOME_PARTIAL, true, 10, 10, false, t + 3 * SEC);
+        CHECK_U64(rung(w, 0, DF_LEVER_RECLAIM_NODE)->backoff_usec, 60 * SEC);
+        record_full(w, DF_LEVER_RECLAIM_NODE, 0, DF_OUTCOME_PARTIAL, true, 10, 10, false, t + 4 * SEC);
+        CHECK_U64(rung(w, 0, DF_LEVER_RECLAIM_NODE)->backoff_usec, 90 * SEC); /* its own maximum */
+        CHECK_U64(rung(w, 0, DF_LEVER_COMPACT_NODE)->backoff_usec, 120 * SEC);
+        CHECK_U64(rung(w, 1, DF_LEVER_COMPACT_NODE)->backoff_usec, 60 * SEC);
+        CHECK_INT(rung(w, 1, DF_LEVER_RECLAIM_NODE)->runs, 0);
+        /* a gain resets only that rung */
+        record_full(w, DF_LEVER_RECLAIM_NODE, 0, DF_OUTCOME_DONE, true, 10, 20, false, t + 100 * SEC);
+        CHECK_U64(rung(w, 0, DF_LEVER_RECLAIM_NODE)->backoff_usec, 30 * SEC);
+        CHECK_U64(rung(w, 0, DF_LEVER_COMPACT_NODE)->backoff_usec, 120 * SEC);
+        world_free(w);
+}
+
+/* A failed re-read after the run: gain unknown, neither no gain (no doubling,
+ * no climbing) nor a gain (no reset). */
+static void test_unknown_gain(void) {
+        struct world *w = world_new();
+        const struct df_skip *sk;
+        uint64_t t = w->now;
+
+        present(w, DF_LEVER_RECLAIM_NODE);
+        fake_zone(&w->f, 0, "Normal", 10);
+        decide_at(w, t);
+        record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_DONE, false, 10, 10, false, t + SEC);
+        CHECK_INT(rung(w, 0, DF_LEVER_COMPACT_NODE)->consecutive_no_gain, 0);
+        CHECK_U64(rung(w, 0, DF_LEVER_COMPACT_NODE)->backoff_usec, 60 * SEC);
+        CHECK(!rung(w, 0, DF_LEVER_COMPACT_NODE)->last_gain_known);
+        decide_at(w, t + 2 * SEC);
+        CHECK_INT(w->d.n_actions, 0);
+        sk = skip_rung(&w->d, 0, DF_LEVER_COMPACT_NODE);
+        CHECK(sk && sk->reason == DF_SKIP_COOLDOWN);
+
+        /* after a no-gain run (wait 120 s), an unknown one keeps 120 s and the count */
+        record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_DONE, true, 10, 10, false, t + 61 * SEC);
+        CHECK_U64(rung(w, 0, DF_LEVER_COMPACT_NODE)->backoff_usec, 120 * SEC);
+        record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_DONE, false, 10, 10, false, t + 200 * SEC);
+        CHECK_U64(rung(w, 0, DF_LEVER_COMPACT_NODE)->backoff_usec, 120 * SEC);
+        CHECK_INT(rung(w, 0, DF_LEVER_COMPACT_NODE)->consecutive_no_gain, 1);
+        CHECK_U64(rung(w, 0, DF_LEVER_COMPACT_NODE)->next_allowed_usec, t + 320 * SEC);
+
+        /* interrupted and dry-run results change nothing */
+        record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_INTERRUPTED, false, 10, 10, false, t + 300 * SEC);
+        record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_DRY_RUN, false, 10, 10, false, t + 300 * SEC);
+        CHECK_U64(rung(w, 0, DF_LEVER_COMPACT_NODE)->next_allowed_usec, t + 320 * SEC);
+        CHECK_INT(rung(w, 0, DF_LEVER_COMPACT_NODE)->runs, 3);
+        world_free(w);
+}
+
+/* compact_memory instead of nodeN/compact compacted every node: each waits. */
+static void test_machine_wide(void) {
+        struct world *w = world_new();
+        uint64_t t = w->now;
+
+        fake_zone(&w->f, 0, "Normal", 10);
+        fake_zone(&w->f, 1, "Normal", 10);
+        decide_at(w, t);
+        CHECK_INT(w->d.n_actions, 2);
+        record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_DONE, true, 10, 10, true, t + 2 * SEC);
+        CHECK_INT(rung(w, 1, DF_LEVER_COMPACT_NODE)->consecutive_no_gain, 1);
+        CHECK_U64(rung(w, 1, DF_LEVER_COMPACT_NODE)->next_allowed_usec, t + 122 * SEC);
+        decide_at(w, t + 61 * SEC);
+        CHECK_INT(w->d.n_actions, 0);
+        world_free(w);
+}
+
+/* One lever at a time: while one runs, the ladder waits; knobs still follow. */
+static void test_busy(void) {
+        struct world *w = world_new();
+        const struct df_skip *sk;
+
+        w->c->proactiveness_while_short = 55;
+        w->in.lever_busy = true;
+        fake_zone(&w->f, 0, "Normal", 10);
+        decide_at(w, w->now);
+        CHECK_INT(w->d.n_actions, 0);
+        sk = skip_of(&w->d, 0);
+        CHECK(sk && sk->reason == DF_SKIP_BUSY);
+        CHECK(knob(&w->d) && knob(&w->d)->engaged);
+        CHECK_U64(w->st.budget.count, 0);
+        w->in.lever_busy = false;
+        decide_at(w, w->now + SEC);
+        CHECK_INT(w->d.n_actions, 1);
+        world_free(w);
+}
+
+/* A lever this kernel lacks is passed over without a skip entry. */
+static void test_absent(void) {
+        struct world *w = world_new();
+
+        w->in.lever_present[DF_LEVER_COMPACT_NODE] = false;
+        present(w, DF_LEVER_CLEAR_KMOD);
+        hint_clear(w, 0, "Normal", 1);
+        fake_zone(&w->f, 0, "Normal", 10);
+        decide_at(w, w->now);
+        CHECK_INT(w->d.n_skips, 0);
+        CHECK_INT(w->d.n_actions, 1);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_CLEAR_KMOD);
+        CHECK_INT(rung(w, 0, DF_LEVER_COMPACT_NODE)->last_skip, DF_SKIP_ABSENT);
+        world_free(w);
+}
+
+/* ProactivenessWhileShort=: engaged while a short cell compaction can help
+ * exists; restored under pressure, Enable=no, dry run, when not listed in
+ * Order=, absent, not short, or after a reload that drops it. */
+static void test_knob_desired_state(void) {
+        struct world *w = world_new();
+        struct df_config *c2;
+        const struct df_knob_desire *k;
+        struct df_zone *z;
+
+        fake_zone(&w->f, 0, "Normal", 10);
+        decide_at(w, w->now);
+        k = knob(&w->d);
+        CHECK(k && !k->engaged && k->why_not == DF_SKIP_DISABLED); /* empty: leave it alone */
+
+        w->c->proactiveness_while_short = 55;
+        decide_at(w, w->now + SEC);
+        k = knob(&w->d);
+        CHECK(k && k->engaged);
+        if (k)
+                CHECK_STR(k->value, "55");
+
+        psi(&w->f, 30.0);
+        decide_at(w, w->now + SEC);
+        k = knob(&w->d);
+        CHECK(k && !k->engaged && k->why_not == DF_SKIP_PRESSURE);
+        psi(&w->f, 0.0);
+
+        w->c->compaction_enabled = false;
+        decide_at(w, w->now + SEC);
+        k = knob(&w->d);
+        CHECK(k && !k->engaged && k->why_not == DF_SKIP_DISABLED);
+        w->c->compaction_enabled = true;
+
+        w->c->dry_run = true;
+        decide_at(w, w->now + SEC);
+        k = knob(&w->d);
+        CHECK(k && !k->engaged && k->why_not == DF_SKIP_DRY_RUN);
+        w->c->dry_run = false;
+
+        w->in.lever_present[DF_LEVER_PROACTIVENESS] = false;
+        decide_at(w, w->now + SEC);
+        k = knob(&w->d);
+        CHECK(k && !k->engaged && k->why_not == DF_SKIP_ABSENT);
+        w->in.lever_present[DF_LEVER_PROACTIVENESS] = true;
+
+        w->c->ladder[1] = DF_LEVER_CLEAR_KMOD; /* Order= without proactiveness */
+        decide_at(w, w->now + SEC);
+        k = knob(&w->d);
+        CHECK(k && !k->engaged && k->why_not == DF_SKIP_DISABLED);
+        w->c->ladder[1] = DF_LEVER_PROACTIVENESS;
+
+        /* short, but only for lack of memory: compaction (and so the knob) cannot help */
+        z = fake_zone(&w->f, 0, "Normal", 0);
+        memset(z->free_blocks, 0, sizeof(z->free_blocks));
+        z->free_blocks[8] = 2;
+        decide_at(w, w->now + SEC);
+        CHECK(w->d.any_short && !w->d.any_helpable);
+        k = knob(&w->d);
+        CHECK(k && !k->engaged && k->why_not == DF_SKIP_NOT_SHORT);
+
+        /* back at High */
+        memset(z->free_blocks, 0, sizeof(z->free_blocks));
+        z->free_blocks[9] = 300;
+        decide_at(w, w->now + SEC);
+        CHECK(!w->d.any_short);
+        k = knob(&w->d);
+        CHECK(k && !k->engaged && k->why_not == DF_SKIP_NOT_SHORT);
+
+        /* short again, then a reload that keeps it: still engaged; one that drops it: restored */
+        z->free_blocks[9] = 10;
+        decide_at(w, w->now + SEC);
+        CHECK(knob(&w->d) && knob(&w->d)->engaged);
+        c2 = config();
+        c2->proactiveness_while_short = 55;
+        df_policy_reconfigure(c2, &w->st);
+        free(w->c);
+        w->c = c2;
+        decide_at(w, w->now + SEC);
+        CHECK(knob(&w->d) && knob(&w->d)->engaged);
+        CHECK_INT(df_policy_cell_state(&w->st, 0, "Normal", 9), DF_STATE_SHORT);
+        w->c->proactiveness_while_short = -1;
+        df_policy_reconfigure(w->c, &w->st);
+        decide_at(w, w->now + SEC);
+        k = knob(&w->d);
+        CHECK(k && !k->engaged && k->why_not == DF_SKIP_DISABLED);
+        world_free(w);
+}
+
+/* The pace of each lever comes from its config; compaction's from [Compaction]. */
+static void test_lever_conf(void) {
+        struct df_config *c = config();
+        struct df_lever_conf lc;
+
+        c->cooldown_usec = 5 * SEC;
+        c->backoff_max_usec = 50 * SEC;
+        c->levers[DF_LEVER_COMPACT_NODE].timeout_usec = 7 * SEC;
+        df_policy_lever_conf(c, DF_LEVER_COMPACT_NODE, &lc);
+        CHECK(lc.enabled);
+        CHECK_U64(lc.cooldown_usec, 5 * SEC);
+        CHECK_U64(lc.backoff_max_usec, 50 * SEC);
+        CHECK_U64(lc.timeout_usec, 7 * SEC);
+        df_policy_lever_conf(c, DF_LEVER_PROACTIVENESS, &lc);
+        CHECK(!lc.enabled); /* ProactivenessWhileShort= empty */
+        df_policy_lever_conf(c, DF_LEVER_RECLAIM_NODE, &lc);
+        CHECK(lc.enabled);
+        CHECK_U64(lc.cooldown_usec, 60 * SEC);
+        c->compaction_enabled = false;
+        df_policy_lever_conf(c, DF_LEVER_COMPACT_NODE, &lc);
+        CHECK(!lc.enabled);
+        CHECK_INT(c->n_ladder, 6);
+        CHECK_INT(c->ladder[0], DF_LEVER_COMPACT_NODE);
+        CHECK_INT(c->ladder[5], DF_LEVER_RECLAIM_CGROUP);
+        CHECK_INT(c->fragmentation_threshold, 500);
+        free(c);
+}
+
+int main(void) {
+        RUN(test_compaction_gains);
+        RUN(test_compaction_no_gain_climbs);
+        RUN(test_contended_climbs);
+        RUN(test_clear_needs_candidates);
+        RUN(test_reclaim_guard);
+        RUN(test_reclaim_after_fragmented_fails);
+        RUN(test_budget_per_lever);
+        RUN(test_backoff_per_lever);
+        RUN(test_unknown_gain);
+        RUN(test_machine_wide);
+        RUN(test_busy);
+        RUN(test_absent);
+        RUN(test_knob_desired_state);
+        RUN(test_lever_conf);
+        return tp_finish();
+}
