@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Levers run off the event loop: while a real node compaction runs (in the
+# daemon's child process) on a fragmented machine, `defragctl status` answers
+# within 1 s and shows it running; SIGTERM during it stops the daemon within
+# 2 s, the compaction is reported interrupted, its process is gone and every
+# knob is back. Takes the machine lock itself (meson runs kernel tests).
+set -u
+defragd=$1 defragctl=$2 fragmenter=$3
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; [ -f "$tmp/daemon.log" ] && sed 's/^/  daemon: /' "$tmp/daemon.log" | tail -40; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || skip "needs root: writes /sys/devices/system/node/node0/compact and vm.compaction_proactiveness"
+[ -w /sys/devices/system/node/node0/compact ] || skip "no /sys/devices/system/node/node0/compact (CONFIG_NUMA=n)"
+[ -w /proc/sys/vm/compaction_proactiveness ] || skip "no vm.compaction_proactiveness on this kernel"
+command -v python3 >/dev/null || skip "python3 is not installed (needed to read the status JSON)"
+
+# The machine is shared: fragmenting and compacting hold its lock (unless
+# the caller already does, e.g. around a whole kernel-suite run).
+if [ -z "${DEFRAGD_MACHINE_LOCK_HELD:-}" ]; then
+        exec 9>/tmp/defragd-machine.lock
+        flock -w 1200 9 || fail "could not take /tmp/defragd-machine.lock in 20 min"
+fi
+
+KNOB=/proc/sys/vm/compaction_proactiveness
+tmp=$(mktemp -d /tmp/defragd-offloop.XXXXXX)
+orig_proactiveness=$(cat $KNOB)
+pids=()
+cleanup() {
+        for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+        echo "$orig_proactiveness" >$KNOB
+        rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+BASE=0
+LEVER=41
+echo $BASE >$KNOB # kcompactd's proactive runs off: the compaction we watch is the daemon's
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# One status request: prints "<milliseconds> <running lever or ->"; JSON in $tmp/status.json.
+status_once() {
+        local t0 t1
+        t0=$(now_ms)
+        "$defragctl" status --json --runtime-dir "$tmp/run" >"$tmp/status.json" 2>"$tmp/status.err" || return 1
+        t1=$(now_ms)
+        python3 - "$tmp/status.json" "$((t1 - t0))" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = d["ladder"]["running"]
+print(sys.argv[2], "%s:%d" % (r["lever"], r["pid"]) if r else "-")
+PY
+}
+
+free_kb=$(awk '/^MemFree:/ { print $2 }' /proc/meminfo)
+fill_mib=$(( (free_kb / 1024 - 1536) / 2 * 2 ))
+[ "$fill_mib" -ge 2048 ] || skip "only $((free_kb / 1024)) MiB free; the test fragments all free memory and wants at least 3 GiB"
+
+# Fragment as tests/kernel/test-daemon-compacts.sh does (aligned 64-page kept
+# runs: whole-node compaction then runs for seconds instead of stopping
+# contended at once), so a compaction lasts long enough to be watched.
+fragment() {
+        local line
+        exec 3< <(exec "$fragmenter" --fill-huge --size "${fill_mib}M" --keep-one-in 8 --kept-run 64 --seed "$1" --hold </dev/null)
+        frag_pid=$!
+        pids+=("$frag_pid")
+        read -r -t 240 line <&3 || fail "fragmenter printed nothing in 240 s"
+        while [[ "$line" != FRAGMENTED* ]]; do
+                read -r -t 240 line <&3 || fail "fragmenter did not report FRAGMENTED (last line: $line)"
+        done
+        echo "fragmenter: $line"
+        sync
+        echo 1 >/proc/sys/vm/drop_caches # clean large folios stop compaction early (docs/kernel-notes.md)
+}
+
+# Every watched zone of node 0 short (Low above any machine), so the first
+# evaluation compacts node 0; the proactiveness lever is engaged meanwhile.
+cat >"$tmp/test.conf" <<EOF
+[Daemon]
+PollIntervalSec=1s
+Nodes=0
+PressureGuardPercent=0
+MaxActionsPerHour=0
+[Compaction]
+CooldownSec=1h
+BackoffMaxSec=1h
+ProactivenessWhileShort=$LEVER
+TimeoutSec=60s
+[Probes]
+Enable=no
+[Order9]
+Low=100000000
+High=100000000
+EOF
+
+attempt() {
+        local seen_running="" max_ms=0 n=0 out ms lever t_kill t_exit rc child i
+        fragment "$1"
+        mkdir -p "$tmp/run"
+        "$defragd" --config "$tmp/test.conf" --runtime-dir "$tmp/run" --log-target console --log-level debug \
+                >"$tmp/daemon.log" 2>&1 &
+        dpid=$!
+        pids+=("$dpid")
+        # Wait for the control socket, then for a running compaction.
+        for i in $(seq 1 100); do [ -S "$tmp/run/control" ] && break; sleep 0.05; done
+        for i in $(seq 1 400); do
+                out=$(status_once) || fail "defragctl status failed: $(cat "$tmp/status.err")"
+                read -r ms lever <<<"$out"
+                if [ "$lever" != "-" ]; then seen_running=$lever; break; fi
+                grep -q "^defragd: compact node 0:" "$tmp/daemon.log" && break
+                sleep 0.02
+        done
+        if [ -z "$seen_running" ]; then
+                echo "attempt $1: the compaction ended before status saw it running: $(grep -m1 '^defragd: compact node 0:' "$tmp/daemon.log")"
+                kill -TERM "$dpid"; wait "$dpid"
+                kill "$frag_pid"; wait "$frag_pid" 2>/dev/null
+                return 2
+        fi
+        child=${seen_running#*:}
+        [ "${seen_running%%:*}" = compact ] || fail "running lever is ${seen_running%%:*}, expected compact"
+        # While it runs: status answers (time each), the knob lever is engaged.
+        for i in 1 2 3; do # few: the compaction must still run when SIGTERM comes
+                out=$(status_once) || fail "defragctl status failed during the compaction: $(cat "$tmp/status.err")"
+                read -r ms lever <<<"$out"
+                [ "$lever" = "-" ] && break
+                n=$((n + 1))
+                [ "$ms" -gt "$max_ms" ] && max_ms=$ms
+                echo "status during compaction (process $child): ${ms} ms"
+                [ "$ms" -lt 1000 ] || fail "defragctl status took $ms ms while a compaction ran (limit 1000)"
+        done
+        [ "$(cat $KNOB)" = "$LEVER" ] || fail "proactiveness lever not engaged while short: $(cat $KNOB)"
+        [ -d "/proc/$child" ] || lever="-"
+        if [ "$n" -eq 0 ] || [ "$lever" = "-" ]; then
+                echo "attempt $1: the compaction ended after $n status answers, before SIGTERM"
+                kill -TERM "$dpid"; wait "$dpid"
+                kill "$frag_pid"; wait "$frag_pid" 2>/dev/null
+                return 2
+        fi
+        echo "MEASURED defragctl status during a running node compaction: max ${max_ms} ms over $n requests"
+        # SIGTERM while it runs.
+        t_kill=$(now_ms)
+        kill -TERM "$dpid"
+        wait "$dpid"
+        rc=$?
+        t_exit=$(now_ms)
+        echo "MEASURED SIGTERM during the compaction -> exit in $((t_exit - t_kill)) ms (status $rc)"
+        [ "$rc" -eq 0 ] || fail "defragd exited $rc on SIGTERM"
+        [ $((t_exit - t_kill)) -lt 2000 ] || fail "defragd took $((t_exit - t_kill)) ms to stop (limit 2000)"
+        grep -q "^defragd: compact node 0 interrupted after" "$tmp/daemon.log" ||
+                fail "the running compaction was not reported interrupted"
+        for i in $(seq 1 50); do [ -d "/proc/$child" ] || break; sleep 0.01; done
+        [ -d "/proc/$child" ] && fail "the compaction's process $child outlived the daemon"
+        [ "$(cat $KNOB)" = "$BASE" ] || fail "knob not restored on SIGTERM: $(cat $KNOB), expected $BASE"
+        [ ! -e "$tmp/run/knobs.state" ] || fail "state file left after SIGTERM"
+        [ ! -e "$tmp/run/control" ] || fail "control socket left after SIGTERM"
+        kill "$frag_pid"; wait "$frag_pid" 2>/dev/null
+        return 0
+}
+
+for seed in 11 12; do
+        attempt $seed
+        case $? in
+        0) echo PASS; exit 0 ;;
+        2) continue ;;
+        *) fail "attempt $seed" ;;
+        esac
+done
+fail "in two attempts no compaction lasted long enough to be interrupted (see the attempts above)"
