@@ -63,8 +63,15 @@ void df_policy_lever_conf(const struct df_config *c, enum df_lever_kind k, struc
                 ret->backoff_max_usec = ret->cooldown_usec;
 }
 
+/* Levers that are a standing knob state, not a step (each has its guard in
+ * df_ladder_decide_knobs). */
+static const enum df_lever_kind knob_levers[] = { DF_LEVER_PROACTIVENESS };
+
 static bool is_knob_lever(enum df_lever_kind k) {
-        return k == DF_LEVER_PROACTIVENESS;
+        for (size_t i = 0; i < ELEMENTSOF(knob_levers); i++)
+                if (knob_levers[i] == k)
+                        return true;
+        return false;
 }
 
 static bool in_ladder(const struct df_config *c, enum df_lever_kind k) {
@@ -226,8 +233,6 @@ void df_ladder_decide_node(const struct df_config *c, const struct df_ladder_inp
 /* ---- knob levers: a desired state ---- */
 
 void df_ladder_decide_knobs(const struct df_config *c, const struct df_ladder_input *in, struct df_decision *out) {
-        static const enum df_lever_kind knob_levers[] = { DF_LEVER_PROACTIVENESS };
-
         for (size_t i = 0; i < ELEMENTSOF(knob_levers) && out->n_knobs < DF_POLICY_MAX_KNOBS; i++) {
                 enum df_lever_kind k = knob_levers[i];
                 struct df_knob_desire *d = &out->knobs[out->n_knobs++];

@@ -18,8 +18,8 @@
 #define DF_MID_CONFIG_REJECTED  "305639c4c345432590864ebbdc354190"
 #define DF_MID_ALLOC_FAILURE    "1d4b7364c7d1443db1099172bf720111"
 #define DF_MID_PROBES           "9e53da5b008d426ab044a891013e9a27"
-#define DF_MID_LEVER_ACTED      "b1f3c2a45e6d4f7a8b9c0d1e2f304152" /* a lever other than compaction acted */
-#define DF_MID_LEVER_OPENED     "4c2b9d1e7f3a4e58a6b0c9d8e7f61203" /* a lever is unusable on this kernel, or degraded */
+#define DF_MID_LEVER_ACTED      "83b1be85b4f84c738f85408355559fe4" /* a lever other than compaction acted */
+#define DF_MID_LEVER_OPENED     "a94ad1602d9b438484f668fa500ac591" /* a lever is unusable on this kernel, or degraded */
 
 enum df_log_target {
         DF_LOG_AUTO = 0, /* journal when stderr is the journal stream ($JOURNAL_STREAM), else console */

@@ -197,8 +197,10 @@ PollIntervalSec=1s
 Zones=$zone
 PressureGuardPercent=0
 [Compaction]
-Enable=no
 ProactivenessWhileShort=$LEVER
+[Ladder]
+# the knob lever alone: no compaction runs, the knob is engaged while short
+Order=proactiveness
 [Probes]
 Enable=no
 [Order9]
