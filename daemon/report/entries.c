@@ -173,10 +173,3 @@ void df_report_lever_opened(enum df_lever_kind k, int error, const char *reason)
         else
                 df_log_struct(LOG_INFO, fields, "lever %s: %s", df_lever_kind_to_string(k), reason);
 }
-
-void df_report_knob_desire(const struct df_knob_desire *d, const char *path, const char *current) {
-        assert(d && path);
-        df_log(LOG_DEBUG, "knob lever %s (%s): %s%s%s, now %s", df_lever_kind_to_string(d->lever), path,
-               d->engaged ? "wanted at " : "wanted restored: ", d->engaged ? d->value : df_skip_reason_to_string(d->why_not),
-               "", current ? current : "?");
-}

@@ -18,4 +18,3 @@ void df_report_crossing(const struct df_crossing *c);
 void df_report_skip(const struct df_skip *s);
 void df_report_action(const struct df_recent_action *ra);
 void df_report_lever_opened(enum df_lever_kind k, int error, const char *reason);
-void df_report_knob_desire(const struct df_knob_desire *d, const char *path, const char *current);

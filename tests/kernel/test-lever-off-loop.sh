@@ -158,6 +158,38 @@ attempt() {
         return 0
 }
 
+# Live counters: status collects the probes at request time, not at the last
+# evaluation (here: one, at start; the poll is 10 min). A compaction the
+# kernel runs after it must show at once.
+runs() {
+        "$defragctl" status --json --runtime-dir "$tmp/run" | python3 -c '
+import json, sys
+p = json.load(sys.stdin)["probes"]
+print(p["counters"]["counters"]["compaction_runs"] if p["loaded"] else "unloaded: " + p["reason"])'
+}
+live_counters() {
+        local before after
+        printf '[Daemon]\nPollIntervalSec=10min\n[Probes]\nEnable=yes\n[Order9]\nLow=1\nHigh=1\n' >"$tmp/live.conf"
+        mkdir -p "$tmp/run"
+        "$defragd" --config "$tmp/live.conf" --runtime-dir "$tmp/run" --log-target console >"$tmp/daemon.log" 2>&1 &
+        dpid=$!
+        pids+=("$dpid")
+        for i in $(seq 1 100); do [ -S "$tmp/run/control" ] && break; sleep 0.05; done
+        sleep 0.5 # the first evaluation is done
+        before=$(runs) || fail "defragctl status failed"
+        if [[ "$before" == unloaded* ]]; then
+                echo "live counters not checked: probes $before"
+        else
+                echo 1 >/proc/sys/vm/compact_memory
+                after=$(runs) || fail "defragctl status failed"
+                echo "compaction_runs in status: $before before compact_memory, $after right after"
+                [ "$after" -gt "$before" ] || fail "status shows compaction_runs $after after a compaction (was $before): not live"
+        fi
+        kill -TERM "$dpid"
+        wait "$dpid" || fail "defragd exited $? on SIGTERM"
+}
+live_counters
+
 for seed in 11 12; do
         attempt $seed
         case $? in
