@@ -123,7 +123,8 @@ static enum df_skip_reason guard(enum df_lever_kind k, const struct node_agg *ag
 }
 
 static void act(const struct df_config *c, enum df_lever_kind k, const struct df_lever_conf *lc, uint64_t now_usec,
-                struct df_policy_state *st, struct df_node_state *ns, const struct cell *cl, struct df_decision *out) {
+                struct df_policy_state *st, struct df_node_state *ns, const struct node_agg *agg, const struct cell *cl,
+                struct df_decision *out) {
         struct df_rung_state *rs = &ns->rung[k];
         struct df_action *a;
 
@@ -145,6 +146,8 @@ static void act(const struct df_config *c, enum df_lever_kind k, const struct df
 
                 a->amount = (deficit_blocks << cl->order) * LADDER_PAGE_BYTES;
         }
+        if (k == DF_LEVER_CLEAR_KMOD || k == DF_LEVER_CLEAR_OFFLINE)
+                a->planned_pages = agg->clear_cost_pages;
         if (rs->backoff_usec < lc->cooldown_usec)
                 rs->backoff_usec = lc->cooldown_usec;
         rs->last_action_usec = now_usec;
@@ -225,7 +228,7 @@ void df_ladder_decide_node(const struct df_config *c, const struct df_ladder_inp
                                 return;
                         continue;
                 }
-                act(c, k, &lc, now_usec, st, ns, cl, out);
+                act(c, k, &lc, now_usec, st, ns, agg, cl, out);
                 return;
         }
 }

@@ -22,10 +22,11 @@ struct cell {
 struct node_agg {
         int node;
         struct cell worst_short, worst_helpable, worst_lack, worst_clear, worst_reclaim;
+        uint64_t clear_cost_pages;  /* the planner's cheapest candidate in worst_clear's zone */
 };
 
 uint64_t df_add_sat(uint64_t a, uint64_t b);
-void df_cell_consider(struct cell *best, const char *zone, int order, uint64_t suitable, const struct df_target *t);
+bool df_cell_consider(struct cell *best, const char *zone, int order, uint64_t suitable, const struct df_target *t);
 struct df_node_state *df_policy_node_state(struct df_policy_state *st, int node, bool create);
 
 void df_ladder_budget_expire(struct df_policy_state *st, uint64_t now_usec);

@@ -86,10 +86,12 @@ static bool worse(uint64_t a_suitable, uint64_t a_low, uint64_t b_suitable, uint
         return (double) a_suitable / (double) a_low < (double) b_suitable / (double) b_low;
 }
 
-void df_cell_consider(struct cell *best, const char *zone, int order, uint64_t suitable, const struct df_target *t) {
+/* Keep the worse of *best and this cell; true when this one was taken. */
+bool df_cell_consider(struct cell *best, const char *zone, int order, uint64_t suitable, const struct df_target *t) {
         if (best->set && !worse(suitable, t->low_blocks, best->suitable, best->low))
-                return;
+                return false;
         *best = (struct cell) { true, zone, order, suitable, t->low_blocks, t->high_blocks };
+        return true;
 }
 
 static struct node_agg *agg_get(struct node_agg *aggs, unsigned *n_aggs, int node) {
@@ -222,8 +224,8 @@ void df_policy_decide(const struct df_config *c, const struct df_snapshot *s, co
                                 out->any_helpable = true;
                         } else
                                 df_cell_consider(&agg->worst_lack, z->name, o, suitable, t);
-                        if (h && h->clear_candidates > 0)
-                                df_cell_consider(&agg->worst_clear, z->name, o, suitable, t);
+                        if (h && h->clear_candidates > 0 && df_cell_consider(&agg->worst_clear, z->name, o, suitable, t))
+                                agg->clear_cost_pages = h->clear_min_cost_pages;
                         if (h && h->reclaim_candidate)
                                 df_cell_consider(&agg->worst_reclaim, z->name, o, suitable, t);
                 }

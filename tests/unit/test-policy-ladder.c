@@ -189,6 +189,7 @@ static void test_clear_needs_candidates(void) {
         CHECK_INT(w->d.actions[0].lever, DF_LEVER_CLEAR_OFFLINE);
         CHECK_STR(w->d.actions[0].target.zone, "Movable"); /* where the candidate is, not the worst zone */
         CHECK_INT(w->d.actions[0].target.memory_block, -1); /* the planner names the block */
+        CHECK_U64(w->d.actions[0].planned_pages, 4100);      /* its cheapest candidate's cost */
         world_free(w);
 }
 
