@@ -95,11 +95,13 @@ struct manager {
         bool stopping;
 };
 
+static void fill_status(struct manager *m, bool live_probes, struct df_status_view *v);
+
 static void notify_status(struct manager *m) {
         struct df_status_view v;
         char line[512];
 
-        manager_get_status(m, &v);
+        fill_status(m, false, &v); /* STATUS= shows no counters: no extra map read per evaluation */
         df_status_line(&v, line, sizeof(line));
         sd_notifyf(false, "STATUS=%s", line);
 }
@@ -818,13 +820,12 @@ void manager_free(struct manager *m) {
         free(m);
 }
 
-void manager_get_status(struct manager *m, struct df_status_view *v) {
-        assert(m && v);
+static void fill_status(struct manager *m, bool live_probes, struct df_status_view *v) {
         for (unsigned i = 0; i < m->n_recent; i++)
                 m->recent_ordered[i] =
                         m->recent[(m->recent_head + DF_RECENT_ACTIONS - m->n_recent + i) % DF_RECENT_ACTIONS];
         /* Live: the counters now, not the last evaluation's. */
-        if (m->probes)
+        if (live_probes && m->probes)
                 (void) df_probes_collect(m->probes, &m->live);
         *v = (struct df_status_view) {
                 .config = &m->config,
@@ -848,4 +849,9 @@ void manager_get_status(struct manager *m, struct df_status_view *v) {
                 .last_evaluation_realtime_usec = m->last_evaluation_realtime_usec,
                 .config_source = m->config_source,
         };
+}
+
+void manager_get_status(struct manager *m, struct df_status_view *v) {
+        assert(m && v);
+        fill_status(m, true, v);
 }
