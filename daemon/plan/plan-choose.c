@@ -32,14 +32,45 @@ static int cmp_candidates(const void *a, const void *b) {
         return x->start_pfn < y->start_pfn ? -1 : x->start_pfn > y->start_pfn;
 }
 
-static size_t memblocks_online_in(const struct df_plan_view *v, int node, const char *zone, size_t except) {
+static size_t memblocks_online_in(const struct df_memblock_info *mbs, size_t n_mbs, int node, const char *zone,
+                                  size_t except) {
         size_t n = 0;
 
-        for (size_t i = 0; i < v->n_memblocks; i++)
-                if (i != except && v->memblocks[i].online && v->memblocks[i].node == node &&
-                    (!zone || strcmp(v->memblocks[i].zone, zone) == 0))
+        for (size_t i = 0; i < n_mbs; i++)
+                if (i != except && mbs[i].online && mbs[i].node == node && (!zone || strcmp(mbs[i].zone, zone) == 0))
                         n++;
         return n;
+}
+
+bool df_memblock_offline_safe(const struct df_memblock_info *mbs, size_t n, size_t i, uint64_t zone_free_pages,
+                              uint64_t zone_high_pages, bool allow_hypervisor, char *why, size_t why_size) {
+        const struct df_memblock_info *m;
+
+        assert(mbs || n == 0);
+        assert(why || why_size == 0);
+#define REFUSE(...) do { if (why_size) snprintf(why, why_size, __VA_ARGS__); return false; } while (0)
+        if (i >= n)
+                REFUSE("no such memory block");
+        m = &mbs[i];
+        if (!m->online)
+                REFUSE("memory%" PRId64 " is offline", m->id);
+        if (!m->zone[0])
+                REFUSE("memory%" PRId64 " spans zones", m->id);
+        if (m->hypervisor_managed && !allow_hypervisor)
+                REFUSE("memory%" PRId64 " is managed by %s (not allowed by the configuration)", m->id,
+                       m->manager[0] ? m->manager : "a hypervisor driver");
+        if (memblocks_online_in(mbs, n, m->node, m->zone, i) == 0)
+                REFUSE("memory%" PRId64 " is the last online block of zone %s on node %d", m->id, m->zone, m->node);
+        if (memblocks_online_in(mbs, n, m->node, NULL, i) == 0)
+                REFUSE("memory%" PRId64 " is the last online block of node %d", m->id, m->node);
+        /* While offline the block's pages are gone from the zone and its used
+         * pages took free pages elsewhere: keep the high watermark plus two
+         * blocks of slack after losing the block itself. */
+        if (zone_free_pages < m->nr_pages || zone_free_pages - m->nr_pages < zone_high_pages + 2 * m->nr_pages)
+                REFUSE("zone %s of node %d: %" PRIu64 " free pages; offlining memory%" PRId64
+                       " needs the high watermark (%" PRIu64 ") plus three blocks (%" PRIu64 ")",
+                       m->zone, m->node, zone_free_pages, m->id, zone_high_pages, 3 * m->nr_pages);
+        return true;
 }
 
 bool df_plan_memblock_allowed(const struct df_plan_view *v, size_t mb, const struct df_plan_request *req,
@@ -52,20 +83,12 @@ bool df_plan_memblock_allowed(const struct df_plan_view *v, size_t mb, const str
         assert(v);
         assert(req);
         assert(why || why_size == 0);
-#define REFUSE(...) do { if (why_size) snprintf(why, why_size, __VA_ARGS__); return false; } while (0)
         if (!v->hotremove)
                 REFUSE("the kernel cannot offline memory (no CONFIG_MEMORY_HOTREMOVE)");
         if (mb >= v->n_memblocks)
                 REFUSE("no such memory block");
         m = &v->memblocks[mb];
         h = &v->history[mb];
-        if (!m->online)
-                REFUSE("memory%" PRId64 " is offline", m->id);
-        if (!m->zone[0])
-                REFUSE("memory%" PRId64 " spans zones", m->id);
-        if (m->hypervisor_managed && !req->allow_hypervisor)
-                REFUSE("memory%" PRId64 " is managed by %s (not allowed by the configuration)", m->id,
-                       m->manager[0] ? m->manager : "a hypervisor driver");
         if (req->now_usec < h->busy_until_usec)
                 REFUSE("memory%" PRId64 " was refused (EBUSY) %u time(s); cooling for %" PRIu64 " s more", m->id,
                        h->failures, (h->busy_until_usec - req->now_usec) / USEC_PER_SEC);
@@ -73,21 +96,9 @@ bool df_plan_memblock_allowed(const struct df_plan_view *v, size_t mb, const str
                 REFUSE("memory%" PRId64 " lies outside the watched zones", m->id);
         if (h->failures >= 2 && df_block_stats_signature(&st) == h->failed_signature)
                 REFUSE("memory%" PRId64 " failed %u times and has not changed since", m->id, h->failures);
-        if (memblocks_online_in(v, m->node, m->zone, mb) == 0)
-                REFUSE("memory%" PRId64 " is the last online block of zone %s on node %d", m->id, m->zone, m->node);
-        if (memblocks_online_in(v, m->node, NULL, mb) == 0)
-                REFUSE("memory%" PRId64 " is the last online block of node %d", m->id, m->node);
-        /* While offline the block's pages are gone from the zone and its used
-         * pages took free pages elsewhere: keep the high watermark plus two
-         * blocks of slack. */
-        if (v->zones[z].nr_free_pages < m->nr_pages ||
-            v->zones[z].nr_free_pages - m->nr_pages < v->zones[z].wmark_high_pages + 2 * m->nr_pages)
-                REFUSE("zone %s of node %d: %" PRIu64 " free pages; offlining memory%" PRId64
-                       " needs the high watermark (%" PRIu64 ") plus three blocks (%" PRIu64 ")",
-                       m->zone, m->node, v->zones[z].nr_free_pages, m->id, v->zones[z].wmark_high_pages,
-                       3 * m->nr_pages);
+        return df_memblock_offline_safe(v->memblocks, v->n_memblocks, mb, v->zones[z].nr_free_pages,
+                                        v->zones[z].wmark_high_pages, req->allow_hypervisor, why, why_size);
 #undef REFUSE
-        return true;
 }
 
 void df_plan_memblock_outcome(struct df_plan_view *v, int64_t memory_block, int error, uint64_t now_usec) {

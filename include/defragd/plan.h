@@ -177,6 +177,13 @@ int df_plan_choose(const struct df_plan_view *v, size_t zone, const struct df_pl
 bool df_plan_memblock_allowed(const struct df_plan_view *v, size_t mb, const struct df_plan_request *req,
                               char *why, size_t why_size);
 
+/* The rules that need no page flags (the lever re-checks them live): online,
+ * one zone, not hypervisor-managed unless allowed, not the last online block
+ * of its zone or node, zone free pages minus the block >= high watermark +
+ * two blocks. mbs[i] is the block. */
+bool df_memblock_offline_safe(const struct df_memblock_info *mbs, size_t n, size_t i, uint64_t zone_free_pages,
+                              uint64_t zone_high_pages, bool allow_hypervisor, char *why, size_t why_size);
+
 /* Feed an attempt's outcome back (error 0 or -errno). EBUSY: cooldown
  * DF_PLAN_BUSY_COOLDOWN_USEC; a second failure parks the block until its
  * signature changes; success forgets the history. */

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The memory-offlining rung (DF_LEVER_CLEAR_OFFLINE): offline one memory
+ * block, then online it with the zone it had; the lever table's row. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "defragd/lever.h"
+
+/* The offline write blocks while the kernel migrates; a timer signal ends
+ * it (EINTR; the kernel puts the block back online by itself). */
+#define DF_OFFLINE_TIMEOUT_USEC (10 * UINT64_C(1000000))
+/* The knob/memory-block state file inside env->runtime_dir. */
+#define DF_KNOBS_STATE_FILE "knobs.state"
+
+extern const struct df_lever_ops df_lever_offline_ops;
+
+/* Settings from the configuration (defaults: refuse hypervisor-managed
+ * memory, DF_OFFLINE_TIMEOUT_USEC). state is what open() returned. */
+void df_lever_offline_configure(void *state, bool allow_hypervisor, uint64_t timeout_usec);
