@@ -141,8 +141,11 @@ static size_t read_memblocks(const char *state_path, struct memblock_rec *out, s
 }
 
 /* Write knob and memory block records atomically; no records: no file. */
+/* sync: fsync before the rename. Memory block records skip it: a block's
+ * offline state does not outlive the kernel, and a process crash leaves the
+ * written file in the page cache; the offlining lever is timed. */
 static int write_state(const char *state_path, const struct df_knob *items, unsigned n_items,
-                       const struct memblock_rec *mb, size_t n_mb, struct df_error *err) {
+                       const struct memblock_rec *mb, size_t n_mb, bool sync, struct df_error *err) {
         char tmp[PATH_MAX + 8];
         _cleanup_fclose_ FILE *f = NULL;
         int fd;
@@ -165,7 +168,7 @@ static int write_state(const char *state_path, const struct df_knob *items, unsi
                 fprintf(f, "%s\t%s\n", items[i].path, items[i].original);
         for (size_t i = 0; i < n_mb; i++)
                 fprintf(f, MEMBLOCK_TAG "%" PRId64 "\t%s\n", mb[i].id, mb[i].online_type);
-        if (fflush(f) != 0 || fsync(fileno(f)) < 0)
+        if (fflush(f) != 0 || (sync && fsync(fileno(f)) < 0))
                 return df_error_set(err, -errno, "%s: cannot write: %s", tmp, strerror(errno));
         if (rename(tmp, state_path) < 0)
                 return df_error_set(err, -errno, "%s: cannot rename to %s: %s", tmp, state_path, strerror(errno));
@@ -178,7 +181,7 @@ static int state_save(const struct df_knobs *k, struct df_error *err) {
         int lock = state_lock(k->state_path), r;
         size_t n_mb = read_memblocks(k->state_path, mb, ELEMENTSOF(mb));
 
-        r = write_state(k->state_path, k->items, k->n, mb, n_mb, err);
+        r = write_state(k->state_path, k->items, k->n, mb, n_mb, true, err);
         state_unlock(&lock);
         return r;
 }
@@ -231,7 +234,7 @@ static int memblock_update(const char *state_path, int64_t id, const char *onlin
                 snprintf(mb[n_mb].online_type, sizeof(mb[n_mb].online_type), "%s", online_type);
                 n_mb++;
         }
-        r = write_state(state_path, items, (unsigned) n_items, mb, n_mb, err);
+        r = write_state(state_path, items, (unsigned) n_items, mb, n_mb, n_items > 0, err);
         state_unlock(&lock);
         return r;
 }
@@ -358,7 +361,7 @@ int df_knobs_recover(struct df_knobs *k, struct df_error *err) {
          * blocks a running lever child recorded since). */
         lock = state_lock(k->state_path);
         n_mb = read_memblocks(k->state_path, mb, ELEMENTSOF(mb));
-        r = write_state(k->state_path, k->items, k->n, mb, n_mb, err);
+        r = write_state(k->state_path, k->items, k->n, mb, n_mb, true, err);
         state_unlock(&lock);
         return r < 0 ? r : restored;
 }

@@ -231,8 +231,14 @@ static int offline_run(const struct df_lever_env *env, void *state, const struct
                 r->amount_done = 1;
         } else if (e == -EBUSY)
                 r->outcome = DF_OUTCOME_BUSY;
-        else if (e == -EINTR)
-                r->outcome = timer_fired && !stop_requested ? DF_OUTCOME_TIMEOUT : DF_OUTCOME_INTERRUPTED;
+        else if (e == -EINTR && timer_fired && !stop_requested) {
+                /* The kernel retried migration until our timer: pages it could
+                 * not move (pinned, or unknown pages isolation let through).
+                 * Reported as ETIMEDOUT so the planner counts it against the block. */
+                r->outcome = DF_OUTCOME_TIMEOUT;
+                r->error = e = -ETIMEDOUT;
+        } else if (e == -EINTR)
+                r->outcome = DF_OUTCOME_INTERRUPTED;
         else
                 r->outcome = DF_OUTCOME_FAILED;
 
