@@ -142,6 +142,26 @@ static void start_fragmenter(void) {
         exit(1);
 }
 
+/* Aligned 2 MiB blocks of [pfn, pfn + n) whose every page is free now. */
+static uint64_t free_blocks_in(uint64_t pfn, uint64_t n) {
+        _cleanup_free_ uint64_t *flags = malloc(n * sizeof(uint64_t));
+        struct df_kpageflags k;
+        uint64_t free_blocks = 0;
+
+        if (!flags || df_kpageflags_open(&k, "", false, NULL) < 0)
+                return 0;
+        if (df_kpageflags_read(&k, pfn, n, flags, NULL, NULL) == 0)
+                for (uint64_t b = 0; b + 512 <= n; b += 512) {
+                        uint64_t i;
+
+                        for (i = 0; i < 512 && ((flags[b + i] >> DF_KPF_BUDDY) & 1); i++)
+                                ;
+                        free_blocks += i == 512;
+                }
+        df_kpageflags_close(&k);
+        return free_blocks;
+}
+
 static int plan_now(struct df_plan_view *v, struct df_plan *p, uint64_t want, uint64_t now) {
         struct df_snapshot s;
         struct df_kpageflags k;
@@ -208,6 +228,7 @@ static int run_lever_child(const struct df_action *a, struct df_action_result *r
 }
 
 static struct df_plan_view view;
+static unsigned n_skipped;
 static struct df_plan *plan;
 static uint64_t cleared_pages, cleared_usec, cleared_gain, cleared_blocks, planned_pages, planned_gain;
 
@@ -215,7 +236,7 @@ static void test_clear_cheapest(void) {
         const struct df_plan_candidate *c = NULL;
         struct df_action a = { .lever = DF_LEVER_CLEAR_OFFLINE };
         struct df_action_result r;
-        uint64_t before, after, slack, moved_slack;
+        uint64_t before, after, slack, moved_slack, block_free;
         unsigned rounds = bench ? 8 : 1;
 
         for (unsigned round = 0; round < rounds; round++) {
@@ -227,8 +248,11 @@ static void test_clear_cheapest(void) {
                 for (size_t i = 0; i < plan->n_chosen && !c; i++)
                         if (plan->chosen[i].unknown_pages == 0)
                                 c = &plan->chosen[i];
-                if (!c)
-                        TEST_SKIP("no memory block in Normal is clearable without unknown pages right now");
+                if (!c) {
+                        fprintf(stderr, "SKIP: no memory block in Normal is clearable without unknown pages right now\n");
+                        n_skipped++;
+                        return;
+                }
                 fprintf(stderr, "plan: memory%" PRId64 " cost %" PRIu64 " pages, gain %" PRIu64 " blocks; %" PRIu64 " candidates\n",
                         c->memory_block, c->cost_pages, c->gain_blocks, plan->candidates);
                 a.target.node = 0;
@@ -246,13 +270,18 @@ static void test_clear_cheapest(void) {
                 ASSERT_EQ_INT(r.outcome, DF_OUTCOME_DONE);
                 ASSERT_EQ_U64(count_offline_blocks(), 0);
                 ASSERT_TRUE(access(state_file, F_OK) < 0); /* record forgotten after onlining */
-                /* What moved meanwhile: each 512 pages migrated may break one
-                 * free 2 MiB block elsewhere; others' allocations a few more. */
+                /* The promise is about the block: its aligned blocks are free
+                 * now (a few may be taken again at once: fresh free memory). */
+                block_free = free_blocks_in(c->start_pfn, c->nr_pages);
+                fprintf(stderr, "memory%" PRId64 ": %" PRIu64 " of %" PRIu64 " aligned blocks free after clearing\n",
+                        c->memory_block, block_free, c->nr_pages / 512);
+                ASSERT_TRUE(block_free * 10 >= (c->nr_pages / 512) * 9);
+                /* The zone as a whole gained at least that, less what the
+                 * moved pages took (each 512 moved may break one free block
+                 * elsewhere). More is possible and says nothing: offlining
+                 * drains every CPU's free lists, other tenants free memory. */
                 slack = 4 + c->cost_pages / 512;
-                ASSERT_TRUE(after + slack >= before + c->gain_blocks);
-                /* Offlining drains every CPU's free-page lists (drain_all_pages):
-                 * those pages merge too, a gain the plan cannot see (+17 seen). */
-                ASSERT_TRUE(after <= before + c->gain_blocks + slack + 64);
+                ASSERT_TRUE(after + slack >= before + c->gain_blocks - (c->nr_pages / 512 - block_free));
                 moved_slack = 64 + c->cost_pages / 20;
                 ASSERT_TRUE(r.pages_moved + moved_slack >= c->cost_pages);
                 ASSERT_TRUE(r.pages_moved <= c->cost_pages + moved_slack);
@@ -298,8 +327,11 @@ static void test_unmovable_busy(void) {
                         victim = view.memblocks[i].id;
                         vi = i;
                 }
-        if (victim < 0)
-                TEST_SKIP("no online Normal block with only slab pages blocking");
+        if (victim < 0) {
+                fprintf(stderr, "SKIP: no online Normal block with only slab pages blocking\n");
+                n_skipped++;
+                return;
+        }
         a.target.node = 0;
         snprintf(a.target.zone, sizeof(a.target.zone), "Normal");
         a.target.memory_block = victim;
@@ -339,8 +371,11 @@ static void test_sigkill_restore(void) {
         for (size_t i = 0; i < plan->n_chosen && !c; i++)
                 if (plan->chosen[i].unknown_pages == 0)
                         c = &plan->chosen[i];
-        if (!c)
-                TEST_SKIP("no clearable block for the SIGKILL test");
+        if (!c) {
+                fprintf(stderr, "SKIP: no clearable block for the SIGKILL test\n");
+                n_skipped++;
+                return;
+        }
         ASSERT_TRUE(pipe(p) == 0);
         pid = fork();
         if (pid == 0) {
@@ -514,9 +549,9 @@ int main(int argc, char **argv) {
         plan = malloc(sizeof(*plan));
         start_fragmenter();
 
+        RUN_TEST(test_sigkill_restore);
         RUN_TEST(test_clear_cheapest);
         RUN_TEST(test_unmovable_busy);
-        RUN_TEST(test_sigkill_restore);
         if (cleared_blocks)
                 fprintf(stderr, "BENCH offline rung: %" PRIu64 " blocks cleared, +%" PRIu64 " free 2 MiB blocks (planned %" PRIu64
                         "), %" PRIu64 " pages migrated (planned %" PRIu64 "), %.1f pages/block gained, %.0f blocks/s, %" PRIu64 " ms\n",
@@ -536,6 +571,10 @@ int main(int argc, char **argv) {
         free(plan);
         rmdir(runtime);
         ret = test_summary();
+        if (ret == 0 && n_skipped == test_n_run) {
+                fprintf(stderr, "SKIP: every test lacked a suitable block\n");
+                ret = 77;
+        }
         close(lock_fd);
         return ret;
 }
