@@ -10,6 +10,10 @@
 
 #include "defragd/error.h"
 
+/* The state file's name inside the runtime directory (defragd.c, manager.c
+ * and the offlining lever must agree). */
+#define DF_KNOBS_STATE_FILE "knobs.state"
+
 struct df_knobs;
 
 /* `state_path` e.g. /run/defragd/knobs.state; `root` prefixes knob paths ("" live). */

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "defragd/knobs.h" /* DF_KNOBS_STATE_FILE */
 #include "defragd/lever.h"
 
 /* The offline write blocks while the kernel migrates, and retries forever
@@ -13,8 +14,6 @@
  * the block back online by itself), reported as DF_OUTCOME_TIMEOUT with
  * -ETIMEDOUT. Clearing a 128 MiB block took 27-90 ms here: 5 s is ample. */
 #define DF_OFFLINE_TIMEOUT_USEC (5 * UINT64_C(1000000))
-/* The knob/memory-block state file inside env->runtime_dir. */
-#define DF_KNOBS_STATE_FILE "knobs.state"
 
 extern const struct df_lever_ops df_lever_offline_ops;
 
