@@ -252,6 +252,24 @@ int df_plan_choose(const struct df_plan_view *v, size_t zone, const struct df_pl
         return 0;
 }
 
+void df_plan_fill_action(const struct df_plan_view *v, const struct df_plan_candidate *c, struct df_action *a) {
+        const struct df_plan_zone *pz;
+
+        assert(v);
+        assert(c);
+        assert(a);
+        assert(c->zone < v->n_zones);
+        pz = &v->zones[c->zone];
+        a->lever = c->memory_block >= 0 ? DF_LEVER_CLEAR_OFFLINE : DF_LEVER_CLEAR_KMOD;
+        a->target.node = pz->node;
+        snprintf(a->target.zone, sizeof(a->target.zone), "%s", pz->name);
+        a->target.order = (int) v->block_order;
+        a->target.memory_block = c->memory_block;
+        a->target.start_pfn = c->start_pfn;
+        a->target.nr_pages = c->nr_pages;
+        a->planned_pages = c->cost_pages;
+}
+
 void df_plan_summarize(const struct df_plan_view *v, size_t zone, uint64_t now_usec, struct df_plan_summary *out) {
         struct df_plan_request req = { .granularity = DF_PLAN_BLOCK, .want_blocks = 1, .now_usec = now_usec };
         const struct df_plan_zone *pz;

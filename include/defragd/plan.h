@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "defragd/action.h"
 #include "defragd/snapshot.h"
 
 /* include/uapi/linux/kernel-page-flags.h (stable ABI bits, plus the
@@ -168,6 +169,11 @@ struct df_plan {
 };
 
 int df_plan_choose(const struct df_plan_view *v, size_t zone, const struct df_plan_request *req, struct df_plan *out);
+
+/* The clearing action for a chosen candidate: DF_LEVER_CLEAR_OFFLINE for a
+ * memory block, DF_LEVER_CLEAR_KMOD for an aligned block; target node, zone,
+ * order, block and range, planned_pages = its cost. Other fields untouched. */
+void df_plan_fill_action(const struct df_plan_view *v, const struct df_plan_candidate *c, struct df_action *a);
 
 /* The offlining rung's safety rules for one memory block (index into
  * v->memblocks); false and `why` filled when it must not be offlined:

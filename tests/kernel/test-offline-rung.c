@@ -255,13 +255,8 @@ static void test_clear_cheapest(void) {
                 }
                 fprintf(stderr, "plan: memory%" PRId64 " cost %" PRIu64 " pages, gain %" PRIu64 " blocks; %" PRIu64 " candidates\n",
                         c->memory_block, c->cost_pages, c->gain_blocks, plan->candidates);
-                a.target.node = 0;
-                snprintf(a.target.zone, sizeof(a.target.zone), "Normal");
-                a.target.order = 9;
-                a.target.memory_block = c->memory_block;
-                a.target.start_pfn = c->start_pfn;
-                a.target.nr_pages = c->nr_pages;
-                a.planned_pages = c->cost_pages;
+                df_plan_fill_action(&view, c, &a);
+                ASSERT_EQ_INT(a.lever, DF_LEVER_CLEAR_OFFLINE);
                 before = free_order9();
                 ASSERT_EQ_INT(run_lever_child(&a, &r), 0);
                 after = free_order9();

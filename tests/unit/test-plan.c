@@ -243,6 +243,18 @@ static void test_choose_memblocks(void) {
         ASSERT_EQ_U64(acc, p->chosen_gain_blocks);
         ASSERT_TRUE(p->chosen_gain_blocks >= 64);
         ASSERT_EQ_U64(p->bound_pages, p->chosen_cost_pages);
+        {
+                struct df_action a = { 0 };
+
+                df_plan_fill_action(&view, &p->chosen[0], &a);
+                ASSERT_EQ_INT(a.lever, DF_LEVER_CLEAR_OFFLINE);
+                ASSERT_EQ_INT(a.target.memory_block, p->chosen[0].memory_block);
+                ASSERT_EQ_U64(a.target.start_pfn, (uint64_t) p->chosen[0].memory_block * MB_PAGES);
+                ASSERT_EQ_U64(a.target.nr_pages, MB_PAGES);
+                ASSERT_EQ_U64(a.planned_pages, p->chosen[0].cost_pages);
+                ASSERT_STREQ(a.target.zone, "Normal");
+                ASSERT_EQ_INT(a.target.order, 9);
+        }
 }
 
 /* Bounded slices: after enough ticks the view equals a full scan, every
