@@ -564,7 +564,13 @@ int main(int argc, char **argv) {
         }
         df_plan_view_clear(&view);
         free(plan);
-        rmdir(runtime);
+        {
+                char lock[300];
+
+                snprintf(lock, sizeof(lock), "%s.lock", state_file);
+                unlink(lock);
+                rmdir(runtime);
+        }
         ret = test_summary();
         if (ret == 0 && n_skipped == test_n_run) {
                 fprintf(stderr, "SKIP: every test lacked a suitable block\n");
