@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Knob changes with a persistent record of the originals (see knobs.h).
- * State file: one "path\toriginal\n" line per changed knob, replaced atomically. */
+/* Knob changes and offlined memory blocks with a persistent record (see
+ * knobs.h). State file, replaced atomically under an flock of "<file>.lock"
+ * (the offlining lever writes it from its child process):
+ *     /proc/sys/vm/knob<TAB>original          a changed knob
+ *     memblock<TAB>N<TAB>online_movable       memoryN is (or may be) offline */
+#include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +21,8 @@
 #include "defragd/util.h"
 
 #define DF_KNOBS_MAX 32
+#define DF_MEMBLOCKS_MAX 64
+#define MEMBLOCK_TAG "memblock\t"
 #define DF_KNOB_VALUE_MAX 256
 
 struct df_knob {
@@ -35,7 +43,8 @@ static bool knob_path_allowed(const char *path) {
 }
 
 static void full_path(const struct df_knobs *k, const char *path, char *buf, size_t size) {
-        snprintf(buf, size, "%s%s", k->root, path);
+        if ((size_t) snprintf(buf, size, "%s%s", k->root, path) >= size)
+                buf[0] = 0; /* too long: an open of "" fails with ENOENT */
 }
 
 int df_knob_read(const char *path, char *buf, size_t size) {
@@ -66,17 +75,87 @@ int df_knobs_new(const char *state_path, const char *root, struct df_knobs **ret
 
 void df_knobs_free(struct df_knobs *k) { free(k); }
 
-static int state_save(const struct df_knobs *k, struct df_error *err) {
+struct memblock_rec {
+        int64_t id;
+        char online_type[24];
+};
+
+static bool online_type_valid(const char *t) {
+        return strcmp(t, "online_movable") == 0 || strcmp(t, "online_kernel") == 0 || strcmp(t, "online") == 0;
+}
+
+/* Exclusive lock shared by the daemon and its lever children; -1 when it
+ * cannot be taken (then we go on unlocked: a record matters more). */
+static int state_lock(const char *state_path) {
+        char path[PATH_MAX + 8];
+        int fd;
+
+        snprintf(path, sizeof(path), "%s.lock", state_path);
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0) {
+                df_log(LOG_WARNING, "%s: cannot open: %s, ignoring", path, strerror(errno));
+                return -1;
+        }
+        while (flock(fd, LOCK_EX) < 0)
+                if (errno != EINTR) {
+                        df_log(LOG_WARNING, "%s: cannot lock: %s, ignoring", path, strerror(errno));
+                        break;
+                }
+        return fd;
+}
+
+static void state_unlock(int *fd) {
+        if (*fd >= 0)
+                close(*fd);
+        *fd = -1;
+}
+
+/* Memory block records of the file ("memblock\tN\ttype"). */
+static size_t read_memblocks(const char *state_path, struct memblock_rec *out, size_t max) {
+        _cleanup_fclose_ FILE *f = fopen(state_path, "re");
+        char line[PATH_MAX + DF_KNOB_VALUE_MAX + 4];
+        unsigned lineno = 0;
+        size_t n = 0;
+
+        if (!f)
+                return 0;
+        while (fgets(line, sizeof(line), f)) {
+                long long id;
+                char type[24];
+
+                lineno++;
+                if (strncmp(line, MEMBLOCK_TAG, strlen(MEMBLOCK_TAG)) != 0)
+                        continue;
+                if (sscanf(line + strlen(MEMBLOCK_TAG), "%lld\t%23s", &id, type) != 2 || id < 0 || !online_type_valid(type)) {
+                        df_log(LOG_WARNING, "%s:%u: ignoring line, expected \"memblock<TAB>N<TAB>online_kernel|online_movable|online\"",
+                               state_path, lineno);
+                        continue;
+                }
+                if (n < max) {
+                        out[n].id = id;
+                        snprintf(out[n].online_type, sizeof(out[n].online_type), "%s", type);
+                        n++;
+                }
+        }
+        return n;
+}
+
+/* Write knob and memory block records atomically; no records: no file. */
+/* sync: fsync before the rename. Memory block records skip it: a block's
+ * offline state does not outlive the kernel, and a process crash leaves the
+ * written file in the page cache; the offlining lever is timed. */
+static int write_state(const char *state_path, const struct df_knob *items, unsigned n_items,
+                       const struct memblock_rec *mb, size_t n_mb, bool sync, struct df_error *err) {
         char tmp[PATH_MAX + 8];
         _cleanup_fclose_ FILE *f = NULL;
         int fd;
 
-        if (k->n == 0) {
-                if (unlink(k->state_path) < 0 && errno != ENOENT)
-                        return df_error_set(err, -errno, "%s: cannot remove: %s", k->state_path, strerror(errno));
+        if (n_items == 0 && n_mb == 0) {
+                if (unlink(state_path) < 0 && errno != ENOENT)
+                        return df_error_set(err, -errno, "%s: cannot remove: %s", state_path, strerror(errno));
                 return 0;
         }
-        snprintf(tmp, sizeof(tmp), "%s.tmp", k->state_path);
+        snprintf(tmp, sizeof(tmp), "%s.tmp", state_path);
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd < 0)
                 return df_error_set(err, -errno, "%s: cannot create: %s", tmp, strerror(errno));
@@ -85,13 +164,133 @@ static int state_save(const struct df_knobs *k, struct df_error *err) {
                 close(fd);
                 return df_error_set(err, -errno, "%s: %s", tmp, strerror(errno));
         }
-        for (unsigned i = 0; i < k->n; i++)
-                fprintf(f, "%s\t%s\n", k->items[i].path, k->items[i].original);
-        if (fflush(f) != 0 || fsync(fileno(f)) < 0)
+        for (unsigned i = 0; i < n_items; i++)
+                fprintf(f, "%s\t%s\n", items[i].path, items[i].original);
+        for (size_t i = 0; i < n_mb; i++)
+                fprintf(f, MEMBLOCK_TAG "%" PRId64 "\t%s\n", mb[i].id, mb[i].online_type);
+        if (fflush(f) != 0 || (sync && fsync(fileno(f)) < 0))
                 return df_error_set(err, -errno, "%s: cannot write: %s", tmp, strerror(errno));
-        if (rename(tmp, k->state_path) < 0)
-                return df_error_set(err, -errno, "%s: cannot rename to %s: %s", tmp, k->state_path, strerror(errno));
+        if (rename(tmp, state_path) < 0)
+                return df_error_set(err, -errno, "%s: cannot rename to %s: %s", tmp, state_path, strerror(errno));
         return 0;
+}
+
+/* The daemon's knobs, keeping the memory block records a lever child wrote. */
+static int state_save(const struct df_knobs *k, struct df_error *err) {
+        struct memblock_rec mb[DF_MEMBLOCKS_MAX];
+        int lock = state_lock(k->state_path), r;
+        size_t n_mb = read_memblocks(k->state_path, mb, ELEMENTSOF(mb));
+
+        r = write_state(k->state_path, k->items, k->n, mb, n_mb, true, err);
+        state_unlock(&lock);
+        return r;
+}
+
+static int knob_lines_of_file(const char *state_path, struct df_knob *items, unsigned max) {
+        _cleanup_fclose_ FILE *f = fopen(state_path, "re");
+        char line[PATH_MAX + DF_KNOB_VALUE_MAX + 4];
+        unsigned n = 0;
+
+        if (!f)
+                return 0;
+        while (fgets(line, sizeof(line), f) && n < max) {
+                char *tab = strchr(line, '\t'), *nl = strchr(line, '\n');
+
+                if (nl)
+                        *nl = 0;
+                if (!tab || !knob_path_allowed(line))
+                        continue;
+                *tab = 0;
+                if (strlen(line) >= sizeof(items[n].path))
+                        continue;
+                memcpy(items[n].path, line, strlen(line) + 1);
+                snprintf(items[n].original, sizeof(items[n].original), "%s", tab + 1);
+                n++;
+        }
+        return (int) n;
+}
+
+/* Add or drop one memory block record, keeping everything else. */
+static int memblock_update(const char *state_path, int64_t id, const char *online_type, struct df_error *err) {
+        struct memblock_rec mb[DF_MEMBLOCKS_MAX];
+        static struct df_knob items[DF_KNOBS_MAX]; /* big: not on a lever child's stack */
+        int lock, r, n_items;
+        size_t n_mb, j = 0;
+
+        lock = state_lock(state_path);
+        n_items = knob_lines_of_file(state_path, items, DF_KNOBS_MAX);
+        n_mb = read_memblocks(state_path, mb, ELEMENTSOF(mb));
+        for (size_t i = 0; i < n_mb; i++)
+                if (mb[i].id != id)
+                        mb[j++] = mb[i];
+        n_mb = j;
+        if (online_type) {
+                if (n_mb >= ELEMENTSOF(mb)) {
+                        state_unlock(&lock);
+                        return df_error_set(err, -E2BIG, "%s: more than %d memory blocks recorded offline", state_path,
+                                            DF_MEMBLOCKS_MAX);
+                }
+                mb[n_mb].id = id;
+                snprintf(mb[n_mb].online_type, sizeof(mb[n_mb].online_type), "%s", online_type);
+                n_mb++;
+        }
+        r = write_state(state_path, items, (unsigned) n_items, mb, n_mb, n_items > 0, err);
+        state_unlock(&lock);
+        return r;
+}
+
+int df_knobs_memblock_record(const char *state_path, int64_t id, const char *online_type, struct df_error *err) {
+        assert(state_path);
+        assert(online_type);
+        if (id < 0 || !online_type_valid(online_type))
+                return df_error_set(err, -EINVAL, "memory%" PRId64 ": online type \"%s\"; accepted: online_kernel, online_movable, online",
+                                    id, online_type);
+        return memblock_update(state_path, id, online_type, err);
+}
+
+int df_knobs_memblock_forget(const char *state_path, int64_t id, struct df_error *err) {
+        assert(state_path);
+        return memblock_update(state_path, id, NULL, err);
+}
+
+static void memblock_state_path(const char *root, int64_t id, char *buf, size_t size) {
+        snprintf(buf, size, "%s/sys/devices/system/memory/memory%" PRId64 "/state", root, id);
+}
+
+int df_knobs_recover_memblocks(const char *state_path, const char *root, const char *why, struct df_error *err) {
+        struct memblock_rec mb[DF_MEMBLOCKS_MAX];
+        size_t n_mb;
+        int onlined = 0, ret = 0;
+
+        assert(state_path);
+        root = root && strcmp(root, "/") != 0 ? root : "";
+        n_mb = read_memblocks(state_path, mb, ELEMENTSOF(mb));
+        for (size_t i = 0; i < n_mb; i++) {
+                char path[PATH_MAX], cur[64];
+                int r;
+
+                memblock_state_path(root, mb[i].id, path, sizeof(path));
+                r = df_knob_read(path, cur, sizeof(cur));
+                if (r == -ENOENT) {
+                        df_log(LOG_WARNING, "memory%" PRId64 ": gone (%s), forgetting its record", mb[i].id, path);
+                } else if (r < 0) {
+                        ret = df_error_set(err, r, "%s: cannot read: %s", path, strerror(-r));
+                        continue;
+                } else if (strcmp(cur, "offline") == 0) {
+                        r = df_write_file(path, mb[i].online_type);
+                        if (r < 0) {
+                                ret = df_error_set(err, r, "%s: cannot write \"%s\" (record in %s): %s", path,
+                                                   mb[i].online_type, state_path, strerror(-r));
+                                continue;
+                        }
+                        df_log(LOG_NOTICE, "memory%" PRId64 ": onlined again (%s, %s)", mb[i].id, mb[i].online_type, why);
+                        onlined++;
+                }
+                r = df_knobs_memblock_forget(state_path, mb[i].id, err);
+                if (r < 0)
+                        ret = r;
+        }
+        return ret < 0 ? ret : onlined;
 }
 
 static struct df_knob *find(const struct df_knobs *k, const char *path) {
@@ -112,13 +311,21 @@ static void report_knob(const char *path, const char *from, const char *to, cons
 }
 
 int df_knobs_recover(struct df_knobs *k, struct df_error *err) {
-        _cleanup_fclose_ FILE *f = fopen(k->state_path, "re");
+        _cleanup_fclose_ FILE *f = NULL;
         char line[PATH_MAX + DF_KNOB_VALUE_MAX + 4];
+        struct memblock_rec mb[DF_MEMBLOCKS_MAX];
         unsigned lineno = 0;
-        int restored = 0, r = 0;
+        int restored, r = 0, lock;
+        size_t n_mb;
 
+        assert(k);
+        /* Memory first: a block left offline is memory the machine lacks. */
+        restored = df_knobs_recover_memblocks(k->state_path, k->root, "after an unclean exit of a previous instance", err);
+        if (restored < 0)
+                return restored;
+        f = fopen(k->state_path, "re");
         if (!f)
-                return errno == ENOENT ? 0 : df_error_set(err, -errno, "%s: %s", k->state_path, strerror(errno));
+                return errno == ENOENT ? restored : df_error_set(err, -errno, "%s: %s", k->state_path, strerror(errno));
 
         while (fgets(line, sizeof(line), f)) {
                 char *tab, *nl, path[PATH_MAX], cur[DF_KNOB_VALUE_MAX];
@@ -127,6 +334,8 @@ int df_knobs_recover(struct df_knobs *k, struct df_error *err) {
                 nl = strchr(line, '\n');
                 if (nl)
                         *nl = 0;
+                if (strncmp(line, MEMBLOCK_TAG, strlen(MEMBLOCK_TAG)) == 0)
+                        continue; /* done above */
                 tab = strchr(line, '\t');
                 if (!tab || !knob_path_allowed(line)) {
                         df_log(LOG_WARNING, "%s:%u: ignoring line, expected \"/proc/sys/... or /sys/...<TAB>value\"",
@@ -148,9 +357,13 @@ int df_knobs_recover(struct df_knobs *k, struct df_error *err) {
                 report_knob(line, cur, tab + 1, "restored after an unclean exit of a previous instance");
                 restored++;
         }
-        if (unlink(k->state_path) < 0 && errno != ENOENT)
-                return df_error_set(err, -errno, "%s: cannot remove: %s", k->state_path, strerror(errno));
-        return restored;
+        /* Knobs are back: keep only what still concerns a live instance (memory
+         * blocks a running lever child recorded since). */
+        lock = state_lock(k->state_path);
+        n_mb = read_memblocks(k->state_path, mb, ELEMENTSOF(mb));
+        r = write_state(k->state_path, k->items, k->n, mb, n_mb, true, err);
+        state_unlock(&lock);
+        return r < 0 ? r : restored;
 }
 
 int df_knobs_set(struct df_knobs *k, const char *path, const char *value, const char *why, struct df_error *err) {
@@ -214,6 +427,12 @@ int df_knobs_restore(struct df_knobs *k, const char *path, const char *why, stru
 
 int df_knobs_restore_all(struct df_knobs *k, const char *why, struct df_error *err) {
         int ret = 0;
+
+        assert(k);
+        if (df_knobs_recover_memblocks(k->state_path, k->root, why, err) < 0) {
+                df_log(LOG_ERR, "%s", err ? err->msg : k->state_path);
+                ret = -EIO;
+        }
 
         while (k->n > 0) {
                 char path[PATH_MAX];

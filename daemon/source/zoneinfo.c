@@ -31,6 +31,8 @@ struct stanza {
         char zone[DF_NAME_MAX];
         bool seen[_F_MAX];
         uint64_t v[_F_MAX];
+        bool has_start_pfn;
+        uint64_t start_pfn;
 };
 
 static int stanza_close(struct stanza *st, const char *origin, struct df_snapshot *s, struct df_error *err) {
@@ -62,6 +64,8 @@ static int stanza_close(struct stanza *st, const char *origin, struct df_snapsho
         z->spanned_pages = st->v[F_SPANNED];
         z->present_pages = st->v[F_PRESENT];
         z->managed_pages = st->v[F_MANAGED];
+        z->has_start_pfn = st->has_start_pfn;
+        z->start_pfn = st->start_pfn;
         return 0;
 }
 
@@ -125,6 +129,14 @@ int df_parse_zoneinfo(const char *text, const char *origin, struct df_snapshot *
                 }
                 if (n != 2)
                         continue;
+                if (df_tok_eq(t[0], "start_pfn:") && !st.has_start_pfn) {
+                        r = df_tok_u64(origin, ln.number, t[1], "\"start_pfn:\" value", "a page frame number (unsigned decimal)",
+                                       &st.start_pfn, err);
+                        if (r < 0)
+                                return r;
+                        st.has_start_pfn = true;
+                        continue;
+                }
                 for (int f = F_MIN; f < _F_MAX; f++)
                         if (df_tok_eq(t[0], field_names[f])) {
                                 r = set_field(&st, (enum field) f, origin, ln.number, t[1], err);

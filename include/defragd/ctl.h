@@ -11,3 +11,7 @@ int df_ctl_report(int argc, char **argv);
  * (daemon/ctl-status.c, lead). defragctl dispatches to it only when built
  * with HAVE_CTL_STATUS (daemon/meson.build sets it when ctl-status.c exists). */
 int df_ctl_status(int argc, char **argv);
+
+/* `defragctl plan [--json] [--root DIR] [--order N] [--blocks N]`: the
+ * planner's cheapest blocks from one sweep of /proc/kpageflags, no daemon. */
+int df_ctl_plan(int argc, char **argv);

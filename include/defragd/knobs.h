@@ -6,8 +6,13 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "defragd/error.h"
+
+/* The state file's name inside the runtime directory (defragd.c, manager.c
+ * and the offlining lever must agree). */
+#define DF_KNOBS_STATE_FILE "knobs.state"
 
 struct df_knobs;
 
@@ -36,3 +41,17 @@ bool df_knobs_get(const struct df_knobs *k, unsigned i, const char **path, const
 
 /* Read a knob's value without the trailing newline. */
 int df_knob_read(const char *path, char *buf, size_t size);
+
+/* Memory blocks the offlining lever takes offline share the state file
+ * ("memblock<TAB>N<TAB>online_movable" lines), so one recovery path
+ * (df_knobs_recover at start, df_knobs_restore_all at exit, `defragd
+ * --restore-knobs`) restores knobs and onlines blocks. These take the file's
+ * lock and may be called from any process (the lever runs in a child).
+ * Record BEFORE writing "offline"; forget after onlining. */
+int df_knobs_memblock_record(const char *state_path, int64_t id, const char *online_type, struct df_error *err);
+int df_knobs_memblock_forget(const char *state_path, int64_t id, struct df_error *err);
+/* Online every recorded block that is offline (with its recorded type) and
+ * forget the records; `why` goes to the log. Returns the number onlined or
+ * -errno (records that failed are kept). The manager may call it after a
+ * lever child was killed. */
+int df_knobs_recover_memblocks(const char *state_path, const char *root, const char *why, struct df_error *err);

@@ -42,6 +42,8 @@ struct df_zone {
         uint64_t nr_free_pages;
         uint64_t wmark_min_pages, wmark_low_pages, wmark_high_pages;
         uint64_t spanned_pages, present_pages, managed_pages;
+        bool has_start_pfn;                  /* "start_pfn:" (populated zones print it) */
+        uint64_t start_pfn;
 };
 
 struct df_kv {
