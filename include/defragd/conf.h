@@ -16,6 +16,14 @@
 /* Files remembered as origins of values (for file:line in df_config_validate). */
 #define DF_CONF_MAX_ORIGIN_FILES 64
 #define DF_CONF_ORIGIN_PATH_MAX 256
+/* A list of cgroup path patterns (DF_CONF_GLOBS rows, e.g. a lever's Allow=/Deny=). */
+#define DF_CONF_MAX_GLOBS 32
+#define DF_CONF_GLOB_MAX 256
+/* Config files larger than this are refused: the shipped file is ~6 KiB. */
+#define DF_CONF_FILE_MAX_BYTES (1u << 20)
+/* At most this many drop-ins are read (all three directories together);
+ * more is refused with an error naming the directory. */
+#define DF_CONF_MAX_DROPINS 1024
 
 /* Where a value came from: files[file] line `line` of df_config_origins. */
 #define DF_ORIGIN_UNSET   (-2) /* never set (e.g. High= of an [OrderN] only Low= was given for) */
@@ -26,7 +34,18 @@ struct df_conf_origin {
         unsigned line;
 };
 
-/* Keys outside [OrderN], in dump order. */
+/* Patterns as written, in order: fnmatch(3) without FNM_PATHNAME, so '*'
+ * also matches '/'; each starts with '/' (a path below the cgroup2 mount). */
+struct df_conf_globs {
+        unsigned n;
+        char pattern[DF_CONF_MAX_GLOBS][DF_CONF_GLOB_MAX];
+};
+
+/* Whether a cgroup path ("/system.slice/x.service") matches any pattern. */
+bool df_conf_globs_match(const struct df_conf_globs *g, const char *cgroup_path);
+
+/* Keys outside [OrderN], in dump order: the index of each key's row in
+ * daemon/conf/conf-keys.c (a new key is a row there, an entry here and its field). */
 enum df_conf_key {
         DF_KEY_POLL_INTERVAL,
         DF_KEY_DRY_RUN,
