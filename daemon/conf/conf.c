@@ -2,16 +2,13 @@
 /* The config loader: defaults, defragd.conf and systemd-style drop-ins read
  * with inih, every refusal naming file:line, key=value, why and what is accepted. */
 #include <assert.h>
-#include <dirent.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <unistd.h>
 
 #include "config.h"
+#include "conf-files.h"
 #include "conf-parse.h"
 #include "conf-table.h"
 #include "defragd/conf.h"
@@ -75,8 +72,9 @@ void df_config_defaults(struct df_config *c) {
 struct load_ctx {
         struct df_config *c;
         const char *path;
-        FILE *f;
-        char *buf;
+        const char *text;       /* the whole file */
+        size_t len, pos;
+        char *buf;              /* the current line */
         size_t buf_size;
         unsigned line;
         int origin_file;        /* index in c->origin.files, or -4 before the first value */
@@ -178,33 +176,43 @@ static void check_line(struct load_ctx *ctx, const char *s) {
                 ctx_error(ctx, "%s: neither a [Section], a Key=value nor a comment; accepted: those three kinds of line", s);
 }
 
-/* inih's fgets-style reader: one call per line, so ctx->line is the line the
- * handler is called for. Leading whitespace is stripped here, so an indented
- * key never becomes a multi-line continuation (Debian's inih 55 is built
- * with INI_ALLOW_MULTILINE=1, which would glue "  Low=1" onto the key above). */
+/* inih's fgets-style reader over the file's text, read whole beforehand
+ * (df_conf_read_file: bounded, never blocks): one call per line, so
+ * ctx->line is the line the handler is called for. Leading whitespace is
+ * stripped here, so an indented key never becomes a multi-line continuation
+ * (Debian's inih 55 is built with INI_ALLOW_MULTILINE=1, which would glue
+ * "  Low=1" onto the key above). */
 static char *reader(char *str, int num, void *stream) {
         struct load_ctx *ctx = stream;
-        ssize_t n;
+        const char *start, *nl;
+        size_t n, len;
         char *s;
-        size_t len;
 
-        errno = 0;
-        n = getline(&ctx->buf, &ctx->buf_size, ctx->f);
-        if (n < 0) {
-                if (ferror(ctx->f) && ctx->r == 0) {
-                        int e = errno ? errno : EIO;
-
-                        ctx->r = -e;
-                        df_error_set(ctx->err, -e, "%s: %s", ctx->path, strerror(e));
-                }
+        if (ctx->pos >= ctx->len)
                 return NULL;
-        }
+        start = ctx->text + ctx->pos;
+        nl = memchr(start, '\n', ctx->len - ctx->pos);
+        n = nl ? (size_t) (nl - start) + 1 : ctx->len - ctx->pos;
+        ctx->pos += n;
         ctx->line++;
-        s = ctx->buf;
-        if ((size_t) n != strlen(s)) {
+        if (memchr(start, 0, n)) {
                 ctx_error(ctx, "line contains a NUL byte; accepted: text");
                 goto empty;
         }
+        if (n + 1 > ctx->buf_size) {
+                char *b = realloc(ctx->buf, n + 1);
+
+                if (!b) {
+                        if (ctx->r == 0)
+                                ctx->r = df_error_set(ctx->err, -ENOMEM, "%s: %s", ctx->path, strerror(ENOMEM));
+                        return NULL;
+                }
+                ctx->buf = b;
+                ctx->buf_size = n + 1;
+        }
+        memcpy(ctx->buf, start, n);
+        ctx->buf[n] = 0;
+        s = ctx->buf;
         if (ctx->line == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0)
                 s += 3;
         s += strspn(s, " \t");
@@ -312,21 +320,15 @@ static int load_one(struct df_config *c, const char *path, struct df_error *err)
                 .origin_file = ORIGIN_FILE_PENDING,
                 .err = err,
         };
-        struct stat st;
+        _cleanup_free_ char *text = NULL;
         int r;
 
-        ctx.f = fopen(path, "re");
-        if (!ctx.f)
-                return df_error_set(err, -errno, "%s: %s", path, strerror(errno));
-        if (fstat(fileno(ctx.f), &st) < 0 || S_ISDIR(st.st_mode)) {
-                int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
-
-                fclose(ctx.f);
-                return df_error_set(err, -e, "%s: %s", path, strerror(e));
-        }
+        r = df_conf_read_file(path, &text, &ctx.len, err);
+        if (r < 0)
+                return r;
+        ctx.text = text;
         r = ini_parse_stream(reader, &ctx, handler, &ctx);
         free(ctx.buf);
-        fclose(ctx.f);
         if (ctx.r < 0)
                 return ctx.r;
         if (r == -2)
@@ -435,169 +437,6 @@ int df_config_load_files(struct df_config *c, const char *const *paths, size_t n
                 return r;
         *c = *tmp;
         return 0;
-}
-
-struct dropin {
-        char *name;
-        char *path;
-        bool masked;
-};
-
-static void dropins_free(struct dropin *d, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                free(d[i].name);
-                free(d[i].path);
-        }
-        free(d);
-}
-
-static int dropin_cmp(const void *a, const void *b) {
-        return strcmp(((const struct dropin *) a)->name, ((const struct dropin *) b)->name);
-}
-
-/* A symlink to /dev/null, the null device itself or an empty file masks a
- * name (systemd's null_or_empty()). */
-static bool is_mask(const char *path) {
-        char target[16];
-        struct stat st;
-        ssize_t n;
-
-        n = readlink(path, target, sizeof(target) - 1);
-        if (n > 0) {
-                target[n] = 0;
-                if (strcmp(target, "/dev/null") == 0)
-                        return true;
-        }
-        if (stat(path, &st) < 0)
-                return false;
-        return (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) || (S_ISREG(st.st_mode) && st.st_size == 0);
-}
-
-static const char *normalize_root(const char *root) {
-        if (!root || strcmp(root, "/") == 0)
-                return "";
-        return root;
-}
-
-static char *join(const char *a, const char *b, const char *c) {
-        size_t n = strlen(a) + strlen(b) + (c ? strlen(c) : 0) + 1;
-        char *s = malloc(n);
-
-        if (s)
-                snprintf(s, n, "%s%s%s", a, b, c ? c : "");
-        return s;
-}
-
-static int scan_dir(const char *dir, struct dropin **d, size_t *n, struct df_error *err) {
-        DIR *dh;
-        struct dirent *de;
-        int r = 0;
-
-        dh = opendir(dir);
-        if (!dh) {
-                if (errno == ENOENT || errno == ENOTDIR)
-                        return 0;
-                return df_error_set(err, -errno, "%s: %s", dir, strerror(errno));
-        }
-        while ((errno = 0, de = readdir(dh))) {
-                size_t len = strlen(de->d_name);
-                struct stat st;
-                char *path;
-                size_t i;
-
-                if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0)
-                        continue;
-                path = join(dir, "/", de->d_name);
-                if (!path) {
-                        r = df_error_set(err, -ENOMEM, "%s: %s", dir, strerror(ENOMEM));
-                        break;
-                }
-                /* Directories are not config files; a dangling link stays, so loading names it. */
-                if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-                        free(path);
-                        continue;
-                }
-                for (i = 0; i < *n; i++)
-                        if (strcmp((*d)[i].name, de->d_name) == 0)
-                                break;
-                if (i == *n) {
-                        struct dropin *nd = realloc(*d, (*n + 1) * sizeof(**d));
-                        char *name = strdup(de->d_name);
-
-                        if (!nd || !name) {
-                                if (nd)
-                                        *d = nd;
-                                free(name);
-                                free(path);
-                                r = df_error_set(err, -ENOMEM, "%s: %s", dir, strerror(ENOMEM));
-                                break;
-                        }
-                        *d = nd;
-                        (*d)[i] = (struct dropin) { .name = name };
-                        (*n)++;
-                } else
-                        free((*d)[i].path);
-                /* Directories are scanned lowest priority first: a later one replaces the name. */
-                (*d)[i].path = path;
-                (*d)[i].masked = is_mask(path);
-        }
-        if (r == 0 && errno != 0)
-                r = df_error_set(err, -errno, "%s: %s", dir, strerror(errno));
-        closedir(dh);
-        return r;
-}
-
-int df_config_collect_files(const char *root, char ***ret_paths, size_t *ret_n, struct df_error *err) {
-        const char *const dirs[] = {
-                DEFRAGD_LIBDIR_NOARCH "/defragd.conf.d",
-                "/run/defragd.conf.d",
-                DEFRAGD_SYSCONFDIR "/defragd.conf.d",
-        };
-        struct dropin *d = NULL;
-        size_t n = 0, n_out = 0;
-        char **out = NULL, *main_path;
-        struct stat st;
-        int r = 0;
-
-        root = normalize_root(root);
-        for (size_t i = 0; i < ELEMENTSOF(dirs) && r == 0; i++) {
-                _cleanup_free_ char *dir = join(root, dirs[i], NULL);
-
-                r = dir ? scan_dir(dir, &d, &n, err) : df_error_set(err, -ENOMEM, "config: %s", strerror(ENOMEM));
-        }
-        if (r < 0)
-                goto fail;
-        if (n > 0)
-                qsort(d, n, sizeof(*d), dropin_cmp);
-
-        out = calloc(n + 2, sizeof(*out));
-        main_path = join(root, DEFRAGD_SYSCONFDIR "/defragd.conf", NULL);
-        if (!out || !main_path) {
-                free(main_path);
-                r = df_error_set(err, -ENOMEM, "config: %s", strerror(ENOMEM));
-                goto fail;
-        }
-        /* Optional: absent is fine; anything else that exists is read (and its error reported). */
-        if (lstat(main_path, &st) == 0 && !is_mask(main_path))
-                out[n_out++] = main_path;
-        else
-                free(main_path);
-        for (size_t i = 0; i < n; i++)
-                if (!d[i].masked) {
-                        out[n_out++] = d[i].path;
-                        d[i].path = NULL;
-                }
-        dropins_free(d, n);
-        *ret_paths = out;
-        *ret_n = n_out;
-        return 0;
-fail:
-        if (out)
-                for (size_t i = 0; i < n_out; i++)
-                        free(out[i]);
-        free(out);
-        dropins_free(d, n);
-        return r;
 }
 
 int df_config_load(struct df_config *c, const char *root, const char *explicit_path, struct df_error *err) {
