@@ -20,6 +20,7 @@
 #include "defragd/manager.h"
 #include "defragd/model.h"
 #include "defragd/probes.h"
+#include "defragd/procfs.h"
 #include "defragd/report.h"
 #include "defragd/util.h"
 

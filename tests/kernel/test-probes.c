@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "defragd/probes.h"
-#include "defragd/snapshot.h"
+#include "defragd/procfs.h"
 #include "defragd/util.h"
 
 #define PAGE_BYTES 4096UL
