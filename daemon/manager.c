@@ -19,6 +19,7 @@
 #include "defragd/knobs.h"
 #include "defragd/manager.h"
 #include "defragd/model.h"
+#include "defragd/probe-entries.h"
 #include "defragd/probes.h"
 #include "defragd/procfs.h"
 #include "defragd/report.h"
@@ -86,8 +87,12 @@ static int read_snapshot(struct manager *m, unsigned parts, struct df_snapshot *
                 m->pageblock_order = s->pageblock_order;
         else
                 s->pageblock_order = m->pageblock_order;
-        if (m->probes)
-                (void) df_probes_collect(m->probes, s);
+        if (m->probes) {
+                struct df_probe_report rep;
+
+                if (df_probes_collect(m->probes, s, &rep) == 0)
+                        (void) df_probes_report_entries(&rep);
+        }
         return 0;
 }
 
@@ -394,8 +399,7 @@ static void probes_start(struct manager *m) {
 
         if (!m->config.probes.enabled)
                 return;
-        if (df_probes_open(&m->config.probes, m->snapshot.pageblock_order >= 0 ? m->snapshot.pageblock_order : 9,
-                           &m->probes) < 0 || !m->probes)
+        if (df_probes_open(&m->config.probes, &m->snapshot, &m->probes) < 0 || !m->probes)
                 return;
         st = df_probes_status(m->probes);
         if (st->loaded)

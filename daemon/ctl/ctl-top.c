@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "ctl-top.h"
+#include "defragd/cgroup.h"
 #include "defragd/probes.h"
+#include "defragd/procfs.h"
 #include "defragd/util.h"
 
 #define TOP_DEFAULT_INTERVAL_USEC (2 * USEC_PER_SEC)
@@ -134,11 +136,26 @@ static void render(FILE *f, const struct df_probes *p, const struct df_bpf_count
                 for (size_t i = 0; i < n_top; i++) {
                         char cg[256];
 
-                        df_cgroup_path_by_id(top[i].cgroup_id, cg, sizeof(cg));
+                        (void) df_cgroup_path_by_id(top[i].cgroup_id, cg, sizeof(cg)); /* "" when gone: "?" */
                         fprintf(f, "  %11" PRIu64 " %10" PRIu64 "  %-16s %s\n", top[i].fragmenting, top[i].fallbacks,
                                 top[i].comm, cg[0] ? cg : "?");
                 }
         fflush(f);
+}
+
+/* The probes, labelled with this kernel's page block order and migratetype
+ * names (pagetypeinfo, read once: it walks every free list under the zone lock). */
+static int open_probes(const struct df_probes_conf *conf, struct df_probes **ret) {
+        struct df_snapshot layout;
+        struct df_error err = { "" };
+        int r;
+
+        df_snapshot_init(&layout);
+        if (df_read_pagetypeinfo("", &layout, &err) < 0)
+                fprintf(stderr, "defragctl top: %s; assuming page block order 9, ignoring\n", err.msg);
+        r = df_probes_open(conf, &layout, ret);
+        df_snapshot_clear(&layout);
+        return r;
 }
 
 static void usage(FILE *f) {
@@ -197,7 +214,7 @@ int df_ctl_top(int argc, char **argv) {
                         return EXIT_FAILURE;
                 }
 
-        r = df_probes_open(&conf, df_probes_read_pageblock_order(), &p);
+        r = open_probes(&conf, &p);
         if (r < 0) {
                 fprintf(stderr, "defragctl top: %s\n", strerror(-r));
                 return EXIT_FAILURE;
@@ -214,7 +231,7 @@ int df_ctl_top(int argc, char **argv) {
         if (json) {
                 struct df_snapshot s = { .taken_usec = df_now_usec() };
 
-                (void) df_probes_collect(p, &s);
+                (void) df_probes_collect(p, &s, NULL);
         }
         (void) df_probes_read_counters(p, &prev);
         prev_usec = df_now_usec();
@@ -228,7 +245,7 @@ int df_ctl_top(int argc, char **argv) {
                 now_usec = df_now_usec();
                 if (json) {
                         s.taken_usec = now_usec;
-                        (void) df_probes_collect(p, &s);
+                        (void) df_probes_collect(p, &s, NULL);
                         df_probes_dump_json(p, stdout);
                         fputc('\n', stdout);
                         fflush(stdout);
