@@ -27,10 +27,6 @@ static void on_signal(int sig) {
         top_stop = 1;
 }
 
-static double per_sec(uint64_t now, uint64_t before, uint64_t dt_usec) {
-        return dt_usec && now >= before ? (double) (now - before) * USEC_PER_SEC / (double) dt_usec : 0.0;
-}
-
 /* "[8ms,16ms)" style label of a log2-microsecond slot. */
 static void slot_label(int slot, char *buf, size_t size) {
         uint64_t lo = slot == 0 ? 0 : UINT64_C(1) << slot;
@@ -78,7 +74,7 @@ static void render(FILE *f, const struct df_probes *p, const struct df_bpf_count
         const struct df_probes_status *st = df_probes_status(p);
         struct df_probes_top top[TOP_ROWS];
         size_t n_top = 0;
-        uint64_t fb = 0, fbp = 0, fr = 0, frp = 0;
+        uint64_t fb, fbp, fr, frp;
         char tbuf[32];
         time_t t = time(NULL);
 
@@ -96,21 +92,16 @@ static void render(FILE *f, const struct df_probes *p, const struct df_bpf_count
                 if (c->alloc[o] == 0 && fa + fre == 0)
                         continue;
                 fprintf(f, "%5d %11.1f %9.1f %10.1f %10.1f   %" PRIu64 "\n", o,
-                        per_sec(c->alloc[o], pr->alloc[o], dt_usec),
-                        per_sec(fa + fre, pr->alloc_fail_atomic[o] + pr->alloc_fail_reclaim[o], dt_usec),
-                        per_sec(fa, pr->alloc_fail_atomic[o], dt_usec),
-                        per_sec(fre, pr->alloc_fail_reclaim[o], dt_usec), fa + fre);
+                        df_probes_rate_per_sec(c->alloc[o], pr->alloc[o], dt_usec),
+                        df_probes_rate_per_sec(fa + fre, pr->alloc_fail_atomic[o] + pr->alloc_fail_reclaim[o], dt_usec),
+                        df_probes_rate_per_sec(fa, pr->alloc_fail_atomic[o], dt_usec),
+                        df_probes_rate_per_sec(fre, pr->alloc_fail_reclaim[o], dt_usec), fa + fre);
         }
 
-        for (int a = 0; a < DF_BPF_MAX_MIGRATETYPES; a++)
-                for (int b = 0; b < DF_BPF_MAX_MIGRATETYPES; b++) {
-                        fb += c->fallback[a][b];
-                        fbp += pr->fallback[a][b];
-                        fr += c->fallback_fragmenting[a][b];
-                        frp += pr->fallback_fragmenting[a][b];
-                }
+        df_probes_fallback_totals(c, &fb, &fr);
+        df_probes_fallback_totals(pr, &fbp, &frp);
         fprintf(f, "\nFALLBACKS %.1f/s, fragmenting %.1f/s (since start: %" PRIu64 ", %" PRIu64 " fragmenting)\n",
-                per_sec(fb, fbp, dt_usec), per_sec(fr, frp, dt_usec), fb, fr);
+                df_probes_rate_per_sec(fb, fbp, dt_usec), df_probes_rate_per_sec(fr, frp, dt_usec), fb, fr);
         for (int a = 0; a < DF_BPF_MAX_MIGRATETYPES; a++)
                 for (int b = 0; b < DF_BPF_MAX_MIGRATETYPES; b++)
                         if (c->fallback[a][b])
@@ -118,8 +109,8 @@ static void render(FILE *f, const struct df_probes *p, const struct df_bpf_count
                                         (uint64_t) c->fallback[a][b], (uint64_t) c->fallback_fragmenting[a][b]);
 
         fprintf(f, "\nCOMPACTION runs %.1f/s (since start %" PRIu64 "), direct attempts %.1f/s; results:",
-                per_sec(c->compaction_begin, pr->compaction_begin, dt_usec), (uint64_t) c->compaction_begin,
-                per_sec(c->direct_compact_attempts, pr->direct_compact_attempts, dt_usec));
+                df_probes_rate_per_sec(c->compaction_begin, pr->compaction_begin, dt_usec), (uint64_t) c->compaction_begin,
+                df_probes_rate_per_sec(c->direct_compact_attempts, pr->direct_compact_attempts, dt_usec));
         for (unsigned i = 0; i < DF_BPF_COMPACT_RESULTS; i++)
                 if (c->compaction_result[i])
                         fprintf(f, " %s %" PRIu64, df_compact_result_to_string(i), (uint64_t) c->compaction_result[i]);

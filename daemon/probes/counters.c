@@ -153,6 +153,23 @@ static uint64_t sum_orders(const uint64_t v[DF_MAX_ORDERS]) {
         return s;
 }
 
+void df_probes_fallback_totals(const struct df_bpf_counters *c, uint64_t *ret_all, uint64_t *ret_fragmenting) {
+        uint64_t all = 0, fragmenting = 0;
+
+        assert(c && ret_all && ret_fragmenting);
+        for (int a = 0; a < DF_MAX_MIGRATETYPES; a++)
+                for (int f = 0; f < DF_MAX_MIGRATETYPES; f++) {
+                        all += c->fallback[a][f];
+                        fragmenting += c->fallback_fragmenting[a][f];
+                }
+        *ret_all = all;
+        *ret_fragmenting = fragmenting;
+}
+
+double df_probes_rate_per_sec(uint64_t cur, uint64_t prev, uint64_t dt_usec) {
+        return dt_usec && cur >= prev ? (double) (cur - prev) * USEC_PER_SEC / (double) dt_usec : 0.0;
+}
+
 /* The snapshot's view of the BPF counters. */
 static void counters_from_bpf(const struct df_bpf_counters *c, uint64_t failure_events, struct df_probe_counters *pc) {
         memset(pc, 0, sizeof(*pc));
@@ -162,11 +179,7 @@ static void counters_from_bpf(const struct df_bpf_counters *c, uint64_t failure_
                 pc->alloc_fail_atomic[o] = c->alloc_fail_atomic[o];
                 pc->alloc_fail_reclaim[o] = c->alloc_fail_reclaim[o];
         }
-        for (int a = 0; a < DF_MAX_MIGRATETYPES; a++)
-                for (int f = 0; f < DF_MAX_MIGRATETYPES; f++) {
-                        pc->extfrag_fallbacks += c->fallback[a][f];
-                        pc->extfrag_fragmenting += c->fallback_fragmenting[a][f];
-                }
+        df_probes_fallback_totals(c, &pc->extfrag_fallbacks, &pc->extfrag_fragmenting);
         pc->compaction_runs = c->compaction_begin;
         for (int i = 0; i < DF_COMPACT_RESULTS && i < DF_BPF_COMPACT_RESULTS; i++)
                 pc->compaction_result[i] = c->compaction_result[i];

@@ -19,10 +19,6 @@ static void kv_array(struct df_json *j, const char *key, const __u64 *v, size_t 
         df_json_end_array(j);
 }
 
-static double rate(uint64_t cur, uint64_t prev, uint64_t dt_usec) {
-        return dt_usec && cur >= prev ? (double) (cur - prev) * USEC_PER_SEC / (double) dt_usec : 0.0;
-}
-
 static const char *mt_name(const struct df_probes *p, int i) {
         return i < p->n_migratetypes ? p->migratetype_names[i] : "?";
 }
@@ -113,31 +109,26 @@ static void write_counters(const struct df_probes *p, const struct df_bpf_counte
 static void write_rates(const struct df_probes *p, struct df_json *j) {
         const struct df_bpf_counters *c = &p->cur, *pr = &p->prev;
         uint64_t dt = p->prev_usec && p->cur_usec > p->prev_usec ? p->cur_usec - p->prev_usec : 0;
-        uint64_t fb = 0, fbp = 0, fr = 0, frp = 0;
+        uint64_t fb, fbp, fr, frp;
 
-        for (int a = 0; a < DF_MAX_MIGRATETYPES; a++)
-                for (int b = 0; b < DF_MAX_MIGRATETYPES; b++) {
-                        fb += c->fallback[a][b];
-                        fbp += pr->fallback[a][b];
-                        fr += c->fallback_fragmenting[a][b];
-                        frp += pr->fallback_fragmenting[a][b];
-                }
+        df_probes_fallback_totals(c, &fb, &fr);
+        df_probes_fallback_totals(pr, &fbp, &frp);
         df_json_kv_u64(j, "interval_usec", dt);
         df_json_key(j, "rates_per_sec");
         df_json_begin_object(j);
         df_json_key(j, "alloc");
         df_json_begin_array(j);
         for (int o = 0; o < DF_MAX_ORDERS; o++)
-                df_json_double(j, rate(c->alloc[o], pr->alloc[o], dt), 1);
+                df_json_double(j, df_probes_rate_per_sec(c->alloc[o], pr->alloc[o], dt), 1);
         df_json_end_array(j);
         df_json_key(j, "fail");
         df_json_begin_array(j);
         for (int o = 0; o < DF_MAX_ORDERS; o++)
-                df_json_double(j, rate(c->alloc_fail_atomic[o] + c->alloc_fail_reclaim[o],
+                df_json_double(j, df_probes_rate_per_sec(c->alloc_fail_atomic[o] + c->alloc_fail_reclaim[o],
                                        pr->alloc_fail_atomic[o] + pr->alloc_fail_reclaim[o], dt), 1);
         df_json_end_array(j);
-        df_json_kv_double(j, "fallbacks", rate(fb, fbp, dt), 1);
-        df_json_kv_double(j, "fragmenting", rate(fr, frp, dt), 1);
+        df_json_kv_double(j, "fallbacks", df_probes_rate_per_sec(fb, fbp, dt), 1);
+        df_json_kv_double(j, "fragmenting", df_probes_rate_per_sec(fr, frp, dt), 1);
         df_json_end_object(j);
 }
 

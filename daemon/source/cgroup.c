@@ -119,24 +119,23 @@ int df_cgroup_find_inode(const char *mount, uint64_t ino, char *buf, size_t size
         return copy_path(path + mlen, buf, size);
 }
 
-int df_cgroup_path_by_id(uint64_t id, char *buf, size_t size) {
+/* The cgroup with inode `ino` below the mount `find_mount` names. */
+static int path_below(int (*find_mount)(char *, size_t), uint64_t ino, char *buf, size_t size) {
         char mount[1024];
         int r;
 
         assert(buf && size > 0);
         buf[0] = 0;
-        r = df_cgroup_v2_mount(mount, sizeof(mount));
-        return r < 0 ? r : df_cgroup_find_inode(mount, id, buf, size);
+        r = find_mount(mount, sizeof(mount));
+        return r < 0 ? r : df_cgroup_find_inode(mount, ino, buf, size);
+}
+
+int df_cgroup_path_by_id(uint64_t id, char *buf, size_t size) {
+        return path_below(df_cgroup_v2_mount, id, buf, size);
 }
 
 int df_cgroup_path_by_inode(uint64_t ino, char *buf, size_t size) {
-        char mount[1024];
-        int r;
-
-        assert(buf && size > 0);
-        buf[0] = 0;
-        r = df_cgroup_memory_mount(mount, sizeof(mount));
-        return r < 0 ? r : df_cgroup_find_inode(mount, ino, buf, size);
+        return path_below(df_cgroup_memory_mount, ino, buf, size);
 }
 
 int df_cgroup_read_memory_file(const char *path, const char *name, char *buf, size_t size) {

@@ -145,6 +145,11 @@ struct df_probes_top {
 /* Up to `max` entries of the top-fragmenters map, most fragmenting first. */
 int df_probes_read_top(const struct df_probes *p, struct df_probes_top *out, size_t max, size_t *ret_n);
 
+/* Fallbacks summed over every migratetype pair: all, and fragmenting only. */
+void df_probes_fallback_totals(const struct df_bpf_counters *c, uint64_t *ret_all, uint64_t *ret_fragmenting);
+/* (cur - prev) per second over dt_usec; 0 when dt_usec is 0 or the counter went back. */
+double df_probes_rate_per_sec(uint64_t cur, uint64_t prev, uint64_t dt_usec);
+
 /* All failed allocations in a snapshot's counters, every order. */
 uint64_t df_probes_total_failures(const struct df_probe_counters *pc);
 

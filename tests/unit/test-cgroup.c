@@ -11,6 +11,7 @@
 #include "defragd/cgroup.h"
 #include "defragd/util.h"
 #include "test-policy-util.h"
+#include "test-tmp-util.h"
 
 static char tmpdir[256];
 
@@ -113,22 +114,14 @@ static void test_live_memory(void) {
 }
 
 int main(void) {
-        const char *t = getenv("TMPDIR");
-        char cmd[400];
         int r;
 
-        snprintf(tmpdir, sizeof(tmpdir), "%s/defragd-test-cgroup.XXXXXX", t && *t ? t : "/tmp");
-        if (!mkdtemp(tmpdir)) {
-                printf("Bail out! mkdtemp %s: %s\n", tmpdir, strerror(errno));
-                return 1;
-        }
+        tmp_dir_make(tmpdir, sizeof(tmpdir), "test-cgroup");
         RUN(test_walk_tree);
         RUN(test_walk_depth_bounded);
         RUN(test_live_by_id);
         RUN(test_live_memory);
         r = tp_finish();
-        snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", tmpdir);
-        if (system(cmd) != 0)
-                printf("# could not remove %s\n", tmpdir);
+        rm_rf(tmpdir);
         return r;
 }

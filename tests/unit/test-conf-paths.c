@@ -17,32 +17,9 @@
 #include "defragd/conf.h"
 #include "defragd/util.h"
 #include "test-policy-util.h"
+#include "test-tmp-util.h"
 
 static char tmpdir[256];
-
-static void write_file(const char *path, const char *text) {
-        FILE *f = fopen(path, "we");
-
-        if (!f) {
-                printf("Bail out! cannot write %s: %s\n", path, strerror(errno));
-                exit(1);
-        }
-        fputs(text, f);
-        fclose(f);
-}
-
-static void mkdir_p(const char *path) {
-        char buf[512];
-
-        snprintf(buf, sizeof(buf), "%s", path);
-        for (char *p = buf + 1; *p; p++)
-                if (*p == '/') {
-                        *p = 0;
-                        (void) mkdir(buf, 0755);
-                        *p = '/';
-                }
-        (void) mkdir(buf, 0755);
-}
 
 /* --config PATH: the result and the whole message. */
 static int load_explicit(const char *path, struct df_error *err) {
@@ -245,13 +222,11 @@ static void test_many_dropins(void) {
 }
 
 int main(void) {
-        const char *t = getenv("TMPDIR");
-        char cmd[400];
         int r;
 
-        snprintf(tmpdir, sizeof(tmpdir), "%s/defragd-test-conf-paths.XXXXXX", t && *t ? t : "/tmp");
-        if (!mkdtemp(tmpdir) || chmod(tmpdir, 0755) < 0) {
-                printf("Bail out! mkdtemp %s: %s\n", tmpdir, strerror(errno));
+        tmp_dir_make(tmpdir, sizeof(tmpdir), "test-conf-paths");
+        if (chmod(tmpdir, 0755) < 0) { /* test_unreadable's child runs as nobody */
+                printf("Bail out! chmod %s: %s\n", tmpdir, strerror(errno));
                 return 1;
         }
         RUN(test_devices);
@@ -262,8 +237,6 @@ int main(void) {
         RUN(test_growing_file);
         RUN(test_many_dropins);
         r = tp_finish();
-        snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", tmpdir);
-        if (system(cmd) != 0)
-                printf("# could not remove %s\n", tmpdir);
+        rm_rf(tmpdir);
         return r;
 }
