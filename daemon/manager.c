@@ -372,7 +372,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
-/* A failure event (already rate-limited in the kernel and in probes.c)
+/* A failure event (already rate-limited in the kernel, the only limiter)
  * asks for an evaluation now instead of at the next poll. */
 static int on_probes_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         struct manager *m = userdata;

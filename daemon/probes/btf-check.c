@@ -34,12 +34,14 @@ static char proto_letter(const struct btf *btf, __u32 id) {
 }
 
 int df_probes_check_tp_proto(const struct btf *btf, const char *tp, const char *want, char *got, size_t got_size) {
-        assert(btf && tp && want && (got || got_size == 0));
         const struct btf_type *t;
         const struct btf_param *param;
         char name[128];
-        size_t n_args, n_want = strlen(want), i;
+        size_t n_args, n_want, i;
         int id;
+
+        assert(btf && tp && want && (got || got_size == 0));
+        n_want = strlen(want);
 
         if (got_size > 0)
                 got[0] = 0;

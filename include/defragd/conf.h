@@ -146,6 +146,10 @@ void df_config_defaults(struct df_config *c);
  * `root` is "" (or NULL) for the real system; tests pass a directory.
  * With `explicit_path` (--config FILE): defaults, then that file only (it
  * must exist), no drop-ins.
+ * Every file is opened without blocking and must be a regular file (or the
+ * null device, read as empty) of at most DF_CONF_FILE_MAX_BYTES; at most
+ * DF_CONF_MAX_DROPINS drop-ins (docs/configuration.md, "Paths that are not
+ * config files").
  * Returns 0 or negative errno with err = "file:line: key=value: why; accepted: ...".
  * On error *c is untouched (callers keep the old config on reload). */
 int df_config_load(struct df_config *c, const char *root, const char *explicit_path, struct df_error *err);
