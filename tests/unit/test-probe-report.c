@@ -113,8 +113,34 @@ static void test_entries_text(void) {
         rm_rf(tmp);
 }
 
+/* Commands are bytes from the kernel: UTF-8 passes through whole (it was
+ * escaped byte by byte, "caf\u00c3\u00a9"), quotes and control bytes are
+ * escaped, invalid UTF-8 becomes an escaped U+FFFD: the writer's rules, not the probes'. */
+static void test_json_strings(void) {
+        _cleanup_free_ struct df_probes *p = fake_probes();
+        char *json = NULL;
+        size_t len = 0;
+        FILE *f;
+
+        p->status.loaded = false; /* status only: no map is read */
+        snprintf(p->status.reason, sizeof(p->status.reason), "say \"no\"\n");
+        snprintf(p->status.last_event_comm, sizeof(p->status.last_event_comm), "caf\xc3\xa9\xff");
+        p->status.last_event_order = -1;
+        f = open_memstream(&json, &len);
+        CHECK(f != NULL);
+        if (!f)
+                return;
+        df_probes_dump_json(p, f);
+        fclose(f);
+        CHECK(strstr(json, "\"reason\":\"say \\\"no\\\"\\n\"") != NULL);
+        CHECK(strstr(json, "\"last_event_comm\":\"caf\xc3\xa9\\ufffd\"") != NULL);
+        CHECK(json[0] == '{' && json[len - 1] == '}');
+        free(json);
+}
+
 int main(void) {
         RUN(test_due);
+        RUN(test_json_strings);
         RUN(test_entries_text);
         return tp_finish();
 }
