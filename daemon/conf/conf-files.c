@@ -43,7 +43,7 @@ static int not_regular(const char *path, mode_t mode, struct df_error *err) {
 int df_conf_read_file(const char *path, char **ret, size_t *ret_len, struct df_error *err) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
+        size_t len = 0, cap;
         struct stat st;
 
         assert(path && ret && ret_len);
@@ -76,13 +76,28 @@ int df_conf_read_file(const char *path, char **ret, size_t *ret_len, struct df_e
         /* One byte more than the cap tells a file that grew past it while we
          * read from one that is exactly at it. procfs/sysfs files are
          * regular with st_size 0 or 4096: the cap bounds them too, and
-         * O_NONBLOCK turns a read that would wait (/proc/kmsg) into EAGAIN. */
-        buf = malloc(DF_CONF_FILE_MAX_BYTES + 2);
-        if (!buf)
-                return df_error_set(err, -ENOMEM, "%s: %s", path, strerror(ENOMEM));
-        while (len <= DF_CONF_FILE_MAX_BYTES) {
-                ssize_t n = read(fd, buf + len, DF_CONF_FILE_MAX_BYTES + 1 - len);
+         * O_NONBLOCK turns a read that would wait (/proc/kmsg) into EAGAIN.
+         * The buffer starts at the size fstat() saw and grows if the file does. */
+        cap = (size_t) st.st_size + 4096;
+        for (;;) {
+                ssize_t n;
 
+                if (len == cap - 1) {
+                        char *b;
+
+                        if (cap > DF_CONF_FILE_MAX_BYTES + 1)
+                                break; /* read cap + 1 bytes: over the cap */
+                        cap = cap * 2 > DF_CONF_FILE_MAX_BYTES + 2 ? DF_CONF_FILE_MAX_BYTES + 2 : cap * 2;
+                        b = realloc(buf, cap);
+                        if (!b)
+                                return df_error_set(err, -ENOMEM, "%s: %s", path, strerror(ENOMEM));
+                        buf = b;
+                } else if (!buf) {
+                        buf = malloc(cap);
+                        if (!buf)
+                                return df_error_set(err, -ENOMEM, "%s: %s", path, strerror(ENOMEM));
+                }
+                n = read(fd, buf + len, cap - 1 - len);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
