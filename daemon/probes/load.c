@@ -55,6 +55,8 @@ void df_probes_set_libbpf_verbose(bool verbose) {
         libbpf_verbose = verbose;
 }
 
+#if HAVE_BPF_SKEL
+
 static void append_missing(struct df_probes_status *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void append_missing(struct df_probes_status *st, const char *fmt, ...) {
         size_t len = strlen(st->missing);
@@ -71,8 +73,6 @@ static void append_missing(struct df_probes_status *st, const char *fmt, ...) {
         va_end(ap);
         st->n_missing++;
 }
-
-#if HAVE_BPF_SKEL
 
 /* What each probe reads of its tracepoint's TP_PROTO (bpf/defragd.bpf.c), one
  * letter per argument up to the last one read: 'p' pointer, 'i' 32-bit and
