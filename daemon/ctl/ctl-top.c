@@ -105,7 +105,8 @@ static void render(FILE *f, const struct df_probes *p, const struct df_bpf_count
         for (int a = 0; a < DF_BPF_MAX_MIGRATETYPES; a++)
                 for (int b = 0; b < DF_BPF_MAX_MIGRATETYPES; b++)
                         if (c->fallback[a][b])
-                                fprintf(f, "  mt %d <- mt %d: %" PRIu64 " (%" PRIu64 " fragmenting)\n", a, b,
+                                fprintf(f, "  %s <- %s: %" PRIu64 " (%" PRIu64 " fragmenting)\n",
+                                        df_probes_migratetype_name(p, a), df_probes_migratetype_name(p, b),
                                         (uint64_t) c->fallback[a][b], (uint64_t) c->fallback_fragmenting[a][b]);
 
         fprintf(f, "\nCOMPACTION runs %.1f/s (since start %" PRIu64 "), direct attempts %.1f/s; results:",

@@ -35,6 +35,11 @@ static const char *const stall_kind_names[DF_STALL_KINDS] = {
         [DF_STALL_COMPACTION_RUN] = "compaction_run",
 };
 
+const char *df_probes_migratetype_name(const struct df_probes *p, int i) {
+        assert(p);
+        return i >= 0 && i < p->n_migratetypes ? p->migratetype_names[i] : "?";
+}
+
 const char *df_probes_stall_kind_name(int kind) {
         return kind >= 0 && kind < DF_STALL_KINDS ? stall_kind_names[kind] : "unknown";
 }

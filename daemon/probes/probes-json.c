@@ -19,10 +19,6 @@ static void kv_array(struct df_json *j, const char *key, const __u64 *v, size_t 
         df_json_end_array(j);
 }
 
-static const char *mt_name(const struct df_probes *p, int i) {
-        return i < p->n_migratetypes ? p->migratetype_names[i] : "?";
-}
-
 static void write_status(const struct df_probes *p, struct df_json *j) {
         const struct df_probes_status *st = &p->status;
 
@@ -66,8 +62,8 @@ static void write_counters(const struct df_probes *p, const struct df_bpf_counte
                         if (c->fallback[a][b] == 0)
                                 continue;
                         df_json_begin_object(j);
-                        df_json_kv_string(j, "alloc", mt_name(p, a));
-                        df_json_kv_string(j, "fallback", mt_name(p, b));
+                        df_json_kv_string(j, "alloc", df_probes_migratetype_name(p, a));
+                        df_json_kv_string(j, "fallback", df_probes_migratetype_name(p, b));
                         df_json_kv_u64(j, "count", c->fallback[a][b]);
                         df_json_kv_u64(j, "fragmenting", c->fallback_fragmenting[a][b]);
                         df_json_end_object(j);

@@ -122,6 +122,10 @@ bool df_probes_take_report(struct df_probes *p, const struct df_bpf_counters *c,
 /* On by default; off, nothing is ever due. */
 void df_probes_set_reports(struct df_probes *p, bool on);
 
+/* Name of migratetype `i` as this kernel's pagetypeinfo spells it
+ * ("Unmovable", ...), "?" beyond them. */
+const char *df_probes_migratetype_name(const struct df_probes *p, int i);
+
 /* "direct_reclaim", "direct_compaction", "compaction_run". */
 const char *df_probes_stall_kind_name(int kind);
 
