@@ -11,7 +11,7 @@
 #include "defragd/conf.h"
 #include "defragd/model.h"
 #include "defragd/policy.h"
-#include "defragd/snapshot.h"
+#include "defragd/procfs.h"
 #include "defragd/util.h"
 
 static uint64_t now_nsec(void) {

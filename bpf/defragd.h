@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Map and event layout shared by bpf/defragd.bpf.c and daemon/probes.c: what
+/* Map and event layout shared by bpf/defragd.bpf.c and daemon/probes/: what
  * the page-allocator probes count, and the one event that wakes the daemon. */
 #pragma once
 

@@ -26,7 +26,10 @@
 #include "defragd/lever.h"
 #include "defragd/manager.h"
 #include "defragd/model.h"
+#include "defragd/probe-entries.h"
 #include "defragd/probes.h"
+#include "defragd/procfs.h"
+#include "defragd/report.h"
 #include "defragd/util.h"
 
 /* Read failures are logged once per this many in a row, not every poll. */
@@ -124,8 +127,12 @@ static int read_snapshot(struct manager *m, unsigned parts, struct df_snapshot *
                 m->pageblock_order = s->pageblock_order;
         else
                 s->pageblock_order = m->pageblock_order;
-        if (m->probes)
-                (void) df_probes_collect(m->probes, s);
+        if (m->probes) {
+                struct df_probe_report rep;
+
+                if (df_probes_collect(m->probes, s, &rep) == 0)
+                        (void) df_probes_report_entries(&rep);
+        }
         return 0;
 }
 
@@ -606,7 +613,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
-/* A failure event (already rate-limited in the kernel and in probes.c)
+/* A failure event (already rate-limited in the kernel, the only limiter)
  * asks for an evaluation now instead of at the next poll. */
 static int on_probes_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         struct manager *m = userdata;
@@ -633,8 +640,7 @@ static void probes_start(struct manager *m) {
 
         if (!m->config.probes.enabled)
                 return;
-        if (df_probes_open(&m->config.probes, m->snapshot.pageblock_order >= 0 ? m->snapshot.pageblock_order : 9,
-                           &m->probes) < 0 || !m->probes)
+        if (df_probes_open(&m->config.probes, &m->snapshot, &m->probes) < 0 || !m->probes)
                 return;
         st = df_probes_status(m->probes);
         if (st->loaded)
@@ -826,7 +832,7 @@ static void fill_status(struct manager *m, bool live_probes, struct df_status_vi
                         m->recent[(m->recent_head + DF_RECENT_ACTIONS - m->n_recent + i) % DF_RECENT_ACTIONS];
         /* Live: the counters now, not the last evaluation's. */
         if (live_probes && m->probes)
-                (void) df_probes_collect(m->probes, &m->live);
+                (void) df_probes_collect(m->probes, &m->live, NULL);
         *v = (struct df_status_view) {
                 .config = &m->config,
                 .snapshot = &m->snapshot,

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Value parsers of the config loader: node lists and zone lists, and the
+/* Value parsers of the config loader: node lists, zone lists and cgroup
+ * patterns, and the
  * printers that let df_config_dump write values that parse back identically. */
+#include <assert.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conf-parse.h"
 #include "defragd/util.h"
 
-/* The kernel's zone_names[] (mm/page_alloc.c), as /proc/buddyinfo prints them. */
 static const char *const zone_names[] = { "DMA", "DMA32", "Normal", "HighMem", "Movable", "Device" };
-const char df_conf_zone_names_accepted[] = "DMA DMA32 Normal HighMem Movable Device";
+const char df_conf_zone_names_accepted[] = DF_CONF_ZONE_NAMES;
 
 #define SEPARATORS " \t,"
 
@@ -21,21 +24,21 @@ bool df_conf_zone_name_known(const char *name) {
         return false;
 }
 
-/* Next token of a list separated by SEPARATORS: copies it into tok, returns
+/* Next token of a list separated by `separators`: copies it into tok, returns
  * the position after it, or NULL at the end. -1 in *too_long when it did not fit. */
-static const char *next_token(const char *p, char *tok, size_t size, bool *too_long) {
+static const char *next_token(const char *p, char *tok, size_t size, bool *too_long, const char *separators) {
         size_t n;
 
-        p += strspn(p, SEPARATORS);
+        p += strspn(p, separators);
         if (!*p)
                 return NULL;
-        n = strcspn(p, SEPARATORS);
+        n = strcspn(p, separators);
         *too_long = n >= size;
         if (*too_long)
                 n = size - 1;
         memcpy(tok, p, n);
         tok[n] = 0;
-        return p + strcspn(p, SEPARATORS);
+        return p + strcspn(p, separators);
 }
 
 static int parse_node_number(const char *s, unsigned *ret) {
@@ -63,7 +66,7 @@ int df_conf_parse_nodes(const char *value, bool *ret_all, uint64_t ret_mask[DF_C
                 memset(ret_mask, 0, sizeof(mask));
                 return 0;
         }
-        while ((p = next_token(p, tok, sizeof(tok), &too_long))) {
+        while ((p = next_token(p, tok, sizeof(tok), &too_long, SEPARATORS))) {
                 unsigned first, last;
                 char *dash;
 
@@ -143,7 +146,7 @@ int df_conf_parse_zones(const char *value, char ret_zones[DF_CONF_MAX_ZONES][DF_
         bool too_long;
         int n = 0;
 
-        while ((p = next_token(p, tok, sizeof(tok), &too_long))) {
+        while ((p = next_token(p, tok, sizeof(tok), &too_long, SEPARATORS))) {
                 if (too_long || !df_conf_zone_name_known(tok)) {
                         snprintf(why, why_size, "unknown zone '%s%s'", tok, too_long ? "..." : "");
                         return -EINVAL;
@@ -166,6 +169,75 @@ int df_conf_parse_zones(const char *value, char ret_zones[DF_CONF_MAX_ZONES][DF_
         memcpy(ret_zones, zones, sizeof(zones));
         *ret_n = n;
         return 0;
+}
+
+/* fnmatch() has no syntax check: an unclosed '[' would silently match only
+ * itself. Closed means a ']' after '[' (and after a leading '!' or ']'). */
+static bool brackets_closed(const char *p) {
+        for (; *p; p++) {
+                if (*p == '\\' && p[1]) {
+                        p++;
+                        continue;
+                }
+                if (*p != '[')
+                        continue;
+                p++;
+                if (*p == '!' || *p == '^')
+                        p++;
+                if (*p == ']')
+                        p++;
+                p = strchr(p, ']');
+                if (!p)
+                        return false;
+        }
+        return true;
+}
+
+int df_conf_parse_globs(const char *value, struct df_conf_globs *ret, char *why, size_t why_size) {
+        _cleanup_free_ struct df_conf_globs *g = calloc(1, sizeof(*g));
+        const char *p = value;
+        char tok[DF_CONF_GLOB_MAX];
+        bool too_long;
+
+        assert(value && ret && why);
+        if (!g) {
+                snprintf(why, why_size, "out of memory");
+                return -ENOMEM;
+        }
+        while ((p = next_token(p, tok, sizeof(tok), &too_long, " \t"))) {
+                if (too_long) {
+                        snprintf(why, why_size, "pattern '%.40s...' longer than %d bytes", tok, DF_CONF_GLOB_MAX - 1);
+                        return -EINVAL;
+                }
+                if (tok[0] != '/') {
+                        snprintf(why, why_size, "pattern '%s' does not start with '/'", tok);
+                        return -EINVAL;
+                }
+                if (!brackets_closed(tok)) {
+                        snprintf(why, why_size, "pattern '%s' opens '[' without ']'", tok);
+                        return -EINVAL;
+                }
+                for (unsigned i = 0; i < g->n; i++)
+                        if (strcmp(g->pattern[i], tok) == 0) {
+                                snprintf(why, why_size, "pattern '%s' listed twice", tok);
+                                return -EINVAL;
+                        }
+                if (g->n >= DF_CONF_MAX_GLOBS) {
+                        snprintf(why, why_size, "more than %d patterns", DF_CONF_MAX_GLOBS);
+                        return -EINVAL;
+                }
+                snprintf(g->pattern[g->n++], DF_CONF_GLOB_MAX, "%s", tok);
+        }
+        *ret = *g;
+        return 0;
+}
+
+bool df_conf_globs_match(const struct df_conf_globs *g, const char *cgroup_path) {
+        assert(g && cgroup_path);
+        for (unsigned i = 0; i < g->n && i < DF_CONF_MAX_GLOBS; i++)
+                if (fnmatch(g->pattern[i], cgroup_path, 0) == 0)
+                        return true;
+        return false;
 }
 
 void df_conf_format_duration(uint64_t usec, char *buf, size_t size) {

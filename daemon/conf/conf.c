@@ -1,150 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The config loader: defaults, defragd.conf and systemd-style drop-ins read
  * with inih, every refusal naming file:line, key=value, why and what is accepted. */
-#include <dirent.h>
+#include <assert.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <unistd.h>
 
 #include "config.h"
+#include "conf-files.h"
 #include "conf-parse.h"
+#include "conf-table.h"
 #include "defragd/conf.h"
 #include "defragd/util.h"
-
-#define DURATION_EXAMPLES "such as 10, 10s, 500ms, 2min, 1h"
-#define BOOL_ACCEPTED "yes, no, true, false, on, off, 1, 0"
-#define MARK_MAX_BLOCKS (UINT64_C(1) << 40) /* 2^40 blocks: past any machine's memory, still far from overflow */
-#define MIN_TARGET_ORDER 1                    /* order 0 is free pages: compaction cannot make more of them */
-
-enum value_type {
-        TYPE_BOOL,
-        TYPE_DURATION,
-        TYPE_UINT,
-        TYPE_NODES,
-        TYPE_ZONES,
-        TYPE_OPTIONAL_PERCENT,
-        TYPE_LADDER,
-};
-
-struct key_def {
-        const char *section;
-        const char *name;
-        enum value_type type;
-        uint64_t min, max; /* for TYPE_DURATION (usec) and TYPE_UINT */
-        const char *accepted;
-};
-
-static const struct key_def keys[_DF_KEY_MAX] = {
-        [DF_KEY_POLL_INTERVAL] = { "Daemon", "PollIntervalSec", TYPE_DURATION, 100 * USEC_PER_MSEC, 3600 * USEC_PER_SEC,
-                                   "a duration from 100ms to 1h, " DURATION_EXAMPLES },
-        [DF_KEY_DRY_RUN] = { "Daemon", "DryRun", TYPE_BOOL, 0, 0, BOOL_ACCEPTED },
-        [DF_KEY_NODES] = { "Daemon", "Nodes", TYPE_NODES, 0, 0,
-                           "all, or node numbers 0..1023 separated by spaces or commas, with ranges such as 0,2-3" },
-        [DF_KEY_ZONES] = { "Daemon", "Zones", TYPE_ZONES, 0, 0, NULL /* built from the zone list */ },
-        [DF_KEY_PRESSURE_GUARD] = { "Daemon", "PressureGuardPercent", TYPE_UINT, 0, 100, "an integer 0..100 (0 = off)" },
-        [DF_KEY_MAX_ACTIONS] = { "Daemon", "MaxActionsPerHour", TYPE_UINT, 0, 1024, "an integer 0..1024 (0 = unlimited)" },
-        [DF_KEY_COMPACTION_ENABLE] = { "Compaction", "Enable", TYPE_BOOL, 0, 0, BOOL_ACCEPTED },
-        [DF_KEY_COOLDOWN] = { "Compaction", "CooldownSec", TYPE_DURATION, USEC_PER_SEC, 24 * 3600 * USEC_PER_SEC,
-                              "a duration from 1s to 24h, " DURATION_EXAMPLES },
-        [DF_KEY_BACKOFF_MAX] = { "Compaction", "BackoffMaxSec", TYPE_DURATION, USEC_PER_SEC, 168 * 3600 * USEC_PER_SEC,
-                                 "a duration from 1s to 168h, at least CooldownSec, " DURATION_EXAMPLES },
-        [DF_KEY_PROACTIVENESS] = { "Compaction", "ProactivenessWhileShort", TYPE_OPTIONAL_PERCENT, 0, 100,
-                                   "empty (leave vm.compaction_proactiveness alone) or an integer 0..100" },
-        [DF_KEY_PROBES_ENABLE] = { "Probes", "Enable", TYPE_BOOL, 0, 0, BOOL_ACCEPTED },
-        [DF_KEY_TRIGGER_MIN_ORDER] = { "Probes", "TriggerMinOrder", TYPE_UINT, 1, DF_MAX_ORDERS - 1, "an integer 1..15" },
-        [DF_KEY_TRIGGER_MIN_INTERVAL] = { "Probes", "TriggerMinIntervalSec", TYPE_DURATION, 0, 3600 * USEC_PER_SEC,
-                                          "a duration from 0 to 1h, " DURATION_EXAMPLES },
-        [DF_KEY_REPORT_STALL] = { "Probes", "ReportStallSec", TYPE_DURATION, 0, 3600 * USEC_PER_SEC,
-                                  "a duration from 0 to 1h, " DURATION_EXAMPLES },
-        /* ---- the ladder (issue 8): per-lever budget and timeout, rung order and guard ---- */
-        [DF_KEY_COMPACT_MAX_ACTIONS] = { "Compaction", "MaxActionsPerHour", TYPE_UINT, 0, 1024,
-                                         "an integer 0..1024 (0 = only [Daemon] MaxActionsPerHour= limits it)" },
-        [DF_KEY_COMPACT_TIMEOUT] = { "Compaction", "TimeoutSec", TYPE_DURATION, USEC_PER_SEC, 3600 * USEC_PER_SEC,
-                                     "a duration from 1s to 1h, " DURATION_EXAMPLES },
-        [DF_KEY_LADDER_ORDER] = { "Ladder", "Order", TYPE_LADDER, 0, 0,
-                                  "lever names separated by spaces, each at most once: compact, proactiveness, "
-                                  "clear-kmod, clear-offline, reclaim-node, reclaim-cgroup" },
-        [DF_KEY_FRAGMENTATION_THRESHOLD] = { "Ladder", "FragmentationThreshold", TYPE_UINT, 0, 1000,
-                                             "an integer 0..1000 (the kernel's vm.extfrag_threshold default is 500)" },
-};
-
-/* [Ladder] Order=: lever names, each once, into c->ladder. */
-static int parse_ladder(const char *value, struct df_config *c, char *why, size_t why_size) {
-        char buf[256], *save = NULL;
-        enum df_lever_kind order[DF_LADDER_MAX_RUNGS];
-        unsigned n = 0;
-
-        if (strlen(value) >= sizeof(buf)) {
-                snprintf(why, why_size, "too long");
-                return -EINVAL;
-        }
-        snprintf(buf, sizeof(buf), "%s", value);
-        for (char *w = strtok_r(buf, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
-                enum df_lever_kind k = df_lever_kind_from_string(w);
-
-                if (k == DF_LEVER_NONE) {
-                        snprintf(why, why_size, "unknown lever \"%.32s\"", w);
-                        return -EINVAL;
-                }
-                for (unsigned i = 0; i < n; i++)
-                        if (order[i] == k) {
-                                snprintf(why, why_size, "lever \"%.32s\" listed twice", w);
-                                return -EINVAL;
-                        }
-                order[n++] = k;
-        }
-        memcpy(c->ladder, order, n * sizeof(order[0]));
-        c->n_ladder = n;
-        return 0;
-}
-
-static void ladder_defaults(struct df_config *c) {
-        /* Cheapest first: compaction moves pages and loses nothing; the
-         * proactiveness knob is a standing state; clearing a planned block
-         * moves few pages but needs the planner; reclaim drops cache that
-         * must be read again, the node's own before any one cgroup's. */
-        static const enum df_lever_kind order[] = { DF_LEVER_COMPACT_NODE, DF_LEVER_PROACTIVENESS,
-                                                    DF_LEVER_CLEAR_KMOD,   DF_LEVER_CLEAR_OFFLINE,
-                                                    DF_LEVER_RECLAIM_NODE, DF_LEVER_RECLAIM_CGROUP };
-
-        memcpy(c->ladder, order, sizeof(order));
-        c->n_ladder = ELEMENTSOF(order);
-        c->fragmentation_threshold = 500;
-        for (int k = 0; k < _DF_LEVER_MAX; k++)
-                c->levers[k] = (struct df_lever_conf) {
-                        .enabled = true,
-                        .cooldown_usec = 60 * USEC_PER_SEC,
-                        .backoff_max_usec = 3600 * USEC_PER_SEC,
-                        .max_actions_per_hour = 0,
-                        .timeout_usec = 60 * USEC_PER_SEC,
-                };
-}
-
-static void dump_ladder(const struct df_config *c, FILE *f) {
-        fprintf(f, "Order=");
-        for (unsigned i = 0; i < c->n_ladder; i++)
-                fprintf(f, "%s%s", i ? " " : "", df_lever_kind_to_string(c->ladder[i]));
-        fputc('\n', f);
-}
-
-static bool ladder_equal(const struct df_config *a, const struct df_config *b) {
-        return a->n_ladder == b->n_ladder && memcmp(a->ladder, b->ladder, a->n_ladder * sizeof(a->ladder[0])) == 0 &&
-                a->fragmentation_threshold == b->fragmentation_threshold &&
-                memcmp(a->levers, b->levers, sizeof(a->levers)) == 0;
-}
-/* ---- end of the ladder's keys ---- */
-
-static const struct key_def target_keys[_DF_TKEY_MAX] = {
-        [DF_TKEY_ENABLE] = { "OrderN", "Enable", TYPE_BOOL, 0, 0, BOOL_ACCEPTED },
-        [DF_TKEY_LOW] = { "OrderN", "Low", TYPE_UINT, 1, MARK_MAX_BLOCKS, "an integer 1..1099511627776 (blocks), at most High" },
-        [DF_TKEY_HIGH] = { "OrderN", "High", TYPE_UINT, 1, MARK_MAX_BLOCKS, "an integer 1..1099511627776 (blocks), at least Low" },
-};
-
-#define SECTIONS_ACCEPTED "[Daemon], [Compaction], [Ladder], [Probes], [Order1]..[Order15]"
 
 /* ---- origins ---- */
 
@@ -177,37 +45,35 @@ static void set_all_origins(struct df_config *c) {
 }
 
 void df_config_defaults(struct df_config *c) {
+        assert(c);
         memset(c, 0, sizeof(*c));
-        c->poll_interval_usec = 10 * USEC_PER_SEC;
-        c->dry_run = false;
-        c->all_nodes = true;
-        c->n_zones = 3;
-        snprintf(c->zones[0], DF_NAME_MAX, "DMA32");
-        snprintf(c->zones[1], DF_NAME_MAX, "Normal");
-        snprintf(c->zones[2], DF_NAME_MAX, "Movable");
-        c->pressure_guard_percent = 20;
-        c->max_actions_per_hour = 60;
-
-        c->compaction_enabled = true;
-        c->cooldown_usec = 60 * USEC_PER_SEC;
-        c->backoff_max_usec = 3600 * USEC_PER_SEC;
-        c->proactiveness_while_short = -1;
-
+        /* Per-lever settings a lever's section has no row for yet; rows below
+         * override their fields. */
+        for (int k = 0; k < _DF_LEVER_MAX; k++)
+                c->levers[k] = (struct df_lever_conf) {
+                        .enabled = true,
+                        .cooldown_usec = 60 * USEC_PER_SEC,
+                        .backoff_max_usec = 3600 * USEC_PER_SEC,
+                        .timeout_usec = 60 * USEC_PER_SEC,
+                };
+        for (int k = 0; k < _DF_KEY_MAX; k++)
+                df_conf_item_set_default(&df_conf_items[k], c);
         for (int o = 0; o < DF_MAX_ORDERS; o++)
                 c->targets[o].order = o;
-        c->targets[9].enabled = true;
-        c->targets[9].low_blocks = 64;
-        c->targets[9].high_blocks = 256;
-
-        c->probes.enabled = true;
-        c->probes.trigger_min_order = 3;
-        c->probes.trigger_min_interval_usec = USEC_PER_SEC;
-        c->probes.report_stall_usec = 100 * USEC_PER_MSEC;
-        ladder_defaults(c);
 
         set_all_origins(c);
-        for (int k = 0; k < _DF_TKEY_MAX; k++)
-                c->origin.target[9][k] = (struct df_conf_origin) { DF_ORIGIN_DEFAULT, 0 };
+        for (size_t i = 0; i < df_conf_n_default_targets; i++) {
+                const struct df_conf_default_target *d = &df_conf_default_targets[i];
+
+                c->targets[d->order] = (struct df_target) {
+                        .enabled = true,
+                        .order = d->order,
+                        .low_blocks = d->low_blocks,
+                        .high_blocks = d->high_blocks,
+                };
+                for (int k = 0; k < _DF_TKEY_MAX; k++)
+                        c->origin.target[d->order][k] = (struct df_conf_origin) { DF_ORIGIN_DEFAULT, 0 };
+        }
 }
 
 /* ---- one file ---- */
@@ -215,8 +81,9 @@ void df_config_defaults(struct df_config *c) {
 struct load_ctx {
         struct df_config *c;
         const char *path;
-        FILE *f;
-        char *buf;
+        const char *text;       /* the whole file */
+        size_t len, pos;
+        char *buf;              /* the current line */
         size_t buf_size;
         unsigned line;
         int origin_file;        /* index in c->origin.files, or -4 before the first value */
@@ -274,12 +141,12 @@ static bool section_known(const char *name, int *ret_order) {
         uint64_t order;
 
         *ret_order = -1;
-        if (strcmp(name, "Daemon") == 0 || strcmp(name, "Compaction") == 0 || strcmp(name, "Probes") == 0 ||
-            strcmp(name, "Ladder") == 0)
-                return true;
+        for (int k = 0; k < _DF_KEY_MAX; k++)
+                if (strcmp(name, df_conf_items[k].section) == 0)
+                        return true;
         if (strncmp(name, "Order", 5) != 0 || (name[5] == '0' && name[6]) || df_parse_u64(name + 5, &order) < 0)
                 return false;
-        if (order < MIN_TARGET_ORDER || order >= DF_MAX_ORDERS)
+        if (order < DF_CONF_MIN_TARGET_ORDER || order >= DF_MAX_ORDERS)
                 return false;
         *ret_order = (int) order;
         return true;
@@ -297,16 +164,16 @@ static void check_line(struct load_ctx *ctx, const char *s) {
                 int order;
 
                 if (*end != ']') {
-                        ctx_error(ctx, "%s: section header without ']'; accepted: " SECTIONS_ACCEPTED, s);
+                        ctx_error(ctx, "%s: section header without ']'; accepted: " DF_CONF_SECTIONS_ACCEPTED, s);
                         return;
                 }
                 n = (size_t) (end - (s + 1));
                 if (n >= sizeof(name) || (memcpy(name, s + 1, n), name[n] = 0, !section_known(name, &order))) {
                         if (strncmp(s + 1, "Order", 5) == 0)
                                 ctx_error(ctx, "%.*s: unknown section (order out of range or malformed); accepted: "
-                                          SECTIONS_ACCEPTED, (int) (n + 2), s);
+                                          DF_CONF_SECTIONS_ACCEPTED, (int) (n + 2), s);
                         else
-                                ctx_error(ctx, "%.*s: unknown section; accepted: " SECTIONS_ACCEPTED, (int) (n + 2), s);
+                                ctx_error(ctx, "%.*s: unknown section; accepted: " DF_CONF_SECTIONS_ACCEPTED, (int) (n + 2), s);
                         return;
                 }
                 end += 1 + strspn(end + 1, " \t");
@@ -318,33 +185,43 @@ static void check_line(struct load_ctx *ctx, const char *s) {
                 ctx_error(ctx, "%s: neither a [Section], a Key=value nor a comment; accepted: those three kinds of line", s);
 }
 
-/* inih's fgets-style reader: one call per line, so ctx->line is the line the
- * handler is called for. Leading whitespace is stripped here, so an indented
- * key never becomes a multi-line continuation (Debian's inih 55 is built
- * with INI_ALLOW_MULTILINE=1, which would glue "  Low=1" onto the key above). */
+/* inih's fgets-style reader over the file's text, read whole beforehand
+ * (df_conf_read_file: bounded, never blocks): one call per line, so
+ * ctx->line is the line the handler is called for. Leading whitespace is
+ * stripped here, so an indented key never becomes a multi-line continuation
+ * (Debian's inih 55 is built with INI_ALLOW_MULTILINE=1, which would glue
+ * "  Low=1" onto the key above). */
 static char *reader(char *str, int num, void *stream) {
         struct load_ctx *ctx = stream;
-        ssize_t n;
+        const char *start, *nl;
+        size_t n, len;
         char *s;
-        size_t len;
 
-        errno = 0;
-        n = getline(&ctx->buf, &ctx->buf_size, ctx->f);
-        if (n < 0) {
-                if (ferror(ctx->f) && ctx->r == 0) {
-                        int e = errno ? errno : EIO;
-
-                        ctx->r = -e;
-                        df_error_set(ctx->err, -e, "%s: %s", ctx->path, strerror(e));
-                }
+        if (ctx->pos >= ctx->len)
                 return NULL;
-        }
+        start = ctx->text + ctx->pos;
+        nl = memchr(start, '\n', ctx->len - ctx->pos);
+        n = nl ? (size_t) (nl - start) + 1 : ctx->len - ctx->pos;
+        ctx->pos += n;
         ctx->line++;
-        s = ctx->buf;
-        if ((size_t) n != strlen(s)) {
+        if (memchr(start, 0, n)) {
                 ctx_error(ctx, "line contains a NUL byte; accepted: text");
                 goto empty;
         }
+        if (n + 1 > ctx->buf_size) {
+                char *b = realloc(ctx->buf, n + 1);
+
+                if (!b) {
+                        if (ctx->r == 0)
+                                ctx->r = df_error_set(ctx->err, -ENOMEM, "%s: %s", ctx->path, strerror(ENOMEM));
+                        return NULL;
+                }
+                ctx->buf = b;
+                ctx->buf_size = n + 1;
+        }
+        memcpy(ctx->buf, start, n);
+        ctx->buf[n] = 0;
+        s = ctx->buf;
         if (ctx->line == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0)
                 s += 3;
         s += strspn(s, " \t");
@@ -369,108 +246,20 @@ empty:
         return str;
 }
 
-static int parse_value(const struct key_def *def, const char *value, struct df_config *c, void *dest,
-                       char *why, size_t why_size) {
-        uint64_t v;
-        int r;
-
-        switch (def->type) {
-        case TYPE_BOOL:
-                if (df_parse_bool(value, dest) < 0) {
-                        snprintf(why, why_size, "not a boolean");
-                        return -EINVAL;
-                }
-                return 0;
-        case TYPE_DURATION:
-                r = df_parse_duration_usec(value, &v);
-                if (r == -EINVAL) {
-                        snprintf(why, why_size, "not a duration");
-                        return r;
-                }
-                if (r < 0 || v < def->min || v > def->max) {
-                        snprintf(why, why_size, "out of range");
-                        return -ERANGE;
-                }
-                *(uint64_t *) dest = v;
-                return 0;
-        case TYPE_UINT:
-        case TYPE_OPTIONAL_PERCENT:
-                if (def->type == TYPE_OPTIONAL_PERCENT && !*value) {
-                        *(int *) dest = -1;
-                        return 0;
-                }
-                r = df_parse_u64(value, &v);
-                if (r == -EINVAL) {
-                        snprintf(why, why_size, "not a non-negative integer");
-                        return r;
-                }
-                if (r < 0 || v < def->min || v > def->max) {
-                        snprintf(why, why_size, "out of range");
-                        return -ERANGE;
-                }
-                if (def->type == TYPE_OPTIONAL_PERCENT)
-                        *(int *) dest = (int) v;
-                else if (def->max > UINT32_MAX)
-                        *(uint64_t *) dest = v;
-                else if (def == &keys[DF_KEY_TRIGGER_MIN_ORDER])
-                        *(int *) dest = (int) v;
-                else
-                        *(unsigned *) dest = (unsigned) v;
-                return 0;
-        case TYPE_NODES:
-                return df_conf_parse_nodes(value, &c->all_nodes, c->nodes_mask, why, why_size);
-        case TYPE_ZONES:
-                return df_conf_parse_zones(value, c->zones, &c->n_zones, why, why_size);
-        case TYPE_LADDER:
-                return parse_ladder(value, c, why, why_size);
-        }
-        return -EINVAL;
-}
-
-static void *key_dest(struct df_config *c, enum df_conf_key k) {
-        switch (k) {
-        case DF_KEY_POLL_INTERVAL:        return &c->poll_interval_usec;
-        case DF_KEY_DRY_RUN:              return &c->dry_run;
-        case DF_KEY_NODES:                return NULL;
-        case DF_KEY_ZONES:                return NULL;
-        case DF_KEY_PRESSURE_GUARD:       return &c->pressure_guard_percent;
-        case DF_KEY_MAX_ACTIONS:          return &c->max_actions_per_hour;
-        case DF_KEY_COMPACTION_ENABLE:    return &c->compaction_enabled;
-        case DF_KEY_COOLDOWN:             return &c->cooldown_usec;
-        case DF_KEY_BACKOFF_MAX:          return &c->backoff_max_usec;
-        case DF_KEY_PROACTIVENESS:        return &c->proactiveness_while_short;
-        case DF_KEY_PROBES_ENABLE:        return &c->probes.enabled;
-        case DF_KEY_TRIGGER_MIN_ORDER:    return &c->probes.trigger_min_order;
-        case DF_KEY_TRIGGER_MIN_INTERVAL: return &c->probes.trigger_min_interval_usec;
-        case DF_KEY_REPORT_STALL:         return &c->probes.report_stall_usec;
-        case DF_KEY_COMPACT_MAX_ACTIONS:  return &c->levers[DF_LEVER_COMPACT_NODE].max_actions_per_hour;
-        case DF_KEY_COMPACT_TIMEOUT:      return &c->levers[DF_LEVER_COMPACT_NODE].timeout_usec;
-        case DF_KEY_LADDER_ORDER:         return NULL;
-        case DF_KEY_FRAGMENTATION_THRESHOLD: return &c->fragmentation_threshold;
-        case _DF_KEY_MAX:                 break;
-        }
-        return NULL;
-}
-
-static const char *accepted_of(const struct key_def *def, char *buf, size_t size) {
-        if (def->accepted)
-                return def->accepted;
-        snprintf(buf, size, "zone names as in /proc/buddyinfo (%s), separated by spaces or commas, at most %d",
-                 df_conf_zone_names_accepted, DF_CONF_MAX_ZONES);
-        return buf;
-}
-
 static void keys_of_section(const char *section, char *buf, size_t size) {
         size_t len = 0;
 
+        const struct df_conf_item *items = df_conf_items;
+        size_t n = _DF_KEY_MAX;
+
         buf[0] = 0;
         if (strncmp(section, "Order", 5) == 0) {
-                snprintf(buf, size, "Enable, Low, High");
-                return;
+                items = df_conf_target_items;
+                n = _DF_TKEY_MAX;
         }
-        for (int k = 0; k < _DF_KEY_MAX; k++)
-                if (strcmp(keys[k].section, section) == 0 && len < size) {
-                        int w = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", keys[k].name);
+        for (size_t k = 0; k < n; k++)
+                if ((items == df_conf_target_items || strcmp(items[k].section, section) == 0) && len < size) {
+                        int w = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", items[k].name);
                         if (w > 0)
                                 len += (size_t) w;
                 }
@@ -478,7 +267,7 @@ static void keys_of_section(const char *section, char *buf, size_t size) {
 
 static int handler(void *user, const char *section, const char *name, const char *value) {
         struct load_ctx *ctx = user;
-        const struct key_def *def = NULL;
+        const struct df_conf_item *def = NULL;
         char why[160], acc[200];
         unsigned *seen;
         int order, k = -1, r;
@@ -486,25 +275,25 @@ static int handler(void *user, const char *section, const char *name, const char
         if (ctx->r < 0)
                 return 1;
         if (!*section)
-                return ctx_error(ctx, "%s=%s: key outside any section; accepted: keys under " SECTIONS_ACCEPTED,
+                return ctx_error(ctx, "%s=%s: key outside any section; accepted: keys under " DF_CONF_SECTIONS_ACCEPTED,
                                  name, value);
         if (!section_known(section, &order))
-                return ctx_error(ctx, "%s=%s: in unknown section [%s]; accepted: " SECTIONS_ACCEPTED,
+                return ctx_error(ctx, "%s=%s: in unknown section [%s]; accepted: " DF_CONF_SECTIONS_ACCEPTED,
                                  name, value, section);
         if (order >= 0) {
                 for (int i = 0; i < _DF_TKEY_MAX; i++)
-                        if (strcmp(target_keys[i].name, name) == 0)
+                        if (strcmp(df_conf_target_items[i].name, name) == 0)
                                 k = i;
                 if (k >= 0) {
-                        def = &target_keys[k];
+                        def = &df_conf_target_items[k];
                         seen = &ctx->seen_target[order][k];
                 }
         } else {
                 for (int i = 0; i < _DF_KEY_MAX; i++)
-                        if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
+                        if (strcmp(df_conf_items[i].section, section) == 0 && strcmp(df_conf_items[i].name, name) == 0)
                                 k = i;
                 if (k >= 0) {
-                        def = &keys[k];
+                        def = &df_conf_items[k];
                         seen = &ctx->seen_key[k];
                 }
         }
@@ -516,35 +305,19 @@ static int handler(void *user, const char *section, const char *name, const char
                 return ctx_error(ctx, "%s=%s: [%s] %s= already set on line %u of this file; accepted: each key once "
                                  "per section and file (a later file may override it)", name, value, section, name, *seen);
 
+        r = df_conf_item_parse(def, value, order >= 0 ? (void *) &ctx->c->targets[order] : (void *) ctx->c,
+                               why, sizeof(why));
+        if (r < 0)
+                return ctx_error(ctx, "%s=%s: %s; accepted: %s", name, value, why, def->accepted);
         if (order >= 0) {
-                struct df_target *t = &ctx->c->targets[order];
-                uint64_t v;
-                bool b;
+                int enable_from = ctx->c->origin.target[order][DF_TKEY_ENABLE].file;
 
-                r = parse_value(def, value, ctx->c, k == DF_TKEY_ENABLE ? (void *) &b : (void *) &v, why, sizeof(why));
-                if (r < 0)
-                        return ctx_error(ctx, "%s=%s: %s; accepted: %s", name, value, why, def->accepted);
-                if (k == DF_TKEY_ENABLE)
-                        t->enabled = b;
-                else {
-                        if (k == DF_TKEY_LOW)
-                                t->low_blocks = v;
-                        else
-                                t->high_blocks = v;
-                        /* Setting a mark defines the target, unless a file said Enable= explicitly. */
-                        int enable_from = ctx->c->origin.target[order][DF_TKEY_ENABLE].file;
-
-                        if (enable_from == DF_ORIGIN_DEFAULT || enable_from == DF_ORIGIN_UNSET)
-                                t->enabled = true;
-                }
+                /* Setting a mark defines the target, unless a file said Enable= explicitly. */
+                if (k != DF_TKEY_ENABLE && (enable_from == DF_ORIGIN_DEFAULT || enable_from == DF_ORIGIN_UNSET))
+                        ctx->c->targets[order].enabled = true;
                 ctx->c->origin.target[order][k] = ctx_origin(ctx);
-        } else {
-                r = parse_value(def, value, ctx->c, key_dest(ctx->c, k), why, sizeof(why));
-                if (r < 0)
-                        return ctx_error(ctx, "%s=%s: %s; accepted: %s", name, value, why,
-                                         accepted_of(def, acc, sizeof(acc)));
+        } else
                 ctx->c->origin.key[k] = ctx_origin(ctx);
-        }
         *seen = ctx->line;
         return 1;
 }
@@ -556,21 +329,15 @@ static int load_one(struct df_config *c, const char *path, struct df_error *err)
                 .origin_file = ORIGIN_FILE_PENDING,
                 .err = err,
         };
-        struct stat st;
+        _cleanup_free_ char *text = NULL;
         int r;
 
-        ctx.f = fopen(path, "re");
-        if (!ctx.f)
-                return df_error_set(err, -errno, "%s: %s", path, strerror(errno));
-        if (fstat(fileno(ctx.f), &st) < 0 || S_ISDIR(st.st_mode)) {
-                int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
-
-                fclose(ctx.f);
-                return df_error_set(err, -e, "%s: %s", path, strerror(e));
-        }
+        r = df_conf_read_file(path, &text, &ctx.len, err);
+        if (r < 0)
+                return r;
+        ctx.text = text;
         r = ini_parse_stream(reader, &ctx, handler, &ctx);
         free(ctx.buf);
-        fclose(ctx.f);
         if (ctx.r < 0)
                 return ctx.r;
         if (r == -2)
@@ -601,10 +368,10 @@ int df_config_validate(const struct df_config *c, struct df_error *err) {
         const struct df_config_origins *o = &c->origin;
         char a[32], b[32], where[DF_CONF_ORIGIN_PATH_MAX + 32];
 
-        if (c->poll_interval_usec < keys[DF_KEY_POLL_INTERVAL].min || c->poll_interval_usec > keys[DF_KEY_POLL_INTERVAL].max) {
+        if (c->poll_interval_usec < df_conf_items[DF_KEY_POLL_INTERVAL].min || c->poll_interval_usec > df_conf_items[DF_KEY_POLL_INTERVAL].max) {
                 df_conf_format_duration(c->poll_interval_usec, a, sizeof(a));
                 return validate_error(c, err, o->key[DF_KEY_POLL_INTERVAL], "PollIntervalSec=%s: out of range; accepted: %s",
-                                      a, keys[DF_KEY_POLL_INTERVAL].accepted);
+                                      a, df_conf_items[DF_KEY_POLL_INTERVAL].accepted);
         }
         if (c->n_zones <= 0 || c->n_zones > DF_CONF_MAX_ZONES)
                 return validate_error(c, err, o->key[DF_KEY_ZONES], "Zones=: no zone to watch; accepted: %s",
@@ -628,9 +395,9 @@ int df_config_validate(const struct df_config *c, struct df_error *err) {
 
                 if (!t->enabled)
                         continue;
-                if (n < MIN_TARGET_ORDER)
+                if (n < DF_CONF_MIN_TARGET_ORDER)
                         return validate_error(c, err, to[DF_TKEY_ENABLE], "[Order%d]: order below %d; accepted: "
-                                              SECTIONS_ACCEPTED, n, MIN_TARGET_ORDER);
+                                              DF_CONF_SECTIONS_ACCEPTED, n, DF_CONF_MIN_TARGET_ORDER);
                 if (t->low_blocks == 0 || t->high_blocks == 0) {
                         bool has_low = t->low_blocks != 0;
                         struct df_conf_origin at = has_low ? to[DF_TKEY_LOW] :
@@ -641,9 +408,9 @@ int df_config_validate(const struct df_config *c, struct df_error *err) {
                                               (unsigned long long) (has_low ? t->low_blocks : t->high_blocks),
                                               has_low ? "High" : "Low");
                 }
-                if (t->low_blocks > MARK_MAX_BLOCKS || t->high_blocks > MARK_MAX_BLOCKS)
+                if (t->low_blocks > DF_CONF_MARK_MAX_BLOCKS || t->high_blocks > DF_CONF_MARK_MAX_BLOCKS)
                         return validate_error(c, err, to[DF_TKEY_HIGH], "[Order%d]: mark out of range; accepted: %s",
-                                              n, target_keys[DF_TKEY_HIGH].accepted);
+                                              n, df_conf_target_items[DF_TKEY_HIGH].accepted);
                 if (t->low_blocks > t->high_blocks) {
                         if (origin_later(to[DF_TKEY_LOW], to[DF_TKEY_HIGH]))
                                 return validate_error(c, err, to[DF_TKEY_LOW],
@@ -681,169 +448,6 @@ int df_config_load_files(struct df_config *c, const char *const *paths, size_t n
         return 0;
 }
 
-struct dropin {
-        char *name;
-        char *path;
-        bool masked;
-};
-
-static void dropins_free(struct dropin *d, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                free(d[i].name);
-                free(d[i].path);
-        }
-        free(d);
-}
-
-static int dropin_cmp(const void *a, const void *b) {
-        return strcmp(((const struct dropin *) a)->name, ((const struct dropin *) b)->name);
-}
-
-/* A symlink to /dev/null, the null device itself or an empty file masks a
- * name (systemd's null_or_empty()). */
-static bool is_mask(const char *path) {
-        char target[16];
-        struct stat st;
-        ssize_t n;
-
-        n = readlink(path, target, sizeof(target) - 1);
-        if (n > 0) {
-                target[n] = 0;
-                if (strcmp(target, "/dev/null") == 0)
-                        return true;
-        }
-        if (stat(path, &st) < 0)
-                return false;
-        return (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) || (S_ISREG(st.st_mode) && st.st_size == 0);
-}
-
-static const char *normalize_root(const char *root) {
-        if (!root || strcmp(root, "/") == 0)
-                return "";
-        return root;
-}
-
-static char *join(const char *a, const char *b, const char *c) {
-        size_t n = strlen(a) + strlen(b) + (c ? strlen(c) : 0) + 1;
-        char *s = malloc(n);
-
-        if (s)
-                snprintf(s, n, "%s%s%s", a, b, c ? c : "");
-        return s;
-}
-
-static int scan_dir(const char *dir, struct dropin **d, size_t *n, struct df_error *err) {
-        DIR *dh;
-        struct dirent *de;
-        int r = 0;
-
-        dh = opendir(dir);
-        if (!dh) {
-                if (errno == ENOENT || errno == ENOTDIR)
-                        return 0;
-                return df_error_set(err, -errno, "%s: %s", dir, strerror(errno));
-        }
-        while ((errno = 0, de = readdir(dh))) {
-                size_t len = strlen(de->d_name);
-                struct stat st;
-                char *path;
-                size_t i;
-
-                if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0)
-                        continue;
-                path = join(dir, "/", de->d_name);
-                if (!path) {
-                        r = df_error_set(err, -ENOMEM, "%s: %s", dir, strerror(ENOMEM));
-                        break;
-                }
-                /* Directories are not config files; a dangling link stays, so loading names it. */
-                if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-                        free(path);
-                        continue;
-                }
-                for (i = 0; i < *n; i++)
-                        if (strcmp((*d)[i].name, de->d_name) == 0)
-                                break;
-                if (i == *n) {
-                        struct dropin *nd = realloc(*d, (*n + 1) * sizeof(**d));
-                        char *name = strdup(de->d_name);
-
-                        if (!nd || !name) {
-                                if (nd)
-                                        *d = nd;
-                                free(name);
-                                free(path);
-                                r = df_error_set(err, -ENOMEM, "%s: %s", dir, strerror(ENOMEM));
-                                break;
-                        }
-                        *d = nd;
-                        (*d)[i] = (struct dropin) { .name = name };
-                        (*n)++;
-                } else
-                        free((*d)[i].path);
-                /* Directories are scanned lowest priority first: a later one replaces the name. */
-                (*d)[i].path = path;
-                (*d)[i].masked = is_mask(path);
-        }
-        if (r == 0 && errno != 0)
-                r = df_error_set(err, -errno, "%s: %s", dir, strerror(errno));
-        closedir(dh);
-        return r;
-}
-
-int df_config_collect_files(const char *root, char ***ret_paths, size_t *ret_n, struct df_error *err) {
-        const char *const dirs[] = {
-                DEFRAGD_LIBDIR_NOARCH "/defragd.conf.d",
-                "/run/defragd.conf.d",
-                DEFRAGD_SYSCONFDIR "/defragd.conf.d",
-        };
-        struct dropin *d = NULL;
-        size_t n = 0, n_out = 0;
-        char **out = NULL, *main_path;
-        struct stat st;
-        int r = 0;
-
-        root = normalize_root(root);
-        for (size_t i = 0; i < ELEMENTSOF(dirs) && r == 0; i++) {
-                _cleanup_free_ char *dir = join(root, dirs[i], NULL);
-
-                r = dir ? scan_dir(dir, &d, &n, err) : df_error_set(err, -ENOMEM, "config: %s", strerror(ENOMEM));
-        }
-        if (r < 0)
-                goto fail;
-        if (n > 0)
-                qsort(d, n, sizeof(*d), dropin_cmp);
-
-        out = calloc(n + 2, sizeof(*out));
-        main_path = join(root, DEFRAGD_SYSCONFDIR "/defragd.conf", NULL);
-        if (!out || !main_path) {
-                free(main_path);
-                r = df_error_set(err, -ENOMEM, "config: %s", strerror(ENOMEM));
-                goto fail;
-        }
-        /* Optional: absent is fine; anything else that exists is read (and its error reported). */
-        if (lstat(main_path, &st) == 0 && !is_mask(main_path))
-                out[n_out++] = main_path;
-        else
-                free(main_path);
-        for (size_t i = 0; i < n; i++)
-                if (!d[i].masked) {
-                        out[n_out++] = d[i].path;
-                        d[i].path = NULL;
-                }
-        dropins_free(d, n);
-        *ret_paths = out;
-        *ret_n = n_out;
-        return 0;
-fail:
-        if (out)
-                for (size_t i = 0; i < n_out; i++)
-                        free(out[i]);
-        free(out);
-        dropins_free(d, n);
-        return r;
-}
-
 int df_config_load(struct df_config *c, const char *root, const char *explicit_path, struct df_error *err) {
         char **paths = NULL;
         size_t n = 0;
@@ -863,6 +467,13 @@ int df_config_load(struct df_config *c, const char *root, const char *explicit_p
 
 /* ---- output ---- */
 
+static bool load_is_zero(const struct df_conf_item *it, const void *base) {
+        char buf[32];
+
+        df_conf_item_format(it, base, buf, sizeof(buf));
+        return strcmp(buf, "0") == 0;
+}
+
 static void dump_origin(const struct df_config *c, struct df_conf_origin o, FILE *f) {
         char where[DF_CONF_ORIGIN_PATH_MAX + 32];
 
@@ -871,103 +482,52 @@ static void dump_origin(const struct df_config *c, struct df_conf_origin o, FILE
 }
 
 void df_config_dump(const struct df_config *c, FILE *f) {
-        char buf[DF_CONF_MAX_NODES * 6];
+        _cleanup_free_ char *buf = malloc(DF_CONF_VALUE_MAX);
         const char *section = NULL;
 
+        assert(c && f);
+        if (!buf) {
+                fprintf(f, "# out of memory\n");
+                return;
+        }
         fprintf(f, "# defragd effective configuration; a '# file:line' comment names where a value was set\n");
         for (int k = 0; k < _DF_KEY_MAX; k++) {
-                const struct key_def *def = &keys[k];
-                const void *p = key_dest((struct df_config *) c, k);
+                const struct df_conf_item *def = &df_conf_items[k];
 
                 if (!section || strcmp(section, def->section) != 0) {
                         section = def->section;
                         fprintf(f, "%s[%s]\n", k ? "\n" : "", section);
                 }
                 dump_origin(c, c->origin.key[k], f);
-                switch (k) {
-                case DF_KEY_NODES:
-                        df_conf_format_nodes(c->all_nodes, c->nodes_mask, buf, sizeof(buf));
-                        fprintf(f, "%s=%s\n", def->name, buf);
-                        continue;
-                case DF_KEY_ZONES:
-                        fprintf(f, "%s=", def->name);
-                        for (int z = 0; z < c->n_zones; z++)
-                                fprintf(f, "%s%s", z ? " " : "", c->zones[z]);
-                        fputc('\n', f);
-                        continue;
-                case DF_KEY_PROACTIVENESS:
-                        if (c->proactiveness_while_short < 0)
-                                fprintf(f, "%s=\n", def->name);
-                        else
-                                fprintf(f, "%s=%d\n", def->name, c->proactiveness_while_short);
-                        continue;
-                case DF_KEY_TRIGGER_MIN_ORDER:
-                        fprintf(f, "%s=%d\n", def->name, c->probes.trigger_min_order);
-                        continue;
-                case DF_KEY_LADDER_ORDER:
-                        dump_ladder(c, f);
-                        continue;
-                default:
-                        break;
-                }
-                switch (def->type) {
-                case TYPE_BOOL:
-                        fprintf(f, "%s=%s\n", def->name, *(const bool *) p ? "yes" : "no");
-                        break;
-                case TYPE_DURATION:
-                        df_conf_format_duration(*(const uint64_t *) p, buf, sizeof(buf));
-                        fprintf(f, "%s=%s\n", def->name, buf);
-                        break;
-                default:
-                        fprintf(f, "%s=%u\n", def->name, *(const unsigned *) p);
-                        break;
-                }
+                df_conf_item_format(def, c, buf, DF_CONF_VALUE_MAX);
+                fprintf(f, "%s=%s\n", def->name, buf);
         }
         for (int n = 0; n < DF_MAX_ORDERS; n++) {
                 const struct df_target *t = &c->targets[n];
-                const struct df_conf_origin *to = c->origin.target[n];
 
                 if (!t->enabled && !t->low_blocks && !t->high_blocks)
                         continue;
                 fprintf(f, "\n[Order%d]\n", n);
-                dump_origin(c, to[DF_TKEY_ENABLE], f);
-                fprintf(f, "Enable=%s\n", t->enabled ? "yes" : "no");
-                if (t->low_blocks) {
-                        dump_origin(c, to[DF_TKEY_LOW], f);
-                        fprintf(f, "Low=%llu\n", (unsigned long long) t->low_blocks);
-                }
-                if (t->high_blocks) {
-                        dump_origin(c, to[DF_TKEY_HIGH], f);
-                        fprintf(f, "High=%llu\n", (unsigned long long) t->high_blocks);
+                for (int k = 0; k < _DF_TKEY_MAX; k++) {
+                        /* an unset mark (0) is left out: 0 is not a value it accepts */
+                        if (df_conf_target_items[k].type == DF_CONF_UINT && load_is_zero(&df_conf_target_items[k], t))
+                                continue;
+                        dump_origin(c, c->origin.target[n][k], f);
+                        df_conf_item_format(&df_conf_target_items[k], t, buf, DF_CONF_VALUE_MAX);
+                        fprintf(f, "%s=%s\n", df_conf_target_items[k].name, buf);
                 }
         }
 }
 
 bool df_config_equal(const struct df_config *a, const struct df_config *b) {
-        if (a->poll_interval_usec != b->poll_interval_usec || a->dry_run != b->dry_run ||
-            a->all_nodes != b->all_nodes || a->n_zones != b->n_zones ||
-            a->pressure_guard_percent != b->pressure_guard_percent ||
-            a->max_actions_per_hour != b->max_actions_per_hour ||
-            a->compaction_enabled != b->compaction_enabled || a->cooldown_usec != b->cooldown_usec ||
-            a->backoff_max_usec != b->backoff_max_usec ||
-            a->proactiveness_while_short != b->proactiveness_while_short ||
-            a->probes.enabled != b->probes.enabled ||
-            a->probes.trigger_min_order != b->probes.trigger_min_order ||
-            a->probes.trigger_min_interval_usec != b->probes.trigger_min_interval_usec ||
-            a->probes.report_stall_usec != b->probes.report_stall_usec)
-                return false;
-        if (!ladder_equal(a, b))
-                return false;
-        if (!a->all_nodes && memcmp(a->nodes_mask, b->nodes_mask, sizeof(a->nodes_mask)) != 0)
-                return false;
-        for (int z = 0; z < a->n_zones && z < DF_CONF_MAX_ZONES; z++)
-                if (strcmp(a->zones[z], b->zones[z]) != 0)
+        assert(a && b);
+        for (int k = 0; k < _DF_KEY_MAX; k++)
+                if (!df_conf_item_equal(&df_conf_items[k], a, b))
                         return false;
         for (int n = 0; n < DF_MAX_ORDERS; n++)
-                if (a->targets[n].enabled != b->targets[n].enabled ||
-                    a->targets[n].low_blocks != b->targets[n].low_blocks ||
-                    a->targets[n].high_blocks != b->targets[n].high_blocks)
-                        return false;
+                for (int k = 0; k < _DF_TKEY_MAX; k++)
+                        if (!df_conf_item_equal(&df_conf_target_items[k], &a->targets[n], &b->targets[n]))
+                                return false;
         return true;
 }
 

@@ -12,6 +12,7 @@
 #include "defragd/json.h"
 #include "defragd/plan-source.h"
 #include "defragd/plan.h"
+#include "defragd/procfs.h"
 #include "defragd/snapshot.h"
 #include "defragd/util.h"
 

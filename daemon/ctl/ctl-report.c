@@ -10,7 +10,7 @@
 
 #include "defragd/ctl.h"
 #include "defragd/render.h"
-#include "defragd/snapshot.h"
+#include "defragd/procfs.h"
 #include "defragd/util.h"
 
 static void report_help(FILE *f) {

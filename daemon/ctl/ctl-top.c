@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "ctl-top.h"
+#include "defragd/cgroup.h"
 #include "defragd/probes.h"
+#include "defragd/procfs.h"
 #include "defragd/util.h"
 
 #define TOP_DEFAULT_INTERVAL_USEC (2 * USEC_PER_SEC)
@@ -23,10 +25,6 @@ static volatile sig_atomic_t top_stop;
 
 static void on_signal(int sig) {
         top_stop = 1;
-}
-
-static double per_sec(uint64_t now, uint64_t before, uint64_t dt_usec) {
-        return dt_usec && now >= before ? (double) (now - before) * USEC_PER_SEC / (double) dt_usec : 0.0;
 }
 
 /* "[8ms,16ms)" style label of a log2-microsecond slot. */
@@ -76,7 +74,7 @@ static void render(FILE *f, const struct df_probes *p, const struct df_bpf_count
         const struct df_probes_status *st = df_probes_status(p);
         struct df_probes_top top[TOP_ROWS];
         size_t n_top = 0;
-        uint64_t fb = 0, fbp = 0, fr = 0, frp = 0;
+        uint64_t fb, fbp, fr, frp;
         char tbuf[32];
         time_t t = time(NULL);
 
@@ -94,30 +92,26 @@ static void render(FILE *f, const struct df_probes *p, const struct df_bpf_count
                 if (c->alloc[o] == 0 && fa + fre == 0)
                         continue;
                 fprintf(f, "%5d %11.1f %9.1f %10.1f %10.1f   %" PRIu64 "\n", o,
-                        per_sec(c->alloc[o], pr->alloc[o], dt_usec),
-                        per_sec(fa + fre, pr->alloc_fail_atomic[o] + pr->alloc_fail_reclaim[o], dt_usec),
-                        per_sec(fa, pr->alloc_fail_atomic[o], dt_usec),
-                        per_sec(fre, pr->alloc_fail_reclaim[o], dt_usec), fa + fre);
+                        df_probes_rate_per_sec(c->alloc[o], pr->alloc[o], dt_usec),
+                        df_probes_rate_per_sec(fa + fre, pr->alloc_fail_atomic[o] + pr->alloc_fail_reclaim[o], dt_usec),
+                        df_probes_rate_per_sec(fa, pr->alloc_fail_atomic[o], dt_usec),
+                        df_probes_rate_per_sec(fre, pr->alloc_fail_reclaim[o], dt_usec), fa + fre);
         }
 
-        for (int a = 0; a < DF_BPF_MAX_MIGRATETYPES; a++)
-                for (int b = 0; b < DF_BPF_MAX_MIGRATETYPES; b++) {
-                        fb += c->fallback[a][b];
-                        fbp += pr->fallback[a][b];
-                        fr += c->fallback_fragmenting[a][b];
-                        frp += pr->fallback_fragmenting[a][b];
-                }
+        df_probes_fallback_totals(c, &fb, &fr);
+        df_probes_fallback_totals(pr, &fbp, &frp);
         fprintf(f, "\nFALLBACKS %.1f/s, fragmenting %.1f/s (since start: %" PRIu64 ", %" PRIu64 " fragmenting)\n",
-                per_sec(fb, fbp, dt_usec), per_sec(fr, frp, dt_usec), fb, fr);
+                df_probes_rate_per_sec(fb, fbp, dt_usec), df_probes_rate_per_sec(fr, frp, dt_usec), fb, fr);
         for (int a = 0; a < DF_BPF_MAX_MIGRATETYPES; a++)
                 for (int b = 0; b < DF_BPF_MAX_MIGRATETYPES; b++)
                         if (c->fallback[a][b])
-                                fprintf(f, "  mt %d <- mt %d: %" PRIu64 " (%" PRIu64 " fragmenting)\n", a, b,
+                                fprintf(f, "  %s <- %s: %" PRIu64 " (%" PRIu64 " fragmenting)\n",
+                                        df_probes_migratetype_name(p, a), df_probes_migratetype_name(p, b),
                                         (uint64_t) c->fallback[a][b], (uint64_t) c->fallback_fragmenting[a][b]);
 
         fprintf(f, "\nCOMPACTION runs %.1f/s (since start %" PRIu64 "), direct attempts %.1f/s; results:",
-                per_sec(c->compaction_begin, pr->compaction_begin, dt_usec), (uint64_t) c->compaction_begin,
-                per_sec(c->direct_compact_attempts, pr->direct_compact_attempts, dt_usec));
+                df_probes_rate_per_sec(c->compaction_begin, pr->compaction_begin, dt_usec), (uint64_t) c->compaction_begin,
+                df_probes_rate_per_sec(c->direct_compact_attempts, pr->direct_compact_attempts, dt_usec));
         for (unsigned i = 0; i < DF_BPF_COMPACT_RESULTS; i++)
                 if (c->compaction_result[i])
                         fprintf(f, " %s %" PRIu64, df_compact_result_to_string(i), (uint64_t) c->compaction_result[i]);
@@ -134,11 +128,26 @@ static void render(FILE *f, const struct df_probes *p, const struct df_bpf_count
                 for (size_t i = 0; i < n_top; i++) {
                         char cg[256];
 
-                        df_cgroup_path_by_id(top[i].cgroup_id, cg, sizeof(cg));
+                        (void) df_cgroup_path_by_id(top[i].cgroup_id, cg, sizeof(cg)); /* "" when gone: "?" */
                         fprintf(f, "  %11" PRIu64 " %10" PRIu64 "  %-16s %s\n", top[i].fragmenting, top[i].fallbacks,
                                 top[i].comm, cg[0] ? cg : "?");
                 }
         fflush(f);
+}
+
+/* The probes, labelled with this kernel's page block order and migratetype
+ * names (pagetypeinfo, read once: it walks every free list under the zone lock). */
+static int open_probes(const struct df_probes_conf *conf, struct df_probes **ret) {
+        struct df_snapshot layout;
+        struct df_error err = { "" };
+        int r;
+
+        df_snapshot_init(&layout);
+        if (df_read_pagetypeinfo("", &layout, &err) < 0)
+                fprintf(stderr, "defragctl top: %s; assuming page block order 9, ignoring\n", err.msg);
+        r = df_probes_open(conf, &layout, ret);
+        df_snapshot_clear(&layout);
+        return r;
 }
 
 static void usage(FILE *f) {
@@ -197,7 +206,7 @@ int df_ctl_top(int argc, char **argv) {
                         return EXIT_FAILURE;
                 }
 
-        r = df_probes_open(&conf, df_probes_read_pageblock_order(), &p);
+        r = open_probes(&conf, &p);
         if (r < 0) {
                 fprintf(stderr, "defragctl top: %s\n", strerror(-r));
                 return EXIT_FAILURE;
@@ -214,7 +223,7 @@ int df_ctl_top(int argc, char **argv) {
         if (json) {
                 struct df_snapshot s = { .taken_usec = df_now_usec() };
 
-                (void) df_probes_collect(p, &s);
+                (void) df_probes_collect(p, &s, NULL);
         }
         (void) df_probes_read_counters(p, &prev);
         prev_usec = df_now_usec();
@@ -228,7 +237,7 @@ int df_ctl_top(int argc, char **argv) {
                 now_usec = df_now_usec();
                 if (json) {
                         s.taken_usec = now_usec;
-                        (void) df_probes_collect(p, &s);
+                        (void) df_probes_collect(p, &s, NULL);
                         df_probes_dump_json(p, stdout);
                         fputc('\n', stdout);
                         fflush(stdout);

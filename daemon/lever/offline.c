@@ -19,6 +19,7 @@
 #include "defragd/plan-source.h"
 #include "defragd/plan.h"
 #include "defragd/report.h"
+#include "defragd/procfs.h"
 #include "defragd/snapshot.h"
 #include "defragd/util.h"
 

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "defragd/snapshot.h"
+#include "defragd/procfs.h"
 #include "parse.h"
 
 #define EXPECTED_LINE "a line \"Node N, zone NAME COUNT...\" with 1..16 counts"

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "defragd/plan-source.h"
+#include "defragd/procfs.h"
 #include "defragd/snapshot.h"
 #include "defragd/util.h"
 

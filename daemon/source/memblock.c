@@ -12,6 +12,7 @@
 
 #include "defragd/knobs.h"
 #include "defragd/plan-source.h"
+#include "defragd/procfs.h"
 #include "defragd/util.h"
 
 #define MEMORY_DIR "/sys/devices/system/memory"

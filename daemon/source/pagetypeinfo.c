@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "defragd/snapshot.h"
+#include "defragd/procfs.h"
 #include "parse.h"
 
 enum section {

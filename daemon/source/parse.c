@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "defragd/snapshot.h"
+#include "defragd/procfs.h"
 #include "parse.h"
 
 void df_lines_init(struct df_lines *l, const char *text, const char *origin) {

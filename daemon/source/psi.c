@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "defragd/snapshot.h"
+#include "defragd/procfs.h"
 #include "parse.h"
 
 #define EXPECTED_PSI "\"some|full avg10=P avg60=P avg300=P total=USEC\""

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "defragd/snapshot.h"
+#include "defragd/procfs.h"
 #include "parse.h"
 
 #define VMSTAT_MAX_ITEMS 4096 /* ~200 today; a file with more lines is garbage */

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "defragd/snapshot.h"
+#include "defragd/procfs.h"
 #include "parse.h"
 
 enum field {

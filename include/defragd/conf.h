@@ -17,6 +17,14 @@
 /* Files remembered as origins of values (for file:line in df_config_validate). */
 #define DF_CONF_MAX_ORIGIN_FILES 64
 #define DF_CONF_ORIGIN_PATH_MAX 256
+/* A list of cgroup path patterns (DF_CONF_GLOBS rows, e.g. a lever's Allow=/Deny=). */
+#define DF_CONF_MAX_GLOBS 32
+#define DF_CONF_GLOB_MAX 256
+/* Config files larger than this are refused: the shipped file is ~6 KiB. */
+#define DF_CONF_FILE_MAX_BYTES (1u << 20)
+/* At most this many drop-ins are read (all three directories together);
+ * more is refused with an error naming the directory. */
+#define DF_CONF_MAX_DROPINS 1024
 
 /* Where a value came from: files[file] line `line` of df_config_origins. */
 #define DF_ORIGIN_UNSET   (-2) /* never set (e.g. High= of an [OrderN] only Low= was given for) */
@@ -27,7 +35,18 @@ struct df_conf_origin {
         unsigned line;
 };
 
-/* Keys outside [OrderN], in dump order. */
+/* Patterns as written, in order: fnmatch(3) without FNM_PATHNAME, so '*'
+ * also matches '/'; each starts with '/' (a path below the cgroup2 mount). */
+struct df_conf_globs {
+        unsigned n;
+        char pattern[DF_CONF_MAX_GLOBS][DF_CONF_GLOB_MAX];
+};
+
+/* Whether a cgroup path ("/system.slice/x.service") matches any pattern. */
+bool df_conf_globs_match(const struct df_conf_globs *g, const char *cgroup_path);
+
+/* Keys outside [OrderN], in dump order: the index of each key's row in
+ * daemon/conf/conf-keys.c (a new key is a row there, an entry here and its field). */
 enum df_conf_key {
         DF_KEY_POLL_INTERVAL,
         DF_KEY_DRY_RUN,
@@ -39,15 +58,14 @@ enum df_conf_key {
         DF_KEY_COOLDOWN,
         DF_KEY_BACKOFF_MAX,
         DF_KEY_PROACTIVENESS,
-        DF_KEY_PROBES_ENABLE,
-        DF_KEY_TRIGGER_MIN_ORDER,
-        DF_KEY_TRIGGER_MIN_INTERVAL,
-        DF_KEY_REPORT_STALL,
-        /* the ladder (issue 8) */
         DF_KEY_COMPACT_MAX_ACTIONS,
         DF_KEY_COMPACT_TIMEOUT,
         DF_KEY_LADDER_ORDER,
         DF_KEY_FRAGMENTATION_THRESHOLD,
+        DF_KEY_PROBES_ENABLE,
+        DF_KEY_TRIGGER_MIN_ORDER,
+        DF_KEY_TRIGGER_MIN_INTERVAL,
+        DF_KEY_REPORT_STALL,
         _DF_KEY_MAX,
 };
 
@@ -157,6 +175,10 @@ void df_config_defaults(struct df_config *c);
  * `root` is "" (or NULL) for the real system; tests pass a directory.
  * With `explicit_path` (--config FILE): defaults, then that file only (it
  * must exist), no drop-ins.
+ * Every file is opened without blocking and must be a regular file (or the
+ * null device, read as empty) of at most DF_CONF_FILE_MAX_BYTES; at most
+ * DF_CONF_MAX_DROPINS drop-ins (docs/configuration.md, "Paths that are not
+ * config files").
  * Returns 0 or negative errno with err = "file:line: key=value: why; accepted: ...".
  * On error *c is untouched (callers keep the old config on reload). */
 int df_config_load(struct df_config *c, const char *root, const char *explicit_path, struct df_error *err);

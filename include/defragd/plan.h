@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "defragd/action.h"
+#include "defragd/error.h"
 #include "defragd/snapshot.h"
 
 /* include/uapi/linux/kernel-page-flags.h (stable ABI bits, plus the

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One point-in-time picture of the page allocator, filled by the sources
- * (procfs readers, BPF collector) and read by the model, policy and report. */
+ * (procfs readers in procfs.h, BPF collector) and read by the model, policy
+ * and report. A plain container: it knows no file and no parser. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include "defragd/error.h"
 
 /* NR_PAGE_ORDERS is 11 on x86-64 (MAX_PAGE_ORDER 10); arm64 with 64 KiB
  * pages and some configs go up to 14 orders. 16 covers every arch. */
@@ -114,50 +113,7 @@ const struct df_zone *df_snapshot_zone_const(const struct df_snapshot *s, int no
 
 /* vmstat lookup: true and *value set when the counter exists. */
 bool df_vmstat_get(const struct df_vmstat *v, const char *name, uint64_t *value);
-
-/* Parsers over text (pure: tests and fuzzers call these directly).
- * `origin` names the file in error messages, e.g. "/proc/buddyinfo".
- * Return 0, or -EINVAL with err filled as "origin:line: what, expected ...". */
-int df_parse_buddyinfo(const char *text, const char *origin, struct df_snapshot *s, struct df_error *err);
-int df_parse_pagetypeinfo(const char *text, const char *origin, struct df_snapshot *s, struct df_error *err);
-int df_parse_zoneinfo(const char *text, const char *origin, struct df_snapshot *s, struct df_error *err);
-int df_parse_vmstat(const char *text, const char *origin, struct df_vmstat *v, struct df_error *err);
-int df_parse_psi(const char *text, const char *origin, struct df_psi *p, struct df_error *err);
 void df_vmstat_clear(struct df_vmstat *v);
-
-/* Readers: open <root>/proc/<file> (root "" or "/" for the live system),
- * read it whole and parse. Return 0, -errno (err says which file), or -EINVAL. */
-int df_read_buddyinfo(const char *root, struct df_snapshot *s, struct df_error *err);
-int df_read_pagetypeinfo(const char *root, struct df_snapshot *s, struct df_error *err);
-int df_read_zoneinfo(const char *root, struct df_snapshot *s, struct df_error *err);
-int df_read_vmstat(const char *root, struct df_vmstat *v, struct df_error *err);
-int df_read_psi(const char *root, struct df_psi *p, struct df_error *err);
-
-/* Everything procfs offers, into a cleared snapshot. buddyinfo is required;
- * the others are optional (a missing file leaves has_* false, PSI absent). */
-int df_snapshot_read_procfs(const char *root, uint64_t now_usec, struct df_snapshot *s, struct df_error *err);
-
-/* The same for a chosen set of files (buddyinfo is always read). The daemon's
- * tick leaves out pagetypeinfo: the kernel counts every free list entry under
- * the zone lock to print it (33 ms per read measured on ~22 GiB of
- * fragmented memory, docs/benchmarks.md), a cost every allocation would pay. */
-enum {
-        DF_PROCFS_PAGETYPEINFO = 1 << 0,
-        DF_PROCFS_ZONEINFO     = 1 << 1,
-        DF_PROCFS_VMSTAT       = 1 << 2,
-        DF_PROCFS_PSI          = 1 << 3,
-        DF_PROCFS_ALL          = 0xf,
-};
-int df_snapshot_read_procfs_parts(const char *root, unsigned parts, uint64_t now_usec, struct df_snapshot *s,
-                                  struct df_error *err);
-
-/* Read a whole file into a NUL-terminated heap buffer (max 16 MiB). A NUL
- * byte inside the file is refused (-EINVAL): every source is text. */
-int df_read_file(const char *path, char **ret, size_t *ret_len, struct df_error *err);
-
-/* <root>/proc/<file>, or /proc/<file> for root NULL, "" or "/".
- * 0, or -ENAMETOOLONG. */
-int df_proc_path(const char *root, const char *file, char *buf, size_t size);
 
 /* Migratetype index by name, appended when absent; -1 when the table is full. */
 int df_snapshot_migratetype(struct df_snapshot *s, const char *name);

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "defragd/model.h"
-#include "defragd/snapshot.h"
+#include "defragd/procfs.h"
 #include "defragd/util.h"
 #include "../unit/test-util.h"
 

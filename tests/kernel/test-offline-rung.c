@@ -20,6 +20,7 @@
 #include "defragd/lever-offline.h"
 #include "defragd/plan-source.h"
 #include "defragd/plan.h"
+#include "defragd/procfs.h"
 #include "defragd/snapshot.h"
 #include "defragd/util.h"
 #include "../unit/test-util.h"

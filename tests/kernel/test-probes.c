@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "defragd/probes.h"
-#include "defragd/snapshot.h"
+#include "defragd/procfs.h"
 #include "defragd/util.h"
 
 #define PAGE_BYTES 4096UL
@@ -229,6 +229,9 @@ int main(void) {
         struct df_probes *p = NULL;
         struct df_probes_top top[DF_BPF_TOP_MAX];
         size_t n_top;
+        struct df_snapshot layout;
+        struct df_error err = { "" };
+        char mt0[DF_NAME_MAX];
         bool trigger;
         char buf[64];
         int r;
@@ -237,7 +240,13 @@ int main(void) {
                 return skip("not root: loading BPF needs CAP_BPF and CAP_PERFMON");
         prctl(PR_SET_NAME, "test-probes");
         df_probes_set_libbpf_verbose(getenv("DEFRAGD_BPF_DEBUG") != NULL);
-        r = df_probes_open(&conf, df_probes_read_pageblock_order(), &p);
+        /* labelled as the daemon does: pagetypeinfo through the source reader */
+        df_snapshot_init(&layout);
+        if (df_read_pagetypeinfo("", &layout, &err) < 0)
+                printf("# %s: page block order 9 assumed\n", err.msg);
+        r = df_probes_open(&conf, &layout, &p);
+        snprintf(mt0, sizeof(mt0), "%s", layout.nr_migratetypes > 0 ? layout.migratetype_names[0] : "");
+        df_snapshot_clear(&layout);
         if (r < 0) {
                 fprintf(stderr, "df_probes_open: %s\n", strerror(-r));
                 return EXIT_FAILURE;
@@ -265,10 +274,19 @@ int main(void) {
          * every populated zone, each bracketed by mm_compaction_begin/end. */
         {
                 unsigned zones = populated_zones();
+                struct df_probe_counters live0, live1;
+                int w;
 
+                check(df_probes_collect_live(p, &live0) == 0 && live0.present, "live counters read");
                 read_counters(p, &c0);
-                r = df_write_file("/proc/sys/vm/compact_memory", "1");
+                w = df_write_file("/proc/sys/vm/compact_memory", "1");
                 read_counters(p, &c1);
+                /* issue 8: `defragctl status` showed compaction_runs 0 here, a poll later 3 */
+                r = df_probes_collect_live(p, &live1);
+                check(r == 0 && live1.compaction_runs >= live0.compaction_runs + zones,
+                      "live counters see the compaction at once: %" PRIu64 " -> %" PRIu64 " runs",
+                      live0.compaction_runs, live1.compaction_runs);
+                r = w;
                 if (r < 0)
                         check(false, "write /proc/sys/vm/compact_memory: %s", strerror(-r));
                 else {
@@ -429,6 +447,12 @@ int main(void) {
                 fclose(f);
                 check(json && len > 100 && json[0] == '{' && json[len - 1] == '}' && strstr(json, "\"top\":["),
                       "dump_json renders (%zu bytes)", len);
+                if (mt0[0]) {
+                        char want[64];
+
+                        snprintf(want, sizeof(want), "\"migratetypes\":[\"%s\"", mt0);
+                        check(json && strstr(json, want), "JSON names migratetypes from pagetypeinfo (%s)", want);
+                }
                 free(json);
         }
 

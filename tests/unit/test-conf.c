@@ -12,40 +12,9 @@
 #include "defragd/conf.h"
 #include "defragd/util.h"
 #include "test-policy-util.h"
+#include "test-tmp-util.h"
 
 static char tmpdir[256];
-
-static void write_file(const char *path, const char *text) {
-        FILE *f = fopen(path, "we");
-
-        if (!f) {
-                printf("Bail out! cannot write %s: %s\n", path, strerror(errno));
-                exit(1);
-        }
-        fputs(text, f);
-        fclose(f);
-}
-
-static void mkdir_p(const char *path) {
-        char buf[512];
-
-        snprintf(buf, sizeof(buf), "%s", path);
-        for (char *p = buf + 1; *p; p++)
-                if (*p == '/') {
-                        *p = 0;
-                        (void) mkdir(buf, 0755);
-                        *p = '/';
-                }
-        (void) mkdir(buf, 0755);
-}
-
-static void rm_rf(const char *path) {
-        char cmd[600];
-
-        snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", path);
-        if (system(cmd) != 0)
-                printf("# could not remove %s\n", path);
-}
 
 /* Write text to <tmpdir>/<name> and load it alone; returns the load result. */
 static int load_text(const char *name, const char *text, struct df_config *c, struct df_error *err, char *path, size_t size) {
@@ -631,13 +600,7 @@ static void test_garbage(void) {
 }
 
 int main(void) {
-        const char *t = getenv("TMPDIR");
-
-        snprintf(tmpdir, sizeof(tmpdir), "%s/defragd-test-conf.XXXXXX", t && *t ? t : "/tmp");
-        if (!mkdtemp(tmpdir)) {
-                printf("Bail out! mkdtemp %s: %s\n", tmpdir, strerror(errno));
-                return 1;
-        }
+        tmp_dir_make(tmpdir, sizeof(tmpdir), "test-conf");
         RUN(test_defaults_equal_shipped_file);
         RUN(test_error_messages);
         RUN(test_error_messages_cross_reference);

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "defragd/snapshot.h"
+#include "defragd/procfs.h"
 #include "defragd/util.h"
 #include "test-util.h"
 

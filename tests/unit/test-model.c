@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "defragd/model.h"
-#include "defragd/snapshot.h"
+#include "defragd/procfs.h"
 #include "defragd/util.h"
 #include "test-util.h"
 

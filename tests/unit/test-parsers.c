@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "defragd/snapshot.h"
+#include "defragd/procfs.h"
 #include "test-util.h"
 
 struct expect {

@@ -14,6 +14,7 @@
 #include "defragd/lever-offline.h"
 #include "defragd/plan-source.h"
 #include "defragd/plan.h"
+#include "defragd/procfs.h"
 #include "defragd/snapshot.h"
 #include "defragd/util.h"
 #include "plan-fixture.h"

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "defragd/render.h"
-#include "defragd/snapshot.h"
+#include "defragd/procfs.h"
 #include "defragd/util.h"
 #include "test-util.h"
 

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Every configuration key as one row: adding a key is a row here, its entry in
+ * enum df_conf_key and its field in struct df_config (conf.h). */
+#include "conf-parse.h"
+#include "conf-table.h"
+#include "defragd/util.h"
+
+#define DURATION_EXAMPLES "such as 10, 10s, 500ms, 2min, 1h"
+#define BOOL_ACCEPTED "yes, no, true, false, on, off, 1, 0"
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+#define ROW(sect, key, t, field) .section = sect, .name = key, .type = t, DF_CONF_FIELD(struct df_config, field)
+
+const struct df_conf_item df_conf_items[_DF_KEY_MAX] = {
+        [DF_KEY_POLL_INTERVAL] = {
+                ROW("Daemon", "PollIntervalSec", DF_CONF_DURATION, poll_interval_usec),
+                .min = 100 * USEC_PER_MSEC, .max = 3600 * USEC_PER_SEC, .default_value = "10s",
+                .accepted = "a duration from 100ms to 1h, " DURATION_EXAMPLES,
+                .doc = "how often /proc is read and the policy runs; reading costs ~100us, fragmentation builds over minutes",
+        },
+        [DF_KEY_DRY_RUN] = {
+                ROW("Daemon", "DryRun", DF_CONF_BOOL, dry_run),
+                .default_value = "no", .accepted = BOOL_ACCEPTED,
+                .doc = "decide and log, change nothing",
+        },
+        [DF_KEY_NODES] = {
+                ROW("Daemon", "Nodes", DF_CONF_NODES, all_nodes),
+                .offset_aux = offsetof(struct df_config, nodes_mask), .default_value = "all",
+                .accepted = "all, or node numbers 0..1023 separated by spaces or commas, with ranges such as 0,2-3",
+                .doc = "NUMA nodes to watch; a node left out is left to fail its large allocations",
+        },
+        [DF_KEY_ZONES] = {
+                ROW("Daemon", "Zones", DF_CONF_ZONES, zones),
+                .offset_aux = offsetof(struct df_config, n_zones), .default_value = "DMA32 Normal Movable",
+                .accepted = "zone names as in /proc/buddyinfo (" DF_CONF_ZONE_NAMES "), separated by spaces or "
+                            "commas, at most " STR(DF_CONF_MAX_ZONES),
+                .doc = "zones to watch: every zone huge pages come from on 64-bit",
+        },
+        [DF_KEY_PRESSURE_GUARD] = {
+                ROW("Daemon", "PressureGuardPercent", DF_CONF_UINT, pressure_guard_percent),
+                .min = 0, .max = 100, .default_value = "20", .accepted = "an integer 0..100 (0 = off)",
+                .doc = "no action while PSI memory some avg10 is at or above; 20: tasks already stall a fifth of the time",
+        },
+        [DF_KEY_MAX_ACTIONS] = {
+                ROW("Daemon", "MaxActionsPerHour", DF_CONF_UINT, max_actions_per_hour),
+                .min = 0, .max = 1024, .default_value = "60", .accepted = "an integer 0..1024 (0 = unlimited)",
+                .doc = "budget across all nodes per sliding hour: at most one compaction a minute",
+        },
+        [DF_KEY_COMPACTION_ENABLE] = {
+                ROW("Compaction", "Enable", DF_CONF_BOOL, compaction_enabled),
+                .default_value = "yes", .accepted = BOOL_ACCEPTED,
+                .doc = "compact a node whose watched zone is short",
+        },
+        [DF_KEY_COOLDOWN] = {
+                ROW("Compaction", "CooldownSec", DF_CONF_DURATION, cooldown_usec),
+                .min = USEC_PER_SEC, .max = 24 * 3600 * USEC_PER_SEC, .default_value = "60s",
+                .accepted = "a duration from 1s to 24h, " DURATION_EXAMPLES,
+                .doc = "per node, after any compaction",
+        },
+        [DF_KEY_BACKOFF_MAX] = {
+                ROW("Compaction", "BackoffMaxSec", DF_CONF_DURATION, backoff_max_usec),
+                .min = USEC_PER_SEC, .max = 168 * 3600 * USEC_PER_SEC, .default_value = "1h",
+                .accepted = "a duration from 1s to 168h, at least CooldownSec, " DURATION_EXAMPLES,
+                .doc = "the cooldown doubles after each run that gained nothing, up to this",
+        },
+        [DF_KEY_PROACTIVENESS] = {
+                ROW("Compaction", "ProactivenessWhileShort", DF_CONF_OPTIONAL_PERCENT, proactiveness_while_short),
+                .min = 0, .max = 100, .default_value = "",
+                .accepted = "empty (leave vm.compaction_proactiveness alone) or an integer 0..100",
+                .doc = "vm.compaction_proactiveness while a watched zone is short; empty leaves it alone",
+        },
+        [DF_KEY_COMPACT_MAX_ACTIONS] = {
+                ROW("Compaction", "MaxActionsPerHour", DF_CONF_UINT, levers[DF_LEVER_COMPACT_NODE].max_actions_per_hour),
+                .min = 0, .max = 1024, .default_value = "0",
+                .accepted = "an integer 0..1024 (0 = only [Daemon] MaxActionsPerHour= limits it)",
+                .doc = "compaction's own share of the hourly budget",
+        },
+        [DF_KEY_COMPACT_TIMEOUT] = {
+                ROW("Compaction", "TimeoutSec", DF_CONF_DURATION, levers[DF_LEVER_COMPACT_NODE].timeout_usec),
+                .min = USEC_PER_SEC, .max = 3600 * USEC_PER_SEC, .default_value = "60s",
+                .accepted = "a duration from 1s to 1h, " DURATION_EXAMPLES,
+                .doc = "a node compaction running longer is killed and reported as timed out (measured: 1-5 s)",
+        },
+        [DF_KEY_LADDER_ORDER] = {
+                ROW("Ladder", "Order", DF_CONF_LADDER, n_ladder),
+                .offset_aux = offsetof(struct df_config, ladder),
+                .default_value = "compact proactiveness clear-kmod clear-offline reclaim-node reclaim-cgroup",
+                .accepted = "lever names separated by spaces, each at most once: compact, proactiveness, "
+                            "clear-kmod, clear-offline, reclaim-node, reclaim-cgroup",
+                .doc = "the rungs, cheapest first: compaction moves pages and loses nothing; clearing a planned "
+                       "block moves few; reclaim drops cache that must be read again",
+        },
+        [DF_KEY_FRAGMENTATION_THRESHOLD] = {
+                ROW("Ladder", "FragmentationThreshold", DF_CONF_UINT, fragmentation_threshold),
+                .min = 0, .max = 1000, .default_value = "500",
+                .accepted = "an integer 0..1000 (the kernel's vm.extfrag_threshold default is 500)",
+                .doc = "compaction helps above this fragmentation index (or at -1000); at or below it memory is short: reclaim",
+        },
+        [DF_KEY_PROBES_ENABLE] = {
+                ROW("Probes", "Enable", DF_CONF_BOOL, probes.enabled),
+                .default_value = "yes", .accepted = BOOL_ACCEPTED,
+                .doc = "load the BPF collector (failures wake the policy at once)",
+        },
+        [DF_KEY_TRIGGER_MIN_ORDER] = {
+                ROW("Probes", "TriggerMinOrder", DF_CONF_UINT, probes.trigger_min_order),
+                .min = 1, .max = DF_MAX_ORDERS - 1, .default_value = "3", .accepted = "an integer 1..15",
+                .doc = "failed allocations of this order or above wake the policy (PAGE_ALLOC_COSTLY_ORDER)",
+        },
+        [DF_KEY_TRIGGER_MIN_INTERVAL] = {
+                ROW("Probes", "TriggerMinIntervalSec", DF_CONF_DURATION, probes.trigger_min_interval_usec),
+                .min = 0, .max = 3600 * USEC_PER_SEC, .default_value = "1s",
+                .accepted = "a duration from 0 to 1h, " DURATION_EXAMPLES,
+                .doc = "at most one wake-up per interval, enforced in the kernel (one rate limiter)",
+        },
+        [DF_KEY_REPORT_STALL] = {
+                ROW("Probes", "ReportStallSec", DF_CONF_DURATION, probes.report_stall_usec),
+                .min = 0, .max = 3600 * USEC_PER_SEC, .default_value = "100ms",
+                .accepted = "a duration from 0 to 1h, " DURATION_EXAMPLES,
+                .doc = "direct reclaim/compaction stalls longer than this are reported",
+        },
+};
+
+#define TROW(key, t, field) .section = "OrderN", .name = key, .type = t, DF_CONF_FIELD(struct df_target, field)
+
+const struct df_conf_item df_conf_target_items[_DF_TKEY_MAX] = {
+        [DF_TKEY_ENABLE] = {
+                TROW("Enable", DF_CONF_BOOL, enabled), .accepted = BOOL_ACCEPTED,
+                .doc = "keep this order's free blocks between the marks",
+        },
+        [DF_TKEY_LOW] = {
+                TROW("Low", DF_CONF_UINT, low_blocks), .min = 1, .max = DF_CONF_MARK_MAX_BLOCKS,
+                .accepted = "an integer 1..1099511627776 (blocks), at most High",
+                .doc = "below this many suitable free blocks the zone is short and the daemon acts",
+        },
+        [DF_TKEY_HIGH] = {
+                TROW("High", DF_CONF_UINT, high_blocks), .min = 1, .max = DF_CONF_MARK_MAX_BLOCKS,
+                .accepted = "an integer 1..1099511627776 (blocks), at least Low",
+                .doc = "a short zone is OK again at this many",
+        },
+};
+
+/* [Order9]: 2 MiB blocks (huge pages on x86-64). Low 64 = 128 MiB of them,
+ * High 256: enough headroom that one compaction lasts a while. */
+const struct df_conf_default_target df_conf_default_targets[] = {
+        { .order = 9, .low_blocks = 64, .high_blocks = 256 },
+};
+const size_t df_conf_n_default_targets = ELEMENTSOF(df_conf_default_targets);
