@@ -23,7 +23,9 @@
 #include "defragd/control.h"
 #include "defragd/entries.h"
 #include "defragd/knobs.h"
+#include "defragd/lever-offline.h"
 #include "defragd/lever.h"
+#include "defragd/manager-plan.h"
 #include "defragd/manager.h"
 #include "defragd/model.h"
 #include "defragd/probe-entries.h"
@@ -40,6 +42,10 @@
 #define CHILD_REAP_WAIT_USEC (300 * USEC_PER_MSEC)
 /* Children killed but not yet exited (a timed-out lever stuck in the kernel). */
 #define MAX_ABANDONED 8
+/* The offlining lever interrupts its own write at TimeoutSec= and onlines
+ * the block; the manager kills it only this much later, so that the lever's
+ * own clean-up normally runs. */
+#define CLEAR_OFFLINE_KILL_GRACE_USEC (2 * USEC_PER_SEC)
 
 /* The lever running in a child process; at most one at a time. */
 struct worker {
@@ -88,6 +94,9 @@ struct manager {
         unsigned n_recent, recent_head;
 
         struct df_knobs *knobs;
+        char state_path[PATH_MAX + 32];   /* knobs and offline memory blocks */
+        struct df_manager_plan plan;      /* the block planner's view (clear rungs) */
+        struct df_manager_plan_status plan_status;
         struct df_probes *probes;
         sd_event_source *probes_source;  /* ring buffer: high-order failures */
 
@@ -223,6 +232,47 @@ static void levers_open(struct manager *m) {
         }
 }
 
+/* Settings levers take from the config (at start and on reload). */
+static void levers_configure(struct manager *m) {
+        const struct df_lever_conf *lc = &m->config.levers[DF_LEVER_CLEAR_OFFLINE];
+
+        if (m->levers[DF_LEVER_CLEAR_OFFLINE].present && m->lever_state[DF_LEVER_CLEAR_OFFLINE])
+                df_lever_offline_configure(m->lever_state[DF_LEVER_CLEAR_OFFLINE],
+                                           m->config.clear_offline.allow_hypervisor, lc->timeout_usec);
+}
+
+/* The planner reads page flags only while a clear rung may use them. */
+static void plan_reconcile(struct manager *m) {
+        bool present[_DF_LEVER_MAX];
+        struct df_error err = { "" };
+
+        for (int k = 0; k < _DF_LEVER_MAX; k++)
+                present[k] = m->levers[k].present;
+        if (!df_manager_plan_wanted(&m->config, present)) {
+                if (m->plan.on)
+                        df_manager_plan_stop(&m->plan);
+                snprintf(m->plan.reason, sizeof(m->plan.reason), "no clear rung is enabled, present and in [Ladder] Order=");
+                return;
+        }
+        if (m->plan.on)
+                return;
+        if (df_manager_plan_start(&m->plan, &m->snapshot, m->pageblock_order, &m->config, m->root, &err) < 0)
+                df_log(LOG_WARNING, "block planner unavailable, the clear rungs have no candidates: %s", err.msg);
+        else
+                df_log(LOG_INFO, "block planner: %zu memory blocks of %" PRIu64 " pages, reading %" PRIu64
+                       " pages per zone per evaluation", m->plan.view.n_memblocks, m->plan.view.memblock_pages,
+                       m->config.planner.slice_pages);
+}
+
+/* After a lever process was killed: a block it offlined goes online again. */
+static void recover_memblocks(struct manager *m, const char *why) {
+        struct df_error err = { "" };
+        int r = df_knobs_recover_memblocks(m->state_path, m->root, why, &err);
+
+        if (r < 0)
+                df_log(LOG_ERR, "memory blocks left offline after %s: %s", why, err.msg);
+}
+
 static void levers_close(struct manager *m) {
         for (int k = DF_LEVER_NONE + 1; k < _DF_LEVER_MAX; k++) {
                 const struct df_lever_ops *ops = df_lever_ops((enum df_lever_kind) k);
@@ -281,6 +331,7 @@ static int on_abandoned_exit(sd_event_source *s, const siginfo_t *si, void *user
                 if (m->abandoned[i] == s)
                         m->abandoned[i] = sd_event_source_unref(s);
         df_log(LOG_INFO, "the lever process %d that was given up on has exited", (int) si->si_pid);
+        recover_memblocks(m, "a killed lever process exited");
         return 0;
 }
 
@@ -292,6 +343,9 @@ static void worker_abandon(struct manager *m) {
         int r;
 
         (void) kill(w->pid, SIGKILL);
+        /* A block it offlined: online now if the kernel is done with it,
+         * else again when the process has exited (on_abandoned_exit). */
+        recover_memblocks(m, "worker killed");
         w->child_source = sd_event_source_unref(w->child_source); /* first: one watch per pid */
         r = sd_event_add_child(m->event, &s, w->pid, WEXITED, on_abandoned_exit, m);
         if (r < 0)
@@ -346,6 +400,8 @@ static void finish_lever(struct manager *m, struct df_action_result *res) {
                 }
                 /* else: the re-read failed; gain unknown, not "no gain" */
         }
+        df_manager_plan_outcome(&m->plan, a, &ra.result, now);
+        df_lever_stats_add(&m->levers[a->lever].stats, a, &ra.result);
         df_policy_record(&m->config, &ra.result, now, m->policy);
         df_report_action(&ra);
         remember(m, &ra);
@@ -439,6 +495,8 @@ static void start_lever(struct manager *m, const struct df_action *a) {
                 return;
         }
         df_policy_lever_conf(&m->config, a->lever, &lc);
+        if (a->lever == DF_LEVER_CLEAR_OFFLINE)
+                lc.timeout_usec += CLEAR_OFFLINE_KILL_GRACE_USEC;
         r = sd_event_add_time_relative(m->event, &w->timeout_source, CLOCK_MONOTONIC, lc.timeout_usec, USEC_PER_MSEC,
                                        on_lever_timeout, m);
         if (r < 0)
@@ -469,6 +527,7 @@ static void enqueue(struct manager *m, const struct df_action *a) {
                              &ra.result.suitable_before, &ra.unusable_before);
                 ra.result.suitable_after = ra.result.suitable_before;
                 ra.unusable_after = ra.unusable_before;
+                df_lever_stats_add(&m->levers[a->lever].stats, a, &ra.result);
                 df_report_action(&ra);
                 remember(m, &ra);
                 return;
@@ -491,6 +550,34 @@ static void fill_ladder_input(struct manager *m, struct df_ladder_input *in) {
         for (int k = DF_LEVER_NONE + 1; k < _DF_LEVER_MAX; k++)
                 in->lever_present[k] = m->levers[k].present;
         in->lever_busy = m->worker.pid != 0 || m->n_queue > 0;
+        df_manager_plan_hints(&m->plan, &m->config, df_now_usec(), in);
+}
+
+/* A clear action gets its block from the planner before it is queued (the
+ * policy chose the rung; which block is the planner's pure choice). False:
+ * no block; reported as a failed action so the rung yields. */
+static bool target_action(struct manager *m, struct df_action *a) {
+        struct df_recent_action ra = { .realtime_usec = df_realtime_usec(), .action = *a };
+        char why[200];
+        int r;
+
+        if (a->lever != DF_LEVER_CLEAR_OFFLINE)
+                return true;
+        r = df_manager_plan_target(&m->plan, &m->config, df_now_usec(), a, why, sizeof(why));
+        if (r == 0)
+                return true;
+        ra.action.dry_run = false; /* it did not run, dry or not */
+        ra.result = (struct df_action_result) { .lever = a->lever, .node = a->target.node,
+                                                .outcome = DF_OUTCOME_FAILED, .error = r };
+        snprintf(ra.result.detail, sizeof(ra.result.detail), "%.150s", why);
+        cell_measure(&m->snapshot, a->target.node, a->target.zone, a->target.order, &ra.result.suitable_before,
+                     &ra.unusable_before);
+        ra.result.suitable_after = ra.result.suitable_before;
+        ra.unusable_after = ra.unusable_before;
+        df_policy_record(&m->config, &ra.result, df_now_usec(), m->policy);
+        df_report_action(&ra);
+        remember(m, &ra);
+        return false;
 }
 
 static void report_skip(struct manager *m, const struct df_skip *s) {
@@ -511,6 +598,12 @@ static void evaluate(struct manager *m, const char *why) {
         df_probes_evaluation_started(m->probes); /* failure -> policy latency */
         if (read_snapshot(m, DF_PROCFS_ALL & ~DF_PROCFS_PAGETYPEINFO, &m->snapshot) < 0)
                 return;
+        if (m->plan.on) {
+                struct df_error err = { "" };
+
+                if (df_manager_plan_tick(&m->plan, &m->snapshot, &m->config, df_now_usec(), &err) < 0)
+                        df_log(LOG_WARNING, "block planner: %s, ignoring (its view ages)", err.msg);
+        }
         fill_ladder_input(m, m->ladder_in);
         df_policy_decide(&m->config, &m->snapshot, m->ladder_in, df_now_usec(), m->policy, d);
         m->evaluations++;
@@ -521,13 +614,14 @@ static void evaluate(struct manager *m, const char *why) {
         for (unsigned i = 0; i < d->n_skips; i++)
                 report_skip(m, &d->skips[i]);
         for (unsigned i = 0; i < d->n_actions; i++) {
-                const struct df_action *a = &d->actions[i];
+                struct df_action *a = &d->actions[i];
 
                 if (a->target.node >= 0 && a->target.node < DF_POLICY_MAX_NODES)
                         memset(m->last_skip[a->target.node], 0, sizeof(m->last_skip[0]));
                 df_log(LOG_DEBUG, "evaluation (%s): %s on node %d", why, df_lever_kind_to_string(a->lever),
                        a->target.node);
-                enqueue(m, a);
+                if (target_action(m, a))
+                        enqueue(m, a);
         }
         {
                 struct df_error err = { "" };
@@ -576,6 +670,8 @@ static void apply_config(struct manager *m, const struct df_config *c) {
                 m->config.dry_run = true;
         df_policy_reconfigure(&m->config, m->policy);
         memset(m->last_skip, 0, sizeof(m->last_skip));
+        levers_configure(m);
+        plan_reconcile(m);
 }
 
 static int load_config(struct manager *m, struct df_config *c, struct df_error *err) {
@@ -673,6 +769,7 @@ int manager_new(const struct manager_options *o, struct manager **ret, struct df
         if (!m)
                 return df_error_set(err, -ENOMEM, "out of memory");
         m->worker.fd = -1;
+        m->plan.kpf.fd_flags = m->plan.kpf.fd_cgroup = -1;
         m->policy = calloc(1, sizeof(*m->policy));
         m->decision = calloc(1, sizeof(*m->decision));
         m->ladder_in = calloc(1, sizeof(*m->ladder_in));
@@ -703,8 +800,8 @@ int manager_new(const struct manager_options *o, struct manager **ret, struct df
                 manager_free(m);
                 return r;
         }
-        snprintf(path, sizeof(path), "%s/knobs.state", m->runtime_dir);
-        r = df_knobs_new(path, m->root, &m->knobs);
+        snprintf(m->state_path, sizeof(m->state_path), "%s/" DF_KNOBS_STATE_FILE, m->runtime_dir);
+        r = df_knobs_new(m->state_path, m->root, &m->knobs);
         if (r < 0) {
                 manager_free(m);
                 return df_error_set(err, r, "out of memory");
@@ -783,6 +880,8 @@ int manager_run(struct manager *m) {
                        m->config.poll_interval_usec / USEC_PER_SEC);
         probes_start(m);
         levers_open(m);
+        levers_configure(m);
+        plan_reconcile(m);
         df_log_struct(LOG_INFO, fields_start, "defragd " DEFRAGD_VERSION " started (config: %s%s)", m->config_source,
                       m->config.dry_run ? ", dry run" : "");
         arm_timer_or_log(m, 0);
@@ -799,6 +898,7 @@ int manager_run(struct manager *m) {
                 worker_release(&m->worker);
         }
         reap_children(m);
+        recover_memblocks(m, "defragd stopping"); /* a killed lever's block, once its process is gone */
         df_log_struct(LOG_INFO, fields_stop, "defragd stopped after %" PRIu64 " evaluation%s", m->evaluations,
                       m->evaluations == 1 ? "" : "s");
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
@@ -812,6 +912,7 @@ void manager_free(struct manager *m) {
         for (size_t i = 0; i < MAX_ABANDONED; i++)
                 sd_event_source_unref(m->abandoned[i]);
         levers_close(m);
+        df_manager_plan_stop(&m->plan);
         sd_event_source_unref(m->probes_source);
         df_probes_free(m->probes);
         sd_event_source_unref(m->timer);
@@ -833,6 +934,8 @@ static void fill_status(struct manager *m, bool live_probes, struct df_status_vi
         /* Live: the counters now, not the last evaluation's. */
         if (live_probes && m->probes)
                 (void) df_probes_collect(m->probes, &m->live, NULL);
+        if (live_probes) /* the planner's summary costs a pass over its blocks: not for STATUS= */
+                df_manager_plan_status(&m->plan, df_now_usec(), &m->plan_status);
         *v = (struct df_status_view) {
                 .config = &m->config,
                 .snapshot = &m->snapshot,
@@ -843,6 +946,7 @@ static void fill_status(struct manager *m, bool live_probes, struct df_status_vi
                 .knobs = m->knobs,
                 .probes = m->probes,
                 .levers = m->levers,
+                .planner = live_probes ? &m->plan_status : NULL,
                 .running = {
                         .running = m->worker.pid != 0,
                         .action = m->worker.ra.action,

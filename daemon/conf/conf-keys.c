@@ -119,6 +119,58 @@ const struct df_conf_item df_conf_items[_DF_KEY_MAX] = {
                 .accepted = "a duration from 0 to 1h, " DURATION_EXAMPLES,
                 .doc = "direct reclaim/compaction stalls longer than this are reported",
         },
+        [DF_KEY_PLANNER_SLICE] = {
+                ROW("Planner", "SlicePages", DF_CONF_UINT, planner.slice_pages),
+                .min = 512, .max = UINT64_C(1) << 26, .default_value = "32768",
+                .accepted = "an integer 512..67108864 (pages)",
+                .doc = "pages of /proc/kpageflags read per watched zone per evaluation, only while a clearing rung "
+                       "is on; 32768 (128 MiB) costs 8-16 ms (docs/planner.md)",
+        },
+        [DF_KEY_PLANNER_MAX_AGE] = {
+                ROW("Planner", "MaxAgeSec", DF_CONF_DURATION, planner.max_age_usec),
+                .min = 0, .max = 168 * 3600 * USEC_PER_SEC, .default_value = "1h",
+                .accepted = "a duration from 0 (any age) to 168h, " DURATION_EXAMPLES,
+                .doc = "blocks read longer ago are not chosen; one sweep of 24 GiB at the defaults takes ~30 min, "
+                       "and the lever re-checks the block live anyway",
+        },
+        [DF_KEY_CLEAR_OFFLINE_ENABLE] = {
+                ROW("ClearOffline", "Enable", DF_CONF_BOOL, levers[DF_LEVER_CLEAR_OFFLINE].enabled),
+                .default_value = "yes", .accepted = BOOL_ACCEPTED,
+                .doc = "clear the planner's cheapest memory block by offlining and onlining it; reached only after "
+                       "compaction gained nothing or was contended (measured: +64 blocks for ~4,500 pages moved "
+                       "where compaction gained +0)",
+        },
+        [DF_KEY_CLEAR_OFFLINE_ALLOW_HV] = {
+                ROW("ClearOffline", "AllowHypervisorMemory", DF_CONF_BOOL, clear_offline.allow_hypervisor),
+                .default_value = "no", .accepted = BOOL_ACCEPTED,
+                .doc = "also offline memory a driver manages (virtio-mem, dax kmem): the driver may unplug it meanwhile",
+        },
+        [DF_KEY_CLEAR_OFFLINE_TIMEOUT] = {
+                ROW("ClearOffline", "TimeoutSec", DF_CONF_DURATION, levers[DF_LEVER_CLEAR_OFFLINE].timeout_usec),
+                .min = 2 * USEC_PER_SEC, .max = 600 * USEC_PER_SEC, .default_value = "5s",
+                .accepted = "a duration from 2s to 10min, " DURATION_EXAMPLES,
+                .doc = "the offline write is interrupted after this (the kernel onlines the block again); a 128 MiB "
+                       "block took 27-90 ms, a page that will not move retries forever",
+        },
+        [DF_KEY_CLEAR_OFFLINE_MAX_ACTIONS] = {
+                ROW("ClearOffline", "MaxActionsPerHour", DF_CONF_UINT, levers[DF_LEVER_CLEAR_OFFLINE].max_actions_per_hour),
+                .min = 0, .max = 1024, .default_value = "12",
+                .accepted = "an integer 0..1024 (0 = only [Daemon] MaxActionsPerHour= limits it)",
+                .doc = "offlining drains every CPU's page lists and takes the hotplug lock: at most one every 5 min on average",
+        },
+        [DF_KEY_CLEAR_OFFLINE_MAX_PAGES] = {
+                ROW("ClearOffline", "MaxPagesPerAction", DF_CONF_UINT, clear_offline.max_pages_per_action),
+                .min = 1, .max = UINT64_C(1) << 32, .default_value = "16384",
+                .accepted = "an integer 1..4294967296 (pages moved)",
+                .doc = "only blocks the planner says cost at most this many pages moved: 16384 (64 MiB) is half a "
+                       "128 MiB block, past which clearing costs more than it frees",
+        },
+        [DF_KEY_CLEAR_OFFLINE_COOLDOWN] = {
+                ROW("ClearOffline", "CooldownSec", DF_CONF_DURATION, levers[DF_LEVER_CLEAR_OFFLINE].cooldown_usec),
+                .min = USEC_PER_SEC, .max = 24 * 3600 * USEC_PER_SEC, .default_value = "30s",
+                .accepted = "a duration from 1s to 24h, " DURATION_EXAMPLES,
+                .doc = "per node, after a clearing; doubles after each that gained nothing, up to an hour",
+        },
 };
 
 #define TROW(key, t, field) .section = "OrderN", .name = key, .type = t, DF_CONF_FIELD(struct df_target, field)

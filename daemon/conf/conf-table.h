@@ -43,7 +43,7 @@ extern const struct df_conf_item df_conf_items[_DF_KEY_MAX];
 /* Rows of struct df_target, for every [OrderN], indexed by enum df_target_key. */
 extern const struct df_conf_item df_conf_target_items[_DF_TKEY_MAX];
 /* Sections of df_conf_items in dump order, and [OrderN]'s range. */
-#define DF_CONF_SECTIONS_ACCEPTED "[Daemon], [Compaction], [Ladder], [Probes], [Order1]..[Order15]"
+#define DF_CONF_SECTIONS_ACCEPTED "[Daemon], [Compaction], [Ladder], [Probes], [Planner], [ClearOffline], [Order1]..[Order15]"
 #define DF_CONF_MIN_TARGET_ORDER 1 /* order 0 is free pages: compaction cannot make more of them */
 #define DF_CONF_MARK_MAX_BLOCKS (UINT64_C(1) << 40) /* 2^40 blocks: past any machine's memory, far from overflow */
 

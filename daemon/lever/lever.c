@@ -6,12 +6,14 @@
 #include <stddef.h>
 
 #include "defragd/knobs.h"
+#include "defragd/lever-offline.h"
 #include "defragd/lever.h"
 #include "defragd/util.h"
 
 static const struct df_lever_ops *const table[_DF_LEVER_MAX] = {
         [DF_LEVER_COMPACT_NODE] = &df_lever_compact,
         [DF_LEVER_PROACTIVENESS] = &df_lever_proactiveness,
+        [DF_LEVER_CLEAR_OFFLINE] = &df_lever_offline_ops,
 };
 
 const struct df_lever_ops *df_lever_ops(enum df_lever_kind kind) {

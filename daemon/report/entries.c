@@ -61,8 +61,9 @@ void df_report_action(const struct df_recent_action *ra) {
         const char *name;
         char f_node[32], f_zone[48], f_order[32], f_before[48], f_after[48], f_ub[40], f_ua[40], f_dur[48],
                 f_action[48], f_dry[16], f_detail[200], f_target[300], f_amount[48], f_result[48], f_pages[48],
-                f_gain[48], f_wide[24], f_err[64], f_kernel[128], ub[16], ua[16], target[280], after[48], tail[160];
-        const char *fields[24];
+                f_gain[48], f_wide[24], f_err[64], f_kernel[128], ub[16], ua[16], target[280], after[48], tail[160],
+                f_planned[48], who[200], f_mb[48], f_pfn[48], f_nrp[48], f_gran[40];
+        const char *fields[32];
         size_t n = 0;
         bool failed;
         int level = LOG_NOTICE;
@@ -122,25 +123,48 @@ void df_report_action(const struct df_recent_action *ra) {
                 fields[n++] = f_err;
         else if (r->kernel_outcome[0])
                 fields[n++] = f_kernel;
+        if (a->lever == DF_LEVER_CLEAR_KMOD || a->lever == DF_LEVER_CLEAR_OFFLINE) {
+                /* Clearing: which block, and the planner's cost beside PAGES_MOVED=. */
+                snprintf(f_gran, sizeof(f_gran), "GRANULARITY=%s", a->target.memory_block >= 0 ? "memory-block" : "block");
+                snprintf(f_planned, sizeof(f_planned), "PLANNED_PAGES=%" PRIu64, a->planned_pages);
+                snprintf(f_pfn, sizeof(f_pfn), "START_PFN=%" PRIu64, a->target.start_pfn);
+                snprintf(f_nrp, sizeof(f_nrp), "NR_PAGES=%" PRIu64, a->target.nr_pages);
+                snprintf(f_mb, sizeof(f_mb), "MEMORY_BLOCK=%" PRId64, a->target.memory_block);
+                fields[n++] = f_gran;
+                fields[n++] = f_planned;
+                fields[n++] = f_pfn;
+                fields[n++] = f_nrp;
+                if (a->target.memory_block >= 0)
+                        fields[n++] = f_mb;
+        }
         fields[n] = NULL;
+        if (a->lever == DF_LEVER_CLEAR_KMOD || a->lever == DF_LEVER_CLEAR_OFFLINE) {
+                char mb[32] = "";
+
+                if (a->target.memory_block >= 0)
+                        snprintf(mb, sizeof(mb), " memory%" PRId64, a->target.memory_block);
+                snprintf(who, sizeof(who), "node %d%s pfn %" PRIu64 "+%" PRIu64 " (%" PRIu64 " pages to move planned, %" PRIu64 " moved)",
+                         a->target.node, mb, a->target.start_pfn, a->target.nr_pages, a->planned_pages, r->pages_moved);
+        } else
+                snprintf(who, sizeof(who), "node %d", a->target.node);
 
         if (a->dry_run) {
                 df_log_struct(LOG_NOTICE, fields,
-                              "dry run: would %s node %d (%s order %d: %" PRIu64 " free blocks, target %" PRIu64
+                              "dry run: would %s %s (%s order %d: %" PRIu64 " free blocks, target %" PRIu64
                               ", unusable index %s)",
-                              name, a->target.node, a->target.zone, a->target.order, r->suitable_before,
+                              name, who, a->target.zone, a->target.order, r->suitable_before,
                               a->target_high_blocks, ub);
                 return;
         }
         if (r->outcome == DF_OUTCOME_INTERRUPTED || r->outcome == DF_OUTCOME_TIMEOUT) {
                 df_log_struct(r->outcome == DF_OUTCOME_TIMEOUT ? LOG_WARNING : LOG_NOTICE, fields,
-                              "%s node %d %s after %" PRIu64 " ms (%s)", name, a->target.node,
+                              "%s %s %s after %" PRIu64 " ms (%s)", name, who,
                               r->outcome == DF_OUTCOME_TIMEOUT ? "timed out: killed" : "interrupted",
                               r->duration_usec / USEC_PER_MSEC, r->detail);
                 return;
         }
         if (failed) {
-                df_log_struct(LOG_ERR, fields, "%s node %d failed: %s: %s", name, a->target.node, r->detail,
+                df_log_struct(LOG_ERR, fields, "%s %s failed: %s: %s", name, who, r->detail,
                               strerror(r->error < 0 ? -r->error : EIO));
                 return;
         }
@@ -154,9 +178,9 @@ void df_report_action(const struct df_recent_action *ra) {
                  ra->kernel_stopped_early || r->outcome == DF_OUTCOME_CONTENDED ?
                  "; the kernel stopped compacting early (contended: a large folio found no free target)" : "");
         df_log_struct(level, fields,
-                      "%s node %d: %s order %d free blocks %" PRIu64 " -> %s, unusable index %s -> %s, %" PRIu64
+                      "%s %s: %s order %d free blocks %" PRIu64 " -> %s, unusable index %s -> %s, %" PRIu64
                       " ms%s",
-                      name, a->target.node, a->target.zone, a->target.order, r->suitable_before, after, ub,
+                      name, who, a->target.zone, a->target.order, r->suitable_before, after, ub,
                       r->gain_known ? ua : "?", r->duration_usec / USEC_PER_MSEC, tail);
 }
 

@@ -91,6 +91,138 @@ static const char *rung_state(const struct df_status_view *v, enum df_lever_kind
         return rs->next_allowed_usec > v->now_usec ? (rs->yield ? "yielding" : "cooldown") : "ready";
 }
 
+void df_lever_stats_add(struct df_lever_stats *st, const struct df_action *a, const struct df_action_result *r) {
+        assert(st && a && r);
+        if (r->outcome == DF_OUTCOME_DRY_RUN || a->dry_run) {
+                st->dry_runs++;
+                return;
+        }
+        st->runs++;
+        switch (r->outcome) {
+        case DF_OUTCOME_DONE:
+        case DF_OUTCOME_PARTIAL:
+        case DF_OUTCOME_CONTENDED:
+                if (r->error == 0) {
+                        st->done++;
+                        break;
+                }
+                st->failed++;
+                break;
+        case DF_OUTCOME_BUSY:        st->busy++; break;
+        case DF_OUTCOME_TIMEOUT:     st->timeouts++; break;
+        case DF_OUTCOME_INTERRUPTED: st->interrupted++; break;
+        default:                     st->failed++; break;
+        }
+        st->pages_moved += r->pages_moved;
+        st->planned_pages += a->planned_pages;
+        st->gain_blocks += df_action_gain_blocks(r);
+        st->duration_usec += r->duration_usec;
+}
+
+static bool clear_lever(enum df_lever_kind k) { return k == DF_LEVER_CLEAR_KMOD || k == DF_LEVER_CLEAR_OFFLINE; }
+
+/* The clear rungs: counters, and what the planner sees. */
+static void render_clear_text(const struct df_status_view *v, FILE *f) {
+        const struct df_manager_plan_status *p = v->planner;
+
+        fprintf(f, "\nclearing:\n");
+        for (int k = DF_LEVER_NONE + 1; k < _DF_LEVER_MAX; k++) {
+                const struct df_lever_view *lv = &v->levers[k];
+                const struct df_lever_stats *st = &lv->stats;
+
+                if (!clear_lever((enum df_lever_kind) k))
+                        continue;
+                fprintf(f, "  %-14s %s", df_lever_kind_to_string((enum df_lever_kind) k),
+                        !lv->in_table ? "not in this build" : lv->present ? "present" : "unavailable");
+                if (lv->in_table && !lv->present && lv->reason[0])
+                        fprintf(f, ": %s", lv->reason);
+                fprintf(f, "\n");
+                if (lv->present)
+                        fprintf(f, "    runs %" PRIu64 " (cleared %" PRIu64 ", busy %" PRIu64 ", timeout %" PRIu64
+                                   ", failed %" PRIu64 ", dry-run %" PRIu64 "), pages moved %" PRIu64 " of %" PRIu64
+                                   " planned, gain +%" PRIu64 " blocks, %" PRIu64 " ms\n",
+                                st->runs, st->done, st->busy, st->timeouts, st->failed, st->dry_runs, st->pages_moved,
+                                st->planned_pages, st->gain_blocks, st->duration_usec / USEC_PER_MSEC);
+        }
+        if (!p)
+                return;
+        if (!p->on) {
+                fprintf(f, "  planner: off%s%s\n", p->reason[0] ? ": " : "", p->reason);
+                return;
+        }
+        fprintf(f, "  planner: %zu memory blocks of %" PRIu64 " pages, %" PRIu64 " pages read, last slice %" PRIu64 " ms\n",
+                p->n_memblocks, p->memblock_pages, p->pages_read, p->last_refresh_cost_usec / USEC_PER_MSEC);
+        for (size_t i = 0; i < p->n_zones; i++) {
+                const struct df_plan_summary *z = &p->zones[i];
+
+                fprintf(f, "    node %d %-8s blocks read %" PRIu64 "/%" PRIu64 ", free %" PRIu64
+                           ", memory-block candidates %" PRIu64, z->node, z->zone, z->blocks_read, z->blocks,
+                        z->blocks_free, z->memblock_candidates);
+                if (z->memblock_candidates && z->memblock_min_cost_pages != UINT64_MAX)
+                        fprintf(f, " (cheapest %" PRIu64 " pages)", z->memblock_min_cost_pages);
+                fprintf(f, "\n");
+        }
+}
+
+static void render_clear_json(const struct df_status_view *v, struct df_json *j) {
+        const struct df_manager_plan_status *p = v->planner;
+
+        df_json_key(j, "clearing");
+        df_json_begin_object(j);
+        for (int k = DF_LEVER_NONE + 1; k < _DF_LEVER_MAX; k++) {
+                const struct df_lever_view *lv = &v->levers[k];
+                const struct df_lever_stats *st = &lv->stats;
+
+                if (!clear_lever((enum df_lever_kind) k))
+                        continue;
+                df_json_key(j, df_lever_kind_to_string((enum df_lever_kind) k));
+                df_json_begin_object(j);
+                df_json_kv_bool(j, "in_build", lv->in_table);
+                df_json_kv_bool(j, "present", lv->present);
+                df_json_kv_string(j, "reason", lv->reason);
+                df_json_kv_u64(j, "runs", st->runs);
+                df_json_kv_u64(j, "cleared", st->done);
+                df_json_kv_u64(j, "busy", st->busy);
+                df_json_kv_u64(j, "timeouts", st->timeouts);
+                df_json_kv_u64(j, "failed", st->failed);
+                df_json_kv_u64(j, "dry_runs", st->dry_runs);
+                df_json_kv_u64(j, "pages_moved", st->pages_moved);
+                df_json_kv_u64(j, "planned_pages", st->planned_pages);
+                df_json_kv_u64(j, "gain_blocks", st->gain_blocks);
+                df_json_kv_u64(j, "duration_usec", st->duration_usec);
+                df_json_end_object(j);
+        }
+        if (p) {
+                df_json_key(j, "planner");
+                df_json_begin_object(j);
+                df_json_kv_bool(j, "on", p->on);
+                df_json_kv_string(j, "reason", p->reason);
+                df_json_kv_u64(j, "memory_blocks", p->n_memblocks);
+                df_json_kv_u64(j, "memory_block_pages", p->memblock_pages);
+                df_json_kv_u64(j, "pages_read", p->pages_read);
+                df_json_kv_u64(j, "last_slice_usec", p->last_refresh_cost_usec);
+                df_json_key(j, "zones");
+                df_json_begin_array(j);
+                for (size_t i = 0; i < p->n_zones; i++) {
+                        const struct df_plan_summary *z = &p->zones[i];
+
+                        df_json_begin_object(j);
+                        df_json_kv_i64(j, "node", z->node);
+                        df_json_kv_string(j, "zone", z->zone);
+                        df_json_kv_u64(j, "blocks", z->blocks);
+                        df_json_kv_u64(j, "blocks_read", z->blocks_read);
+                        df_json_kv_u64(j, "blocks_free", z->blocks_free);
+                        df_json_kv_u64(j, "memblock_candidates", z->memblock_candidates);
+                        if (z->memblock_min_cost_pages != UINT64_MAX)
+                                df_json_kv_u64(j, "memblock_min_cost_pages", z->memblock_min_cost_pages);
+                        df_json_end_object(j);
+                }
+                df_json_end_array(j);
+                df_json_end_object(j);
+        }
+        df_json_end_object(j);
+}
+
 static void render_ladder_text(const struct df_status_view *v, FILE *f) {
         bool any_node = false;
 
@@ -313,6 +445,7 @@ void df_status_render_text(const struct df_status_view *v, FILE *f) {
         }
 
         render_ladder_text(v, f);
+        render_clear_text(v, f);
 
         fprintf(f, "\nrecent actions:%s\n", v->n_recent ? "" : " none");
         for (unsigned i = v->n_recent; i-- > 0;) {
@@ -409,6 +542,7 @@ void df_status_render_json(const struct df_status_view *v, FILE *f) {
         df_json_end_array(&j);
 
         render_ladder_json(v, &j);
+        render_clear_json(v, &j);
 
         df_json_key(&j, "recent_actions");
         df_json_begin_array(&j);

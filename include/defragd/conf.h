@@ -66,6 +66,14 @@ enum df_conf_key {
         DF_KEY_TRIGGER_MIN_ORDER,
         DF_KEY_TRIGGER_MIN_INTERVAL,
         DF_KEY_REPORT_STALL,
+        DF_KEY_PLANNER_SLICE,
+        DF_KEY_PLANNER_MAX_AGE,
+        DF_KEY_CLEAR_OFFLINE_ENABLE,
+        DF_KEY_CLEAR_OFFLINE_ALLOW_HV,
+        DF_KEY_CLEAR_OFFLINE_TIMEOUT,
+        DF_KEY_CLEAR_OFFLINE_MAX_ACTIONS,
+        DF_KEY_CLEAR_OFFLINE_MAX_PAGES,
+        DF_KEY_CLEAR_OFFLINE_COOLDOWN,
         _DF_KEY_MAX,
 };
 
@@ -102,6 +110,18 @@ struct df_probes_conf {
         int trigger_min_order;        /* TriggerMinOrder=3: failures at or above wake the policy */
         uint64_t trigger_min_interval_usec; /* TriggerMinIntervalSec=1s: at most one wake-up per interval */
         uint64_t report_stall_usec;   /* ReportStallSec=100ms: stalls longer than this are logged */
+};
+
+/* [Planner] (the block planner's view of /proc/kpageflags). */
+struct df_planner_conf {
+        uint64_t slice_pages;         /* SlicePages=32768: pages read per watched zone per evaluation */
+        uint64_t max_age_usec;        /* MaxAgeSec=1h: blocks read longer ago are not chosen */
+};
+
+/* [ClearOffline] beyond the per-lever fields (levers[DF_LEVER_CLEAR_OFFLINE]). */
+struct df_clear_offline_conf {
+        bool allow_hypervisor;        /* AllowHypervisorMemory=no: never offline memory a driver manages */
+        uint64_t max_pages_per_action; /* MaxPagesPerAction=16384: the planner chooses blocks costing at most this */
 };
 
 /* Per lever (rows of each lever's section point here). For compaction,
@@ -149,6 +169,8 @@ struct df_config {
         struct df_target targets[DF_MAX_ORDERS];
 
         struct df_probes_conf probes;
+        struct df_planner_conf planner;
+        struct df_clear_offline_conf clear_offline;
 
         /* Where each value was set; not part of the value (df_config_equal ignores it). */
         struct df_config_origins origin;

@@ -10,6 +10,7 @@
 
 #include "defragd/action.h"
 #include "defragd/conf.h"
+#include "defragd/manager-plan.h"
 #include "defragd/policy.h"
 #include "defragd/snapshot.h"
 
@@ -28,10 +29,18 @@ struct df_recent_action {
 };
 
 /* What opening a lever found. */
+/* A lever's counters since start (the manager adds each result). */
+struct df_lever_stats {
+        uint64_t runs, done, busy, failed, timeouts, interrupted, dry_runs;
+        uint64_t pages_moved, planned_pages, gain_blocks, duration_usec;
+};
+void df_lever_stats_add(struct df_lever_stats *st, const struct df_action *a, const struct df_action_result *r);
+
 struct df_lever_view {
         bool in_table;     /* this build has the lever */
         bool present;      /* open() succeeded */
         char reason[200];  /* why not, or a note (machine-wide fallback) */
+        struct df_lever_stats stats;
 };
 
 struct df_running_view {
@@ -51,6 +60,7 @@ struct df_status_view {
         const struct df_knobs *knobs;
         struct df_probes *probes;               /* counters collected when the view was filled */
         const struct df_lever_view *levers;     /* [_DF_LEVER_MAX] */
+        const struct df_manager_plan_status *planner; /* NULL: not filled */
         struct df_running_view running;
         uint64_t now_usec;                      /* CLOCK_MONOTONIC when filled: "may act again in" */
         uint64_t started_realtime_usec;

@@ -101,7 +101,7 @@ static void test_defaults_equal_shipped_file(void) {
         }
         if (f)
                 fclose(f);
-        CHECK_INT(n_keys, 18 + 3);
+        CHECK_INT(n_keys, _DF_KEY_MAX + 3); /* every key, and [Order9]'s three */
         free(dump);
         free(shipped);
         free(d);
@@ -110,17 +110,17 @@ static void test_defaults_equal_shipped_file(void) {
 
 static void test_error_messages(void) {
         /* unknown section, also an empty one */
-        expect_error("[Bogus]\n", ":1: [Bogus]: unknown section; accepted: [Daemon], [Compaction], [Ladder], [Probes], [Order1]..[Order15]");
+        expect_error("[Bogus]\n", ":1: [Bogus]: unknown section; accepted: [Daemon], [Compaction], [Ladder], [Probes], [Planner], [ClearOffline], [Order1]..[Order15]");
         expect_error("# c\n[Order16]\nLow=1\n", ":2: [Order16]: unknown section (order out of range or malformed); "
-                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Order1]..[Order15]");
+                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Planner], [ClearOffline], [Order1]..[Order15]");
         expect_error("[Order0]\n", ":1: [Order0]: unknown section (order out of range or malformed); "
-                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Order1]..[Order15]");
+                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Planner], [ClearOffline], [Order1]..[Order15]");
         expect_error("[Order09]\n", ":1: [Order09]: unknown section (order out of range or malformed); "
-                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Order1]..[Order15]");
+                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Planner], [ClearOffline], [Order1]..[Order15]");
         expect_error("[daemon]\nDryRun=yes\n", ":1: [daemon]: unknown section; "
-                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Order1]..[Order15]");
+                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Planner], [ClearOffline], [Order1]..[Order15]");
         expect_error("[Daemon\n", ":1: [Daemon: section header without ']'; "
-                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Order1]..[Order15]");
+                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Planner], [ClearOffline], [Order1]..[Order15]");
         expect_error("[Daemon] x\n", ":1: [Daemon] x: text after the section header; accepted: a comment starting with ; or #");
         /* unknown key */
         expect_error("[Daemon]\nFoo=1\n", ":2: Foo=1: unknown key in [Daemon]; accepted: PollIntervalSec, DryRun, Nodes, "
@@ -129,7 +129,7 @@ static void test_error_messages(void) {
                      "accepted: Enable, CooldownSec, BackoffMaxSec, ProactivenessWhileShort, MaxActionsPerHour, TimeoutSec");
         expect_error("[Order9]\nlow=1\n", ":2: low=1: unknown key in [Order9]; accepted: Enable, Low, High");
         expect_error("DryRun=yes\n", ":1: DryRun=yes: key outside any section; accepted: keys under "
-                     "[Daemon], [Compaction], [Ladder], [Probes], [Order1]..[Order15]");
+                     "[Daemon], [Compaction], [Ladder], [Probes], [Planner], [ClearOffline], [Order1]..[Order15]");
         /* bad numbers and out of range */
         expect_error("[Daemon]\nPressureGuardPercent=abc\n", ":2: PressureGuardPercent=abc: not a non-negative integer; "
                      "accepted: an integer 0..100 (0 = off)");

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The manager's side of the planner: owns the view, reads page flags in
+ * bounded slices, turns the planner's choices into ladder hints and targets. */
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "defragd/manager-plan.h"
+#include "defragd/util.h"
+
+static bool in_ladder(const struct df_config *c, enum df_lever_kind k) {
+        for (unsigned i = 0; i < c->n_ladder && i < DF_LADDER_MAX_RUNGS; i++)
+                if (c->ladder[i] == k)
+                        return true;
+        return false;
+}
+
+bool df_manager_plan_wanted(const struct df_config *c, const bool lever_present[_DF_LEVER_MAX]) {
+        assert(c && lever_present);
+        return lever_present[DF_LEVER_CLEAR_OFFLINE] && c->levers[DF_LEVER_CLEAR_OFFLINE].enabled &&
+                in_ladder(c, DF_LEVER_CLEAR_OFFLINE);
+}
+
+int df_manager_plan_start(struct df_manager_plan *p, const struct df_snapshot *s, int pageblock_order,
+                          const struct df_config *c, const char *root, struct df_error *err) {
+        const char *zones[DF_CONF_MAX_ZONES + 1];
+        int r;
+
+        assert(p && s && c && err);
+        memset(p, 0, sizeof(*p));
+        p->kpf.fd_flags = p->kpf.fd_cgroup = -1;
+        for (int i = 0; i < c->n_zones && i < DF_CONF_MAX_ZONES; i++)
+                zones[i] = c->zones[i];
+        zones[c->n_zones < DF_CONF_MAX_ZONES ? c->n_zones : DF_CONF_MAX_ZONES] = NULL;
+        r = df_plan_view_init(&p->view, s, pageblock_order > 0 ? (unsigned) pageblock_order : 9, zones, err);
+        if (r >= 0) {
+                /* The view watches zones by name; nodes the config leaves out are not read. */
+                for (size_t z = 0; z < p->view.n_zones; z++)
+                        if (!df_config_node_watched(c, p->view.zones[z].node))
+                                p->view.zones[z].watched = false;
+                r = df_plan_view_read_memblocks(&p->view, root, err);
+        }
+        if (r >= 0)
+                r = df_kpageflags_open(&p->kpf, root, false, err);
+        if (r >= 0) {
+                p->scratch = malloc(sizeof(*p->scratch));
+                if (!p->scratch)
+                        r = df_error_set(err, -ENOMEM, "planner: out of memory");
+        }
+        if (r < 0) {
+                snprintf(p->reason, sizeof(p->reason), "%.190s", err->msg);
+                df_manager_plan_stop(p);
+                return r;
+        }
+        p->on = true;
+        return 0;
+}
+
+void df_manager_plan_stop(struct df_manager_plan *p) {
+        assert(p);
+        if (p->kpf.fd_flags >= 0 || p->kpf.fd_cgroup >= 0)
+                df_kpageflags_close(&p->kpf);
+        p->kpf.fd_flags = p->kpf.fd_cgroup = -1;
+        df_plan_view_clear(&p->view);
+        free(p->scratch);
+        p->scratch = NULL;
+        p->on = false;
+}
+
+int df_manager_plan_tick(struct df_manager_plan *p, const struct df_snapshot *s, const struct df_config *c,
+                         uint64_t now_usec, struct df_error *err) {
+        uint64_t t0 = df_now_usec();
+        int64_t n;
+
+        assert(p && s && c && err);
+        if (!p->on)
+                return 0;
+        df_plan_view_update_zones(&p->view, s);
+        n = df_plan_refresh(&p->view, &p->kpf, c->planner.slice_pages, now_usec, err);
+        p->last_refresh_usec = now_usec;
+        p->last_refresh_cost_usec = df_now_usec() - t0;
+        if (n < 0)
+                return (int) n;
+        p->pages_read += (uint64_t) n;
+        return 0;
+}
+
+/* Aligned blocks of the view's order an action needs: its deficit of order
+ * `order` blocks, converted; at least one. */
+static uint64_t want_blocks(const struct df_action *a, unsigned block_order) {
+        uint64_t deficit = a->target_high_blocks > a->suitable_blocks ? a->target_high_blocks - a->suitable_blocks : 1;
+        int shift = a->target.order - (int) block_order;
+
+        if (shift >= 0)
+                return shift >= 40 ? UINT64_C(1) << 40 : deficit << shift;
+        return (deficit + (UINT64_C(1) << -shift) - 1) >> -shift;
+}
+
+void df_manager_plan_request(const struct df_config *c, const struct df_action *a, unsigned block_order,
+                             uint64_t now_usec, struct df_plan_request *req) {
+        assert(c && req);
+        *req = (struct df_plan_request) {
+                .granularity = DF_PLAN_MEMBLOCK,
+                .want_blocks = a ? want_blocks(a, block_order) : 1,
+                .budget_pages = c->clear_offline.max_pages_per_action,
+                .max_age_usec = c->planner.max_age_usec,
+                .allow_hypervisor = c->clear_offline.allow_hypervisor,
+                .now_usec = now_usec,
+        };
+}
+
+void df_manager_plan_hints(struct df_manager_plan *p, const struct df_config *c, uint64_t now_usec,
+                           struct df_ladder_input *in) {
+        struct df_plan_request req;
+
+        assert(p && c && in);
+        if (!p->on)
+                return;
+        df_manager_plan_request(c, NULL, p->view.block_order, now_usec, &req);
+        for (size_t z = 0; z < p->view.n_zones && in->n_hints < DF_POLICY_MAX_HINTS; z++) {
+                const struct df_plan_zone *pz = &p->view.zones[z];
+                struct df_ladder_hint *h;
+
+                if (!pz->watched || df_plan_choose(&p->view, z, &req, p->scratch) < 0)
+                        continue;
+                h = &in->hints[in->n_hints++];
+                *h = (struct df_ladder_hint) { .node = pz->node };
+                snprintf(h->zone, sizeof(h->zone), "%s", pz->name);
+                /* Within the budget: what the rung would really get. */
+                h->clear_candidates = p->scratch->n_chosen > 0 ? p->scratch->candidates : 0;
+                h->clear_min_cost_pages = p->scratch->n_chosen > 0 ? p->scratch->chosen[0].cost_pages : 0;
+        }
+}
+
+int df_manager_plan_target(struct df_manager_plan *p, const struct df_config *c, uint64_t now_usec,
+                           struct df_action *a, char *why, size_t why_size) {
+        struct df_plan_request req;
+        int order;
+
+        assert(p && c && a && why);
+        if (!p->on) {
+                snprintf(why, why_size, "planner off: %s", p->reason);
+                return -ENOENT;
+        }
+        for (size_t z = 0; z < p->view.n_zones; z++) {
+                const struct df_plan_zone *pz = &p->view.zones[z];
+
+                if (pz->node != a->target.node || strcmp(pz->name, a->target.zone) != 0)
+                        continue;
+                df_manager_plan_request(c, a, p->view.block_order, now_usec, &req);
+                if (df_plan_choose(&p->view, z, &req, p->scratch) < 0 || p->scratch->n_chosen == 0) {
+                        snprintf(why, why_size,
+                                 "no memory block within MaxPagesPerAction=%" PRIu64 " (candidates %" PRIu64
+                                 ", cooling %" PRIu64 ", unsafe %" PRIu64 ", unread %" PRIu64 ")",
+                                 req.budget_pages, p->scratch->candidates, p->scratch->skipped_cooling,
+                                 p->scratch->skipped_unsafe, p->scratch->skipped_unread);
+                        return -ENOENT;
+                }
+                order = a->target.order; /* the gain is measured where the shortage is */
+                df_plan_fill_action(&p->view, &p->scratch->chosen[0], a);
+                a->target.order = order;
+                return 0;
+        }
+        snprintf(why, why_size, "node %d zone %s is not in the planner's view", a->target.node, a->target.zone);
+        return -ENOENT;
+}
+
+void df_manager_plan_outcome(struct df_manager_plan *p, const struct df_action *a, const struct df_action_result *r,
+                             uint64_t now_usec) {
+        assert(p && a && r);
+        if (!p->on || a->lever != DF_LEVER_CLEAR_OFFLINE || a->target.memory_block < 0 ||
+            r->outcome == DF_OUTCOME_DRY_RUN || r->outcome == DF_OUTCOME_INTERRUPTED)
+                return;
+        df_plan_memblock_outcome(&p->view, a->target.memory_block, r->error, now_usec);
+}
+
+void df_manager_plan_status(const struct df_manager_plan *p, uint64_t now_usec, struct df_manager_plan_status *out) {
+        assert(p && out);
+        memset(out, 0, sizeof(*out));
+        out->on = p->on;
+        snprintf(out->reason, sizeof(out->reason), "%s", p->reason);
+        if (!p->on)
+                return;
+        out->memblock_pages = p->view.memblock_pages;
+        out->n_memblocks = p->view.n_memblocks;
+        out->last_refresh_cost_usec = p->last_refresh_cost_usec;
+        out->pages_read = p->pages_read;
+        for (size_t z = 0; z < p->view.n_zones && out->n_zones < DF_MANAGER_PLAN_MAX_ZONES; z++)
+                if (p->view.zones[z].watched)
+                        df_plan_summarize(&p->view, z, now_usec, &out->zones[out->n_zones++]);
+}

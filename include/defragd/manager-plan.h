@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The manager's planner: the aging block view it owns (read in bounded
+ * slices each evaluation), the clear rungs' hints for the ladder, and the
+ * block an action the ladder chose for a clear rung will clear. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "defragd/action.h"
+#include "defragd/conf.h"
+#include "defragd/error.h"
+#include "defragd/plan-source.h"
+#include "defragd/plan.h"
+#include "defragd/policy.h"
+#include "defragd/snapshot.h"
+
+#define DF_MANAGER_PLAN_MAX_ZONES 16 /* zones shown in status */
+
+struct df_manager_plan {
+        bool on;                       /* view and kpageflags open */
+        char reason[200];              /* why not on */
+        struct df_plan_view view;
+        struct df_kpageflags kpf;
+        struct df_plan *scratch;       /* df_plan_choose output (large: heap) */
+        uint64_t last_refresh_usec, last_refresh_cost_usec, pages_read;
+};
+
+/* What status shows of it. */
+struct df_manager_plan_status {
+        bool on;
+        char reason[200];
+        uint64_t memblock_pages;
+        size_t n_memblocks;
+        uint64_t last_refresh_cost_usec, pages_read;
+        size_t n_zones;
+        struct df_plan_summary zones[DF_MANAGER_PLAN_MAX_ZONES];
+};
+
+/* Whether any clear rung is enabled, present and in [Ladder] Order=: only
+ * then does the planner read page flags. */
+bool df_manager_plan_wanted(const struct df_config *c, const bool lever_present[_DF_LEVER_MAX]);
+
+/* Build the view from a snapshot with zoneinfo, read the memory blocks, open
+ * /proc/kpageflags. On failure p->on is false and p->reason says why. */
+int df_manager_plan_start(struct df_manager_plan *p, const struct df_snapshot *s, int pageblock_order,
+                          const struct df_config *c, const char *root, struct df_error *err);
+void df_manager_plan_stop(struct df_manager_plan *p);
+
+/* Each evaluation: zone free pages and watermarks from the snapshot, then
+ * [Planner] SlicePages= pages of every watched zone. */
+int df_manager_plan_tick(struct df_manager_plan *p, const struct df_snapshot *s, const struct df_config *c,
+                         uint64_t now_usec, struct df_error *err);
+
+/* The ladder's clear hints (one per watched zone of the view): the planner's
+ * choice under the offlining rung's own request (budget, age, hypervisor
+ * rule), so the ladder only climbs to a rung that has a block to clear. */
+void df_manager_plan_hints(struct df_manager_plan *p, const struct df_config *c, uint64_t now_usec,
+                           struct df_ladder_input *in);
+
+/* The request the clear-offline rung makes for an action (want: the
+ * action's deficit in aligned blocks). Pure. */
+void df_manager_plan_request(const struct df_config *c, const struct df_action *a, unsigned block_order,
+                             uint64_t now_usec, struct df_plan_request *req);
+
+/* Fill a clear action's target with the planner's cheapest block (keeps the
+ * motivating order). -ENOENT when there is none, with why. */
+int df_manager_plan_target(struct df_manager_plan *p, const struct df_config *c, uint64_t now_usec,
+                           struct df_action *a, char *why, size_t why_size);
+
+/* A clear action's outcome back into the planner's history. */
+void df_manager_plan_outcome(struct df_manager_plan *p, const struct df_action *a, const struct df_action_result *r,
+                             uint64_t now_usec);
+
+void df_manager_plan_status(const struct df_manager_plan *p, uint64_t now_usec, struct df_manager_plan_status *out);
