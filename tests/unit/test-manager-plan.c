@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The manager's planner wiring on the planner capture: the ladder fed the
+ * planner's hints climbs past a contended compaction to clear-offline, the
+ * action gets the planner's cheapest block (motivating order kept), and a
+ * busy outcome makes the next choice another block. */
+#include <errno.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "defragd/conf.h"
+#include "defragd/manager-plan.h"
+#include "defragd/policy.h"
+#include "defragd/procfs.h"
+#include "defragd/util.h"
+#include "plan-fixture.h"
+#include "test-util.h"
+
+#define NOW (UINT64_C(1000) * USEC_PER_SEC)
+
+static char root[] = "/tmp/defragd-test-manager-plan.XXXXXX";
+static struct df_snapshot snap;
+static struct df_config conf;
+
+static const struct df_ladder_hint *hint_of(const struct df_ladder_input *in, const char *zone) {
+        for (unsigned i = 0; i < in->n_hints; i++)
+                if (in->hints[i].node == 0 && strcmp(in->hints[i].zone, zone) == 0)
+                        return &in->hints[i];
+        return NULL;
+}
+
+static uint64_t normal_order9(void) {
+        const struct df_zone *z = df_snapshot_zone_const(&snap, 0, "Normal");
+        uint64_t s = 0;
+
+        for (int o = 9; z && o < z->nr_orders; o++)
+                s += z->free_blocks[o] << (o - 9);
+        return s;
+}
+
+static void setup_conf(void) {
+        struct df_error err = { "" };
+
+        df_config_defaults(&conf);
+        conf.n_zones = 1;
+        snprintf(conf.zones[0], sizeof(conf.zones[0]), "Normal");
+        conf.pressure_guard_percent = 0;
+        conf.targets[9].low_blocks = conf.targets[9].high_blocks = normal_order9() + 100;
+        if (df_config_validate(&conf, &err) < 0)
+                printf("# config: %s\n", err.msg);
+}
+
+static void test_hints_and_target(void) {
+        struct df_manager_plan p;
+        struct df_error err = { "" };
+        struct df_ladder_input *in = calloc(1, sizeof(*in));
+        struct df_policy_state *st = calloc(1, sizeof(*st));
+        struct df_decision *d = calloc(1, sizeof(*d));
+        struct df_plan *ref = malloc(sizeof(*ref));
+        struct df_plan_request req;
+        const struct df_ladder_hint *h;
+        struct df_action_result busy = { .lever = DF_LEVER_CLEAR_OFFLINE, .node = 0, .outcome = DF_OUTCOME_BUSY, .error = -EBUSY };
+        struct df_action a, a2;
+        char why[200];
+        int64_t first;
+
+        ASSERT_TRUE(in && st && d && ref);
+        ASSERT_OK(df_manager_plan_start(&p, &snap, 9, &conf, root, &err), &err);
+        ASSERT_TRUE(p.on);
+        /* Only Normal is watched: DMA32 is in the view but not read. */
+        conf.planner.slice_pages = UINT64_C(1) << 22;
+        ASSERT_OK(df_manager_plan_tick(&p, &snap, &conf, NOW, &err), &err);
+        ASSERT_TRUE(p.pages_read > 0);
+
+        df_ladder_input_init(in);
+        in->n_hints = 0;
+        in->lever_present[DF_LEVER_CLEAR_OFFLINE] = true;
+        df_manager_plan_hints(&p, &conf, NOW, in);
+        h = hint_of(in, "Normal");
+        ASSERT_TRUE(h != NULL);
+        ASSERT_TRUE(hint_of(in, "DMA32") == NULL);
+        ASSERT_TRUE(h->clear_candidates > 0);
+
+        /* The reference: the planner's own choice under the rung's request. */
+        df_manager_plan_request(&conf, NULL, 9, NOW, &req);
+        ASSERT_EQ_U64(req.budget_pages, 16384);
+        ASSERT_EQ_INT(req.granularity, DF_PLAN_MEMBLOCK);
+        for (size_t z = 0; z < p.view.n_zones; z++)
+                if (strcmp(p.view.zones[z].name, "Normal") == 0)
+                        ASSERT_EQ_INT(df_plan_choose(&p.view, z, &req, ref), 0);
+        ASSERT_TRUE(ref->n_chosen > 0);
+        ASSERT_EQ_U64(h->clear_min_cost_pages, ref->chosen[0].cost_pages);
+
+        /* Compaction was contended: the ladder climbs to clear-offline. */
+        df_policy_state_init(st);
+        st->nodes[0] = (struct df_node_state) { .used = true, .node = 0 };
+        st->nodes[0].rung[DF_LEVER_COMPACT_NODE] = (struct df_rung_state) {
+                .next_allowed_usec = NOW + 60 * USEC_PER_SEC, .backoff_usec = 60 * USEC_PER_SEC, .yield = true, .runs = 1,
+        };
+        df_policy_decide(&conf, &snap, in, NOW, st, d);
+        ASSERT_EQ_INT(d->n_actions, 1);
+        a = d->actions[0];
+        ASSERT_EQ_INT(a.lever, DF_LEVER_CLEAR_OFFLINE);
+        ASSERT_EQ_U64(a.planned_pages, ref->chosen[0].cost_pages);
+        ASSERT_EQ_INT(a.target.memory_block, -1); /* the policy names no block: the planner does */
+
+        ASSERT_EQ_INT(df_manager_plan_target(&p, &conf, NOW, &a, why, sizeof(why)), 0);
+        ASSERT_EQ_INT(a.target.memory_block, ref->chosen[0].memory_block);
+        ASSERT_EQ_U64(a.target.start_pfn, ref->chosen[0].start_pfn);
+        ASSERT_EQ_U64(a.target.nr_pages, 32768);
+        ASSERT_EQ_INT(a.target.order, 9);
+        ASSERT_STREQ(a.target.zone, "Normal");
+        first = a.target.memory_block;
+
+        /* EBUSY: that block cools down; the next action gets another one. */
+        df_manager_plan_outcome(&p, &a, &busy, NOW);
+        a2 = d->actions[0];
+        ASSERT_EQ_INT(df_manager_plan_target(&p, &conf, NOW + 1, &a2, why, sizeof(why)), 0);
+        ASSERT_TRUE(a2.target.memory_block != first);
+        ASSERT_EQ_INT(a2.target.memory_block, ref->n_chosen > 1 ? ref->chosen[1].memory_block : a2.target.memory_block);
+
+        /* A budget no block fits: no hint candidate, and no target with a reason. */
+        conf.clear_offline.max_pages_per_action = 1;
+        df_ladder_input_init(in);
+        in->n_hints = 0;
+        df_manager_plan_hints(&p, &conf, NOW, in);
+        h = hint_of(in, "Normal");
+        ASSERT_TRUE(h && h->clear_candidates == 0);
+        a2 = d->actions[0];
+        ASSERT_EQ_INT(df_manager_plan_target(&p, &conf, NOW, &a2, why, sizeof(why)), -ENOENT);
+        ASSERT_CONTAINS(why, "MaxPagesPerAction=1");
+        conf.clear_offline.max_pages_per_action = 16384;
+
+        /* Wanted only when the rung is enabled, present and in the ladder. */
+        {
+                bool present[_DF_LEVER_MAX] = { false };
+
+                ASSERT_TRUE(!df_manager_plan_wanted(&conf, present));
+                present[DF_LEVER_CLEAR_OFFLINE] = true;
+                ASSERT_TRUE(df_manager_plan_wanted(&conf, present));
+                conf.levers[DF_LEVER_CLEAR_OFFLINE].enabled = false;
+                ASSERT_TRUE(!df_manager_plan_wanted(&conf, present));
+                conf.levers[DF_LEVER_CLEAR_OFFLINE].enabled = true;
+        }
+        df_manager_plan_stop(&p);
+        free(in);
+        free(st);
+        free(d);
+        free(ref);
+}
+
+/* The aligned blocks an action wants: its deficit converted to the view's order. */
+static void test_request_want(void) {
+        struct df_action a = { .target = { .order = 9 }, .suitable_blocks = 10, .target_high_blocks = 74 };
+        struct df_plan_request req;
+
+        df_manager_plan_request(&conf, &a, 9, NOW, &req);
+        ASSERT_EQ_U64(req.want_blocks, 64);
+        a.target.order = 10;
+        df_manager_plan_request(&conf, &a, 9, NOW, &req);
+        ASSERT_EQ_U64(req.want_blocks, 128);
+        a.target.order = 4; /* 64 order-4 blocks fit in two order-9 blocks */
+        df_manager_plan_request(&conf, &a, 9, NOW, &req);
+        ASSERT_EQ_U64(req.want_blocks, 2);
+        a.target_high_blocks = 5; /* already above: one */
+        df_manager_plan_request(&conf, &a, 9, NOW, &req);
+        ASSERT_EQ_U64(req.want_blocks, 1);
+        ASSERT_EQ_U64(req.max_age_usec, 3600 * USEC_PER_SEC);
+        ASSERT_TRUE(!req.allow_hypervisor);
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+        (void) sb;
+        (void) flag;
+        (void) ftw;
+        return remove(path);
+}
+
+int main(void) {
+        struct plan_fixture fx;
+        struct df_error err = { "" };
+        char src[4096];
+
+        snprintf(src, sizeof(src), "%s/live-6.18-planner", test_fixtures());
+        if (!mkdtemp(root) || fixture_make_root(src, root, &fx) < 0)
+                return 1;
+        fixture_free(&fx);
+        df_snapshot_init(&snap);
+        if (df_snapshot_read_procfs(root, NOW, &snap, &err) < 0) {
+                fprintf(stderr, "setup: %s\n", err.msg);
+                return 1;
+        }
+        setup_conf();
+        RUN_TEST(test_hints_and_target);
+        RUN_TEST(test_request_want);
+        df_snapshot_clear(&snap);
+        nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        return test_summary();
+}
