@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The daemon climbs its own ladder on the real kernel: all free memory
+# fragmented (one page in 8 kept, as tests/kernel/test-offline-rung.c does),
+# whole-node compaction gains nothing or is contended, so the ladder climbs
+# to clear-offline, which clears the planner's block with a measured gain;
+# every memory block is online after SIGTERM and after SIGKILL followed by
+# `defragd --restore-knobs`. Takes the machine lock itself.
+set -u
+defragd=$1 defragctl=$2 fragmenter=$3
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; [ -f "$tmp/daemon.log" ] && sed 's/^/  daemon: /' "$tmp/daemon.log" | grep -v "does not act" | tail -40; exit 1; }
+
+MEM=/sys/devices/system/memory
+[ "$(id -u)" -eq 0 ] || skip "needs root: offlines memory blocks, reads /proc/kpageflags"
+[ -r "$MEM/block_size_bytes" ] || skip "no memory block sysfs ($MEM)"
+grep -qx 1 "$MEM"/memory*/removable 2>/dev/null || skip "kernel without memory hot-remove: no memoryN/removable reads 1"
+[ -r /proc/kpageflags ] || skip "no /proc/kpageflags"
+[ -w /sys/devices/system/node/node0/compact ] || skip "no /sys/devices/system/node/node0/compact (CONFIG_NUMA=n)"
+
+if [ -z "${DEFRAGD_MACHINE_LOCK_HELD:-}" ]; then
+        exec 9>/tmp/defragd-machine.lock
+        flock -w 1200 9 || fail "could not take /tmp/defragd-machine.lock in 20 min"
+fi
+offline_blocks() { grep -l offline "$MEM"/memory*/state 2>/dev/null; }
+[ -z "$(offline_blocks)" ] && true || skip "memory blocks already offline: $(offline_blocks | tr '\n' ' '): not ours to judge"
+
+KNOB=/proc/sys/vm/compaction_proactiveness
+tmp=$(mktemp -d /tmp/defragd-clears.XXXXXX)
+orig_proactiveness=$(cat $KNOB)
+pids=()
+cleanup() {
+        for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+        # Whatever happened: nothing of ours stays offline.
+        [ -e "$tmp/run/knobs.state" ] && "$defragd" --restore-knobs --runtime-dir "$tmp/run" --log-target console
+        echo "$orig_proactiveness" >$KNOB
+        rm -rf "$tmp"
+}
+trap cleanup EXIT
+echo 0 >$KNOB # kcompactd's proactive runs off: what moves is the daemon's doing
+
+suitable9() { # zone -> free order-9 blocks of node 0
+        awk -v z="$1" '$1 == "Node" && $2 == "0," && $4 == z { s = 0; for (i = 14; i <= NF; i++) s += $i * 2 ^ (i - 14); print s }' /proc/buddyinfo
+}
+free_kb=$(awk '/^MemFree:/ { print $2 }' /proc/meminfo)
+fill_mib=$(( (free_kb / 1024 - 1536) / 2 * 2 ))
+[ "$fill_mib" -ge 2048 ] || skip "only $((free_kb / 1024)) MiB free; the test fragments all free memory and wants at least 3.5 GiB"
+exec 3< <(exec "$fragmenter" --fill-huge --size "${fill_mib}M" --keep-one-in 8 --seed 5 --hold </dev/null)
+pids+=("$!")
+read -r -t 300 line <&3 || fail "fragmenter printed nothing in 300 s"
+while [[ "$line" != FRAGMENTED* ]]; do
+        read -r -t 300 line <&3 || fail "fragmenter did not report FRAGMENTED (last line: $line)"
+done
+echo "fragmenter: $line"
+zone=Normal
+have=$(suitable9 $zone)
+want=$((have + 32))
+echo "node 0 $zone: $have free order-9 blocks; low=high=$want"
+
+write_conf() { # $1 file, $2 low/high
+        cat >"$1" <<EOF
+[Daemon]
+PollIntervalSec=1s
+Zones=$zone
+PressureGuardPercent=0
+MaxActionsPerHour=0
+[Compaction]
+CooldownSec=2s
+BackoffMaxSec=4s
+[Ladder]
+Order=compact clear-offline
+[Probes]
+Enable=no
+[Planner]
+# the zone read in a few evaluations (a 1 GiB slice costs ~0.3 s here)
+SlicePages=262144
+[ClearOffline]
+CooldownSec=1s
+MaxActionsPerHour=0
+[Order9]
+Low=$2
+High=$2
+EOF
+}
+write_conf "$tmp/test.conf" "$want"
+mkdir -p "$tmp/run"
+"$defragd" --config "$tmp/test.conf" --runtime-dir "$tmp/run" --log-target console --log-level debug >"$tmp/daemon.log" 2>&1 &
+dpid=$!
+pids+=("$dpid")
+
+clear_re='^defragd: clear-offline node 0 memory[0-9]+ pfn [0-9]+\+[0-9]+ \([0-9]+ pages to move planned, [0-9]+ moved\): '"$zone"' order 9 free blocks [0-9]+ -> [0-9]+ \(\+[1-9][0-9]*\)'
+for _ in $(seq 1 180); do
+        grep -Eq "$clear_re" "$tmp/daemon.log" && break
+        kill -0 "$dpid" 2>/dev/null || fail "defragd exited early"
+        sleep 1
+done
+grep "^defragd: compact node 0:" "$tmp/daemon.log" | head -3 | sed 's/^/compaction: /'
+grep "^defragd: clear-offline" "$tmp/daemon.log" | head -5 | sed 's/^/clearing: /'
+line=$(grep -Em1 "$clear_re" "$tmp/daemon.log") || fail "no clear-offline with a gain in 180 s"
+grep -q "^defragd: compact node 0:" "$tmp/daemon.log" || fail "the ladder did not try compaction first"
+mb=$(sed -E 's/.* memory([0-9]+) pfn.*/\1/' <<<"$line")
+planned=$(sed -E 's/.*\(([0-9]+) pages to move planned, ([0-9]+) moved\).*/\1/' <<<"$line")
+moved=$(sed -E 's/.*\(([0-9]+) pages to move planned, ([0-9]+) moved\).*/\2/' <<<"$line")
+before=$(sed -E 's/.* free blocks ([0-9]+) -> ([0-9]+) .*/\1/' <<<"$line")
+after=$(sed -E 's/.* free blocks ([0-9]+) -> ([0-9]+) .*/\2/' <<<"$line")
+dur_ms=$(sed -E 's/.*, ([0-9]+) ms.*/\1/' <<<"$line")
+echo "MEASURED clear-offline memory$mb: free order-9 blocks $before -> $after (+$((after - before))), pages moved $moved of $planned planned, $dur_ms ms"
+[ "$(cat "$MEM/memory$mb/state")" = online ] || fail "memory$mb is not online after its clearing"
+
+"$defragctl" status --json --runtime-dir "$tmp/run" >"$tmp/status.json" || fail "defragctl status --json failed"
+python3 - "$tmp/status.json" "$mb" <<'PY' || fail "status lacks the clearing"
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = d["clearing"]["clear-offline"]
+assert c["present"] and c["cleared"] >= 1 and c["gain_blocks"] >= 1 and c["pages_moved"] > 0, c
+assert any(a["action"] == "clear-offline" for a in d["recent_actions"]), "not in recent_actions"
+print("status: clear-offline runs", c["runs"], "cleared", c["cleared"], "gain", c["gain_blocks"])
+PY
+
+kill -TERM "$dpid"; wait "$dpid"; rc=$?
+[ $rc -eq 0 ] || fail "defragd exited $rc on SIGTERM"
+[ -z "$(offline_blocks)" ] || fail "blocks offline after SIGTERM: $(offline_blocks | tr '\n' ' ')"
+[ ! -e "$tmp/run/knobs.state" ] || fail "state file left after a clean exit"
+echo "every memory block online after SIGTERM: ok"
+
+# SIGKILL while a clearing runs (always short: it keeps clearing), then --restore-knobs.
+write_conf "$tmp/short.conf" 100000000
+"$defragd" --config "$tmp/short.conf" --runtime-dir "$tmp/run" --log-target console --log-level debug >>"$tmp/daemon.log" 2>&1 &
+dpid=$!
+pids+=("$dpid")
+n0=$(grep -c "clear-offline node 0: running in process" "$tmp/daemon.log")
+for _ in $(seq 1 600); do
+        [ "$(grep -c "clear-offline node 0: running in process" "$tmp/daemon.log")" -gt "$n0" ] && break
+        kill -0 "$dpid" 2>/dev/null || fail "defragd exited early"
+        sleep 0.1
+done
+[ "$(grep -c "clear-offline node 0: running in process" "$tmp/daemon.log")" -gt "$n0" ] || fail "no second clearing started in 60 s"
+sleep 0.02
+kill -KILL "$dpid"; wait "$dpid" 2>/dev/null
+echo "SIGKILL during a clearing; offline then: $(offline_blocks | tr '\n' ' ')"
+sleep 0.5 # the lever's process dies with the daemon (PR_SET_PDEATHSIG)
+"$defragd" --restore-knobs --runtime-dir "$tmp/run" --log-target console || fail "--restore-knobs failed"
+[ -z "$(offline_blocks)" ] || fail "blocks offline after SIGKILL + --restore-knobs: $(offline_blocks | tr '\n' ' ')"
+[ ! -e "$tmp/run/knobs.state" ] || fail "--restore-knobs left the state file"
+echo "every memory block online after SIGKILL + --restore-knobs: ok"
+echo "PASS"
