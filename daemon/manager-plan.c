@@ -168,6 +168,21 @@ int df_manager_plan_target(struct df_manager_plan *p, const struct df_config *c,
         return -ENOENT;
 }
 
+/* A cleared range is not what the view says any more: its blocks count as
+ * unread (not chosen again) until the sweep reads them. */
+static void forget_range(struct df_plan_view *v, uint64_t pfn, uint64_t n_pages) {
+        for (size_t z = 0; z < v->n_zones; z++) {
+                struct df_plan_zone *pz = &v->zones[z];
+
+                for (size_t i = 0; i < pz->n_blocks; i++) {
+                        uint64_t b = pz->first_block_pfn + ((uint64_t) i << v->block_order);
+
+                        if (b >= pfn && b < pfn + n_pages)
+                                pz->blocks[i].read_usec = 0;
+                }
+        }
+}
+
 void df_manager_plan_outcome(struct df_manager_plan *p, const struct df_action *a, const struct df_action_result *r,
                              uint64_t now_usec) {
         assert(p && a && r);
@@ -175,6 +190,8 @@ void df_manager_plan_outcome(struct df_manager_plan *p, const struct df_action *
             r->outcome == DF_OUTCOME_DRY_RUN || r->outcome == DF_OUTCOME_INTERRUPTED)
                 return;
         df_plan_memblock_outcome(&p->view, a->target.memory_block, r->error, now_usec);
+        if (r->error == 0)
+                forget_range(&p->view, a->target.start_pfn, a->target.nr_pages);
 }
 
 void df_manager_plan_status(const struct df_manager_plan *p, uint64_t now_usec, struct df_manager_plan_status *out) {

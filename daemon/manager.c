@@ -342,10 +342,10 @@ static void worker_abandon(struct manager *m) {
         sd_event_source *s = NULL;
         int r;
 
+        /* A block it offlined is onlined once the process has exited
+         * (on_abandoned_exit, or at exit after reaping): while its write is
+         * still in the kernel the block may yet go offline. */
         (void) kill(w->pid, SIGKILL);
-        /* A block it offlined: online now if the kernel is done with it,
-         * else again when the process has exited (on_abandoned_exit). */
-        recover_memblocks(m, "worker killed");
         w->child_source = sd_event_source_unref(w->child_source); /* first: one watch per pid */
         r = sd_event_add_child(m->event, &s, w->pid, WEXITED, on_abandoned_exit, m);
         if (r < 0)
@@ -847,21 +847,22 @@ int manager_new(const struct manager_options *o, struct manager **ret, struct df
         return 0;
 }
 
-/* Shutdown: the lever's process was SIGKILLed; give it a moment to go. */
-static void reap_children(struct manager *m) {
+/* Shutdown: the lever's process was SIGKILLed; give it a moment to go.
+ * False when one is still there. */
+static bool reap_children(struct manager *m) {
         uint64_t deadline = df_now_usec() + CHILD_REAP_WAIT_USEC;
 
         for (;;) {
                 pid_t pid = waitpid(-1, NULL, WNOHANG);
 
                 if (pid < 0 && errno == ECHILD)
-                        return;
+                        return true;
                 if (pid > 0)
                         continue;
                 if (df_now_usec() >= deadline) {
                         df_log(LOG_WARNING, "a lever process did not exit within %" PRIu64 " ms of SIGKILL, leaving it",
                                CHILD_REAP_WAIT_USEC / USEC_PER_MSEC);
-                        return;
+                        return false;
                 }
                 nanosleep(&(struct timespec) { .tv_nsec = 5 * 1000 * 1000 }, NULL);
         }
@@ -891,14 +892,15 @@ int manager_run(struct manager *m) {
         if (r < 0)
                 df_log(LOG_ERR, "event loop failed: %s", strerror(-r));
 
-        if (df_knobs_restore_all(m->knobs, "defragd stopping", &err) < 0)
-                r = -EIO;
+        /* Lever processes first: a block a killed lever was offlining is
+         * onlined (by the restore below) only once its write has left the kernel. */
         if (m->worker.pid) {
                 (void) kill(m->worker.pid, SIGKILL);
                 worker_release(&m->worker);
         }
-        reap_children(m);
-        recover_memblocks(m, "defragd stopping"); /* a killed lever's block, once its process is gone */
+        (void) reap_children(m);
+        if (df_knobs_restore_all(m->knobs, "defragd stopping", &err) < 0)
+                r = -EIO;
         df_log_struct(LOG_INFO, fields_stop, "defragd stopped after %" PRIu64 " evaluation%s", m->evaluations,
                       m->evaluations == 1 ? "" : "s");
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

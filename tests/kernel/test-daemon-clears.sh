@@ -10,7 +10,7 @@ set -u
 defragd=$1 defragctl=$2 fragmenter=$3
 
 skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; [ -f "$tmp/daemon.log" ] && sed 's/^/  daemon: /' "$tmp/daemon.log" | grep -v "does not act" | tail -40; exit 1; }
+fail() { echo "FAIL: $*"; [ -f "$tmp/daemon.log" ] && sed 's/^/  daemon: /' "$tmp/daemon.log" | tail -40; exit 1; }
 
 MEM=/sys/devices/system/memory
 [ "$(id -u)" -eq 0 ] || skip "needs root: offlines memory blocks, reads /proc/kpageflags"
@@ -43,6 +43,13 @@ echo 0 >$KNOB # kcompactd's proactive runs off: what moves is the daemon's doing
 suitable9() { # zone -> free order-9 blocks of node 0
         awk -v z="$1" '$1 == "Node" && $2 == "0," && $4 == z { s = 0; for (i = 14; i <= NF; i++) s += $i * 2 ^ (i - 14); print s }' /proc/buddyinfo
 }
+# Large page-cache folios (readahead of a file on a disk file system) spread
+# through the zone: once every free page is fragmented, node compaction
+# stops at the first one it finds no same-order target for (contended,
+# docs/kernel-notes.md). Clean cache: dropping it later loses nothing.
+dd if=/dev/zero of="$tmp/cache" bs=1M count=1024 status=none conv=fsync || skip "cannot write 1 GiB in $tmp"
+echo 1 >/proc/sys/vm/drop_caches
+cat "$tmp/cache" >/dev/null
 free_kb=$(awk '/^MemFree:/ { print $2 }' /proc/meminfo)
 fill_mib=$(( (free_kb / 1024 - 1536) / 2 * 2 ))
 [ "$fill_mib" -ge 2048 ] || skip "only $((free_kb / 1024)) MiB free; the test fragments all free memory and wants at least 3.5 GiB"
@@ -55,7 +62,9 @@ done
 echo "fragmenter: $line"
 zone=Normal
 have=$(suitable9 $zone)
-want=$((have + 32))
+# A target out of reach: the zone stays short, so the ladder climbs once
+# compaction stops gaining (contended, or nothing left it can move).
+want=100000000
 echo "node 0 $zone: $have free order-9 blocks; low=high=$want"
 
 write_conf() { # $1 file, $2 low/high
@@ -73,8 +82,8 @@ Order=compact clear-offline
 [Probes]
 Enable=no
 [Planner]
-# the zone read in a few evaluations (a 1 GiB slice costs ~0.3 s here)
-SlicePages=262144
+# the zone re-read in a few evaluations (4 GiB per evaluation here)
+SlicePages=1048576
 [ClearOffline]
 CooldownSec=1s
 MaxActionsPerHour=0
@@ -124,21 +133,25 @@ kill -TERM "$dpid"; wait "$dpid"; rc=$?
 [ ! -e "$tmp/run/knobs.state" ] || fail "state file left after a clean exit"
 echo "every memory block online after SIGTERM: ok"
 
-# SIGKILL while a clearing runs (always short: it keeps clearing), then --restore-knobs.
-write_conf "$tmp/short.conf" 100000000
-"$defragd" --config "$tmp/short.conf" --runtime-dir "$tmp/run" --log-target console --log-level debug >>"$tmp/daemon.log" 2>&1 &
+# SIGKILL while a clearing runs (still short: it keeps clearing; the
+# clearing rung alone, so compaction's small gains do not hold it back),
+# then --restore-knobs.
+# After compaction most blocks are full or free: any block without an
+# unmovable page will do here (a full one takes longer: a wider window).
+sed -e 's/^Order=.*/Order=clear-offline/' -e 's/^CooldownSec=1s$/&\nMaxPagesPerAction=32768/' "$tmp/test.conf" >"$tmp/clear-only.conf"
+"$defragd" --config "$tmp/clear-only.conf" --runtime-dir "$tmp/run" --log-target console --log-level debug >>"$tmp/daemon.log" 2>&1 &
 dpid=$!
 pids+=("$dpid")
 n0=$(grep -c "clear-offline node 0: running in process" "$tmp/daemon.log")
-for _ in $(seq 1 600); do
+for _ in $(seq 1 1200); do
         [ "$(grep -c "clear-offline node 0: running in process" "$tmp/daemon.log")" -gt "$n0" ] && break
         kill -0 "$dpid" 2>/dev/null || fail "defragd exited early"
         sleep 0.1
 done
-[ "$(grep -c "clear-offline node 0: running in process" "$tmp/daemon.log")" -gt "$n0" ] || fail "no second clearing started in 60 s"
+[ "$(grep -c "clear-offline node 0: running in process" "$tmp/daemon.log")" -gt "$n0" ] || fail "no second clearing started in 120 s"
 sleep 0.02
 kill -KILL "$dpid"; wait "$dpid" 2>/dev/null
-echo "SIGKILL during a clearing; offline then: $(offline_blocks | tr '\n' ' ')"
+echo "SIGKILL during a clearing; offline then: $(offline_blocks | tr '\n' ' '); state file: $(cat "$tmp/run/knobs.state" 2>/dev/null | tr '\n\t' '; ')"
 sleep 0.5 # the lever's process dies with the daemon (PR_SET_PDEATHSIG)
 "$defragd" --restore-knobs --runtime-dir "$tmp/run" --log-target console || fail "--restore-knobs failed"
 [ -z "$(offline_blocks)" ] || fail "blocks offline after SIGKILL + --restore-knobs: $(offline_blocks | tr '\n' ' ')"
