@@ -240,7 +240,7 @@ int df_control_new(struct manager *m, sd_event *e, const char *path, struct df_c
                 return r;
         }
         (void) unlink(path); /* stale socket of a previous instance */
-        old_umask = umask(0077);
+        old_umask = umask(0177); /* socket 0600: read and write for root only */
         r = bind(c->fd, (struct sockaddr *) &sa, sizeof(sa));
         umask(old_umask);
         if (r < 0 || listen(c->fd, 8) < 0) {
@@ -302,7 +302,9 @@ int df_control_request(const char *path, const char *request, FILE *out, struct 
 
                 if (len < 0 || (size_t) len >= sizeof(line))
                         return df_error_set(err, -EINVAL, "request too long");
-                if (send(fd, line, (size_t) len, MSG_NOSIGNAL) < 0)
+                /* A refusal may arrive (and the daemon hang up) before the request
+                 * is sent: EPIPE then, and the reply that says why is still to read. */
+                if (send(fd, line, (size_t) len, MSG_NOSIGNAL) < 0 && errno != EPIPE && errno != ECONNRESET)
                         return df_error_set(err, -errno, "%s: cannot send: %s", path, strerror(errno));
         }
         while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
