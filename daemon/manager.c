@@ -264,7 +264,7 @@ static void apply_proactiveness(struct manager *m, bool any_short) {
                 snprintf(value, sizeof(value), "%d", m->config.proactiveness_while_short);
                 r = df_knobs_set(m->knobs, PROACTIVENESS_KNOB, value, "a watched zone is short", &err);
         }
-        if (r < 0)
+        if (r < 0 && r != -EBADMSG) /* EBADMSG: corrupt state file, said once at start */
                 df_log(LOG_WARNING, "%s", err.msg);
 }
 
@@ -456,7 +456,10 @@ int manager_new(const struct manager_options *o, struct manager **ret, struct df
                 return df_error_set(err, r, "out of memory");
         }
         r = df_knobs_recover(m->knobs, err);
-        if (r < 0) {
+        if (r == -EBADMSG)
+                /* A corrupt record: run, but change no knob (knobs.c refuses) and keep the file. */
+                df_log(LOG_ERR, "%s", err->msg);
+        else if (r < 0) {
                 manager_free(m);
                 return r;
         }
