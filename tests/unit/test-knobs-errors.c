@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Knob changes when the kernel or the runtime directory says no (issue 13),
  * with real errors: a knob read-only to its writer (EACCES), a read-only
- * bind mount (EROFS), /dev/full bound over a knob (ENOSPC); a full tmpfs and
+ * bind mount (EROFS), /dev/full (ENOSPC) or /proc/self/mem (EIO) bound over
+ * a knob; a full tmpfs and
  * a read-only tmpfs as runtime directory (the state file cannot be written,
  * so the knob must not change); a truncated or corrupt state file at start
  * (nothing restored, nothing changed, the file kept). Root: mounts happen in
@@ -118,6 +119,41 @@ static void test_knob_enospc(void) {
         ASSERT_TRUE(umount(knob) == 0);
         ASSERT_TRUE(!exists(state));
         ASSERT_STREQ(get(knob), "20");
+}
+
+/* EIO, real: /proc/self/mem bound over the knob answers every read and
+ * write at offset 0 (never mapped, mmap_min_addr) with EIO. A knob that
+ * cannot be read is not changed; one that cannot be put back keeps its
+ * record for the next start. */
+static void test_knob_eio(void) {
+        struct df_error err = { "" };
+        struct df_knobs *k = NULL;
+
+        reset();
+        ASSERT_TRUE(mount("/proc/self/mem", knob, NULL, MS_BIND, NULL) == 0);
+        ASSERT_TRUE(df_knobs_new(state, root, &k) == 0);
+        ASSERT_EQ_INT(df_knobs_set(k, KNOB, "55", "test", &err), -EIO);
+        fprintf(stderr, "  df_knobs_set -> %s\n", err.msg);
+        ASSERT_EQ_INT(df_knobs_count(k), 0);
+        df_knobs_free(k);
+        ASSERT_TRUE(umount(knob) == 0);
+        ASSERT_TRUE(!exists(state));
+        ASSERT_STREQ(get(knob), "20");
+
+        ASSERT_TRUE(df_knobs_new(state, root, &k) == 0);
+        ASSERT_OK(df_knobs_set(k, KNOB, "55", "test", &err), &err);
+        ASSERT_TRUE(mount("/proc/self/mem", knob, NULL, MS_BIND, NULL) == 0);
+        ASSERT_EQ_INT(df_knobs_restore_all(k, "test", &err), -EIO);
+        fprintf(stderr, "  restore -> %s\n", err.msg);
+        df_knobs_free(k);
+        ASSERT_TRUE(umount(knob) == 0);
+        ASSERT_TRUE(exists(state));
+        ASSERT_STREQ(get(knob), "55");
+        ASSERT_TRUE(df_knobs_new(state, root, &k) == 0);
+        ASSERT_EQ_INT(df_knobs_recover(k, &err), 1);
+        df_knobs_free(k);
+        ASSERT_STREQ(get(knob), "20");
+        ASSERT_TRUE(!exists(state));
 }
 
 static void test_rundir_full(void) {
@@ -254,6 +290,7 @@ int main(void) {
         RUN_TEST(test_knob_eacces);
         RUN_TEST(test_knob_erofs);
         RUN_TEST(test_knob_enospc);
+        RUN_TEST(test_knob_eio);
         RUN_TEST(test_rundir_full);
         RUN_TEST(test_rundir_readonly);
         RUN_TEST(test_restore_refused_keeps_record);
