@@ -6,9 +6,60 @@
  * must be valid JSON. */
 #include <stdio.h>
 
+#include "defragd/model.h"
 #include "defragd/render.h"
 #include "fuzz-procfs.h"
 #include "json-check.h"
+
+/* The model against the same formulas (mm/vmstat.c unusable_free_index,
+ * __fragmentation_index) in 128-bit arithmetic, which cannot wrap for any
+ * count the parser accepts: they must agree, or the parser let through
+ * counts whose 64-bit sums (as the kernel's unsigned long) wrap. Compaction
+ * score 0..100 (-1: no zoneinfo). */
+__extension__ typedef unsigned __int128 u128;
+
+static void check_model(const struct df_snapshot *s) {
+        int nodes[64];
+        size_t n = df_snapshot_nodes(s, nodes, 64);
+
+        for (size_t i = 0; i < s->n_zones; i++) {
+                const struct df_zone *z = &s->zones[i];
+                struct df_zone_model m;
+
+                df_zone_model_compute(z, &m);
+                for (int o = 0; o < m.nr_orders && o < DF_MAX_ORDERS; o++) {
+                        u128 free_pages = 0, suitable = 0, total = 0;
+                        long long u, f;
+
+                        for (int k = 0; k < z->nr_orders; k++) {
+                                total += z->free_blocks[k];
+                                free_pages += (u128) z->free_blocks[k] << k;
+                                if (k >= o)
+                                        suitable += (u128) z->free_blocks[k] << (k - o);
+                        }
+                        u = free_pages == 0 ? 1000 : (long long) ((free_pages - (suitable << o)) * 1000 / free_pages);
+                        if (total == 0)
+                                f = 0;
+                        else if (suitable)
+                                f = -1000;
+                        else
+                                f = 1000 - (long long) ((1000 + free_pages * 1000 / ((u128) 1 << o)) / total);
+                        if (m.unusable_index[o] != u || m.fragmentation_index[o] != f) {
+                                fprintf(stderr, "node %d %s order %d: unusable %d, fragmentation %d; exact %lld, %lld\n",
+                                        m.node, m.zone, o, m.unusable_index[o], m.fragmentation_index[o], u, f);
+                                abort();
+                        }
+                }
+        }
+        for (size_t i = 0; i < n && i < 64; i++) {
+                int score = df_node_compaction_score(s, nodes[i], df_report_score_order(s));
+
+                if (score < -1 || score > 100) {
+                        fprintf(stderr, "node %d: compaction score %d out of range\n", nodes[i], score);
+                        abort();
+                }
+        }
+}
 
 static int parse_parts(char *text, struct df_snapshot *s) {
         struct df_error err = { "" };
@@ -50,6 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         df_snapshot_init(&s);
         if (parse_parts(text, &s) >= 0) {
                 fuzz_check_snapshot(&s);
+                check_model(&s);
                 f = fopen("/dev/null", "we");
                 assert(f);
                 r = df_render_text(&s, &o, f);
