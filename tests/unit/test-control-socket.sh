@@ -77,14 +77,20 @@ python3 "$client" silent "$run/control" || fail "silent clients"
 # 5. 1,000 clients in a row: descriptors and RSS where they were.
 fds() { ls "/proc/$dpid/fd" | wc -l; }
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$dpid/status"; }
+# Measured once every client is gone for sure: a client that hung up at
+# once may still be in the loop's queue; none outlives its 2 s deadline.
 python3 "$client" many "$run/control" 200 >/dev/null || fail "warm-up clients"
+sleep 2.5
 fd0=$(fds) rss0=$(rss)
 python3 "$client" many "$run/control" 1000 || fail "1,000 clients"
+sleep 2.5
 fd1=$(fds) rss1=$(rss)
 echo "1,000 clients: descriptors $fd0 -> $fd1, VmRSS $rss0 -> $rss1 kB"
 [ "$fd1" -eq "$fd0" ] || { ls -l "/proc/$dpid/fd"; fail "descriptors grew from $fd0 to $fd1"; }
-# A leak of even 1 KiB per client would add ~1 MiB; allocator noise stays far below.
-[ $((rss1 - rss0)) -lt 512 ] || fail "VmRSS grew by $((rss1 - rss0)) kB over 1,000 clients"
+# A leak of 1 KiB per client adds 1 MiB; VmRSS moves by up to ~350 kB either
+# way between samples without any clients (allocator, ASan). Smaller leaks are
+# LeakSanitizer's to find: the daemon's exit status below says.
+[ $((rss1 - rss0)) -lt 1024 ] || fail "VmRSS grew by $((rss1 - rss0)) kB over 1,000 clients"
 
 # 6. The watchdog was fed all along (its pings came less than WatchdogSec apart).
 python3 "$client" watchdog-gap "$tmp/notify.log" "$((watchdog_usec / 1000000))" || fail "watchdog"
