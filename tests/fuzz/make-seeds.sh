@@ -30,6 +30,8 @@ config)
         printf '[Daemon]\nNodes=0,2-3\nZones=Normal Movable\nDryRun=yes\nMaxActionsPerHour=0\n\n%%%%\n[Order4]\nEnable=no\n[Order10]\nLow=1\nHigh=4\n%%%%\n# masked\n%%%%\n[Probes]\nTriggerMinOrder=3\nTriggerMinIntervalSec=1s\nReportStallSec=100ms\n' | add
         printf '[Daemon]\nPollIntervalSec=soon\n' | add
         printf '[Order9]\nLow=10\nHigh=5\n' | add ;;
+config-dropins)
+        add_files "$here"/regress/config-dropins/seed-* ;;
 control-request)
         for r in 'status\n' 'status json\n' 'probes json\n' 'status\r\n' 'status' 'stat' 'status json\nstatus\n' '\x1b[2Jstatus\n'; do
                 printf "$r" | add

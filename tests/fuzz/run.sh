@@ -57,7 +57,11 @@ fi
                         -Dbpf=disabled -Dkernel_tests=false -Dvm_tests=false -Dfuzz_seconds=0 >"$build.setup.log" 2>&1 ||
                         { cat "$build.setup.log"; exit 1; }
         fi
-        meson compile -C "$build" "fuzz-$harness" >"$build.compile.log" 2>&1 || { tail -40 "$build.compile.log"; exit 1; }
+        # A harness added since the build was configured needs a reconfigure first.
+        meson compile -C "$build" "fuzz-$harness" >"$build.compile.log" 2>&1 ||
+                { meson setup --reconfigure "$build" >>"$build.compile.log" 2>&1 &&
+                  meson compile -C "$build" "fuzz-$harness" >>"$build.compile.log" 2>&1; } ||
+                { tail -40 "$build.compile.log"; exit 1; }
 ) 9>"$build.lock" || { echo "FAIL: cannot build fuzz-$harness with $clang (in $build)"; exit 1; }
 
 corpus=$build/corpus/$harness artifacts=$build/artifacts/$harness log=$build/logs/$harness.log
