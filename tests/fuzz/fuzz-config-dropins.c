@@ -62,7 +62,7 @@ static void setup_once(void) {
         if (root[0])
                 return;
         snprintf(root, sizeof(root), "/tmp/fuzz-dropins.XXXXXX");
-        assert(mkdtemp(root));
+        fuzz_check(mkdtemp(root));
         atexit(remove_root);
         for (int i = 0; i < 3; i++) {
                 snprintf(dir, sizeof(dir), "%s%s", root, place_dir[i]);
@@ -88,7 +88,7 @@ static void clean(void) {
 
                 snprintf(dir, sizeof(dir), "%s%s", root, place_dir[i]);
                 d = opendir(dir);
-                assert(d);
+                fuzz_check(d);
                 while ((de = readdir(d)))
                         if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
                                 snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
@@ -124,10 +124,10 @@ static bool make_file(char *part, struct file *f) {
         path_of(f, path, sizeof(path));
         (void) unlink(path);
         if (f->null_link)
-                assert(symlink("/dev/null", path) == 0);
+                fuzz_check(symlink("/dev/null", path) == 0);
         else {
                 fp = fopen(path, "we");
-                assert(fp);
+                fuzz_check(fp);
                 fputs(text, fp);
                 fclose(fp);
         }
@@ -197,7 +197,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         n_want = expected(files, n, want);
 
         r = df_config_collect_files(root, &paths, &n_paths, &err);
-        assert(r >= 0);
+        fuzz_check(r >= 0);
         if (n_paths != n_want) {
                 fprintf(stderr, "collected %zu files, expected %zu\n", n_paths, n_want);
                 abort();

@@ -15,8 +15,8 @@
 static int memfd_with(const char *text, size_t len, char *path, size_t size) {
         int fd = memfd_create("fuzz-config", MFD_CLOEXEC);
 
-        assert(fd >= 0);
-        assert(write(fd, text, len) == (ssize_t) len);
+        fuzz_check(fd >= 0);
+        fuzz_check(write(fd, text, len) == (ssize_t) len);
         snprintf(path, size, "/proc/self/fd/%d", fd);
         return fd;
 }
@@ -37,7 +37,7 @@ static void check_round_trip(const struct df_config *c) {
         FILE *f = open_memstream(&dump, &len);
         int fd, r;
 
-        assert(f);
+        fuzz_check(f);
         df_config_dump(c, f);
         fclose(f);
         fd = memfd_with(dump, len, path, sizeof(path));
@@ -46,7 +46,7 @@ static void check_round_trip(const struct df_config *c) {
         close(fd);
         if (r < 0 || !df_config_equal(c, &back)) {
                 f = open_memstream(&dump2, &len2);
-                assert(f);
+                fuzz_check(f);
                 if (r >= 0)
                         df_config_dump(&back, f);
                 fclose(f);

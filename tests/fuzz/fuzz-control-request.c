@@ -18,11 +18,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 size = DF_CONTROL_REQUEST_MAX_BYTES;
         r = df_control_parse_request((const char *) data, size, &what, why, sizeof(why));
         if (r >= 0) {
-                assert(what >= 0 && what < _DF_CONTROL_REQUEST_MAX);
+                fuzz_check(what >= 0 && what < _DF_CONTROL_REQUEST_MAX);
                 return 0;
         }
-        assert(r == -EINVAL || r == -E2BIG);
-        assert(why[0]);
+        fuzz_check(r == -EINVAL || r == -E2BIG);
+        fuzz_check(why[0]);
         for (const char *p = why; *p; p++)
                 if (*p < 0x20 || *p > 0x7e) {
                         fprintf(stderr, "refusal holds byte 0x%02x: \"%s\"\n", (unsigned char) *p, why);

@@ -61,7 +61,7 @@ static void check_string(const char *s) {
         long n;
         size_t want_len;
 
-        assert(f);
+        fuzz_check(f);
         df_json_write_string(f, s);
         fclose(f);
         if (!json_check(out, out_len, &why, &at)) {
@@ -70,7 +70,7 @@ static void check_string(const char *s) {
         }
         decoded = malloc(out_len + 1);
         want = malloc(len * 3 + 1);
-        assert(decoded && want);
+        fuzz_check(decoded && want);
         n = json_decode_string(out, out_len, decoded);
         want_len = expected_utf8((const unsigned char *) s, len, want);
         if (n < 0 || (size_t) n != want_len || memcmp(decoded, want, want_len) != 0) {
@@ -115,7 +115,7 @@ static void run_program(const uint8_t *data, size_t size) {
         uint8_t op, pretty = 0;
         int r;
 
-        assert(f);
+        fuzz_check(f);
         (void) take(&g, &pretty, 1);
         df_json_init(&j, f, pretty & 1);
         while (take(&g, &op, 1)) {

@@ -21,14 +21,14 @@ static inline void fuzz_check_error(int r, const struct df_error *err) {
 }
 
 static inline void fuzz_check_snapshot(const struct df_snapshot *s) {
-        assert(s->n_zones <= DF_MAX_ZONES);
-        assert(s->nr_migratetypes >= 0 && s->nr_migratetypes <= DF_MAX_MIGRATETYPES);
+        fuzz_check(s->n_zones <= DF_MAX_ZONES);
+        fuzz_check(s->nr_migratetypes >= 0 && s->nr_migratetypes <= DF_MAX_MIGRATETYPES);
         for (size_t i = 0; i < s->n_zones; i++) {
                 const struct df_zone *z = &s->zones[i];
 
-                assert(memchr(z->name, 0, sizeof(z->name)));
-                assert(z->nr_orders >= 0 && z->nr_orders <= DF_MAX_ORDERS);
-                assert(!z->has_buddyinfo || z->nr_orders >= 1);
-                assert(z->node >= 0);
+                fuzz_check(memchr(z->name, 0, sizeof(z->name)));
+                fuzz_check(z->nr_orders >= 0 && z->nr_orders <= DF_MAX_ORDERS);
+                fuzz_check(!z->has_buddyinfo || z->nr_orders >= 1);
+                fuzz_check(z->node >= 0);
         }
 }

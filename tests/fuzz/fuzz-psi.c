@@ -16,9 +16,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (r >= 0) {
                 const struct df_psi_line *l[2] = { &p.some, &p.full };
 
-                assert(p.present && p.some.present);
+                fuzz_check(p.present && p.some.present);
                 for (int i = 0; i < 2; i++)
-                        assert(l[i]->avg10 >= 0 && l[i]->avg10 <= 100 && l[i]->avg60 >= 0 && l[i]->avg60 <= 100 &&
+                        fuzz_check(l[i]->avg10 >= 0 && l[i]->avg10 <= 100 && l[i]->avg60 >= 0 && l[i]->avg60 <= 100 &&
                                l[i]->avg300 >= 0 && l[i]->avg300 <= 100);
         }
         free(text);

@@ -107,13 +107,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 fuzz_check_snapshot(&s);
                 check_model(&s);
                 f = fopen("/dev/null", "we");
-                assert(f);
+                fuzz_check(f);
                 r = df_render_text(&s, &o, f);
-                assert(r == 0);
+                fuzz_check(r == 0);
                 fclose(f);
 
                 f = open_memstream(&out, &out_len);
-                assert(f);
+                fuzz_check(f);
                 r = df_render_json(&s, &o, f);
                 fclose(f);
                 if (r != 0 || !json_check(out, out_len, &why, &at)) {

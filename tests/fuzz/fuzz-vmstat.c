@@ -14,12 +14,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         r = df_parse_vmstat(text, FUZZ_ORIGIN, &v, &err);
         fuzz_check_error(r, &err);
         if (r < 0)
-                assert(v.n == 0 && !v.items);
+                fuzz_check(v.n == 0 && !v.items);
         for (size_t i = 0; i < v.n; i++) {
                 uint64_t value;
 
-                assert(memchr(v.items[i].name, 0, sizeof(v.items[i].name)));
-                assert(df_vmstat_get(&v, v.items[i].name, &value));
+                fuzz_check(memchr(v.items[i].name, 0, sizeof(v.items[i].name)));
+                fuzz_check(df_vmstat_get(&v, v.items[i].name, &value));
         }
         df_vmstat_clear(&v);
         free(text);

@@ -3,11 +3,20 @@
  * NUL-terminated copy of the input (the parsers take C strings, as read). */
 #pragma once
 
-#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* assert() that stays in release builds (b_ndebug): the checks are the point,
+ * and some have side effects. */
+#define fuzz_check(expr) do {                                                           \
+                if (!(expr)) {                                                          \
+                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr); \
+                        abort();                                                        \
+                }                                                                       \
+        } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -22,7 +31,7 @@ static inline char *fuzz_strndup(const uint8_t *data, size_t size) {
         if (size > FUZZ_INPUT_MAX_BYTES)
                 return NULL;
         s = malloc(size + 1);
-        assert(s);
+        fuzz_check(s);
         memcpy(s, data, size);
         s[size] = 0;
         return s;
