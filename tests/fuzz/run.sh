@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Fuzz one harness (or "all", one after the other) for SECONDS each:
-#     tests/fuzz/run.sh HARNESS SECONDS [--build-dir DIR] [--quiet] [-- LIBFUZZER_ARGS...]
+#     tests/fuzz/run.sh HARNESS SECONDS [--build-dir DIR] [--fresh] [--quiet] [-- LIBFUZZER_ARGS...]
 # e.g. tests/fuzz/run.sh zoneinfo 3600. Harnesses: the fuzz-*.c files here.
 # Keeps its own clang build (default: build-fuzz/ at the top of the tree,
 # configured with -Dfuzz=true on first use), a growing corpus in
 # DIR/corpus/HARNESS (seeded from tests/fixtures by make-seeds.sh) and crash
-# inputs in DIR/artifacts/HARNESS/. A crash fails the run: fix it, then keep
+# inputs in DIR/artifacts/HARNESS/ (--fresh: a corpus of the seeds only,
+# thrown away after, as the test suite does). A crash fails the run: fix it, then keep
 # the input as a regression: cp DIR/artifacts/HARNESS/crash-* tests/fuzz/regress/HARNESS/
 # Exit: 0 ok, 1 crash or build failure, 77 no clang/libFuzzer here.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
-build=$src/build-fuzz quiet=0 extra=()
+build=$src/build-fuzz quiet=0 fresh=0 extra=()
 
 [ $# -ge 2 ] || { sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 harness=$1 seconds=$2
@@ -21,8 +22,9 @@ while [ $# -gt 0 ]; do
         case $1 in
         --build-dir) build=$2; shift 2 ;;
         --quiet) quiet=1; shift ;;
+        --fresh) fresh=1; shift ;;
         --) shift; extra=("$@"); break ;;
-        *) echo "run.sh: unknown argument \"$1\"; accepted: --build-dir DIR, --quiet, -- LIBFUZZER_ARGS" >&2; exit 2 ;;
+        *) echo "run.sh: unknown argument \"$1\"; accepted: --build-dir DIR, --fresh, --quiet, -- LIBFUZZER_ARGS" >&2; exit 2 ;;
         esac
 done
 case $seconds in ''|*[!0-9]*) echo "run.sh: SECONDS=\"$seconds\": expected a whole number" >&2; exit 2 ;; esac
@@ -32,7 +34,8 @@ if [ "$harness" = all ]; then
         for f in "$here"/fuzz-*.c; do
                 h=$(basename "$f" .c); h=${h#fuzz-}
                 case $h in main|procfs) continue ;; esac
-                "$0" "$h" "$seconds" --build-dir "$build" $([ $quiet = 1 ] && echo --quiet) -- "${extra[@]}" || rc=1
+                "$0" "$h" "$seconds" --build-dir "$build" $([ $quiet = 1 ] && echo --quiet) $([ $fresh = 1 ] && echo --fresh) \
+                        -- "${extra[@]}" || rc=1
         done
         exit $rc
 fi
@@ -65,6 +68,11 @@ fi
 ) 9>"$build.lock" || { echo "FAIL: cannot build fuzz-$harness with $clang (in $build)"; exit 1; }
 
 corpus=$build/corpus/$harness artifacts=$build/artifacts/$harness log=$build/logs/$harness.log
+if [ $fresh = 1 ]; then
+        # Short runs explore from the seeds: a grown corpus would take all their time to load.
+        corpus=$(mktemp -d "$build/fresh-$harness.XXXXXX") log=$build/logs/$harness.fresh.log
+        trap 'rm -rf "$corpus"' EXIT
+fi
 mkdir -p "$corpus" "$artifacts" "$(dirname "$log")"
 [ -n "$(ls -A "$corpus")" ] || "$here/make-seeds.sh" "$harness" "$corpus" || exit 1
 regress=$here/regress/$harness
@@ -78,11 +86,11 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}:abort_on_error=0 UBSAN_OPTIONS=prin
         "${extra[@]}" "$corpus" "$regress" >"$log" 2>&1
 rc=$?
 end=$(date +%s)
-runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
-cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+runs=$(grep -a -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+cov=$(grep -a -o 'cov: [0-9]*' "$log" | tail -1)
 echo "fuzz-$harness: $((end - start)) s, ${runs:-?} runs, ${cov:-cov: ?}, corpus $(ls "$corpus" | wc -l) files, exit $rc (log: $log)"
 if [ $rc -ne 0 ]; then
-        grep -E 'ERROR|SUMMARY|runtime error|Test unit written|abort|error message|wrote invalid|accepted invalid|does not' "$log" | head -20
+        grep -a -E 'ERROR|SUMMARY|runtime error|Test unit written|check failed|error message|wrote invalid|accepted invalid|does not|exact' "$log" | head -20
         echo "FAIL: fuzz-$harness found a crash; inputs in $artifacts/. Fix it, then keep the input:"
         echo "  cp $artifacts/crash-* $regress/"
         exit 1
