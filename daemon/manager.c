@@ -532,7 +532,9 @@ static void evaluate(struct manager *m, const char *why) {
         {
                 struct df_error err = { "" };
 
-                if (df_knob_levers_reconcile(m->knobs, d->knobs, d->n_knobs, &err) < 0)
+                int r = df_knob_levers_reconcile(m->knobs, d->knobs, d->n_knobs, &err);
+
+                if (r < 0 && r != -EBADMSG) /* EBADMSG: corrupt state file, said once at start */
                         df_log(LOG_WARNING, "%s, ignoring", err.msg);
         }
         start_next(m);
@@ -710,7 +712,10 @@ int manager_new(const struct manager_options *o, struct manager **ret, struct df
                 return df_error_set(err, r, "out of memory");
         }
         r = df_knobs_recover(m->knobs, err);
-        if (r < 0) {
+        if (r == -EBADMSG)
+                /* A corrupt record: run, but change no knob (knobs.c refuses) and keep the file. */
+                df_log(LOG_ERR, "%s", err->msg);
+        else if (r < 0) {
                 manager_free(m);
                 return r;
         }
