@@ -27,6 +27,7 @@ enum value_type {
         TYPE_NODES,
         TYPE_ZONES,
         TYPE_OPTIONAL_PERCENT,
+        TYPE_PATH,
 };
 
 struct key_def {
@@ -59,6 +60,13 @@ static const struct key_def keys[_DF_KEY_MAX] = {
                                           "a duration from 0 to 1h, " DURATION_EXAMPLES },
         [DF_KEY_REPORT_STALL] = { "Probes", "ReportStallSec", TYPE_DURATION, 0, 3600 * USEC_PER_SEC,
                                   "a duration from 0 to 1h, " DURATION_EXAMPLES },
+        [DF_KEY_METRICS_TEXTFILE_DIR] = { "Metrics", "TextfileDirectory", TYPE_PATH, 0, DF_CONF_PATH_MAX - 1,
+                                          "empty (off) or an absolute directory path of at most 255 bytes, "
+                                          "such as /var/lib/prometheus/node-exporter" },
+        [DF_KEY_TREND_WINDOW] = { "Trend", "WindowSec", TYPE_DURATION, 60 * USEC_PER_SEC, 24 * 3600 * USEC_PER_SEC,
+                                  "a duration from 1min to 24h, " DURATION_EXAMPLES },
+        [DF_KEY_TREND_ACT_BEFORE] = { "Trend", "ActBeforeSec", TYPE_DURATION, 0, 24 * 3600 * USEC_PER_SEC,
+                                      "0 (off) or a duration up to 24h, " DURATION_EXAMPLES },
 };
 
 static const struct key_def target_keys[_DF_TKEY_MAX] = {
@@ -67,7 +75,7 @@ static const struct key_def target_keys[_DF_TKEY_MAX] = {
         [DF_TKEY_HIGH] = { "OrderN", "High", TYPE_UINT, 1, MARK_MAX_BLOCKS, "an integer 1..1099511627776 (blocks), at least Low" },
 };
 
-#define SECTIONS_ACCEPTED "[Daemon], [Compaction], [Probes], [Order1]..[Order15]"
+#define SECTIONS_ACCEPTED "[Daemon], [Compaction], [Probes], [Metrics], [Trend], [Order1]..[Order15]"
 
 /* ---- origins ---- */
 
@@ -126,6 +134,10 @@ void df_config_defaults(struct df_config *c) {
         c->probes.trigger_min_order = 3;
         c->probes.trigger_min_interval_usec = USEC_PER_SEC;
         c->probes.report_stall_usec = 100 * USEC_PER_MSEC;
+
+        c->metrics.textfile_dir[0] = 0;
+        c->trend.window_usec = 600 * USEC_PER_SEC;
+        c->trend.act_before_usec = 0;
 
         set_all_origins(c);
         for (int k = 0; k < _DF_TKEY_MAX; k++)
@@ -196,7 +208,8 @@ static bool section_known(const char *name, int *ret_order) {
         uint64_t order;
 
         *ret_order = -1;
-        if (strcmp(name, "Daemon") == 0 || strcmp(name, "Compaction") == 0 || strcmp(name, "Probes") == 0)
+        if (strcmp(name, "Daemon") == 0 || strcmp(name, "Compaction") == 0 || strcmp(name, "Probes") == 0 ||
+            strcmp(name, "Metrics") == 0 || strcmp(name, "Trend") == 0)
                 return true;
         if (strncmp(name, "Order", 5) != 0 || (name[5] == '0' && name[6]) || df_parse_u64(name + 5, &order) < 0)
                 return false;
@@ -338,6 +351,15 @@ static int parse_value(const struct key_def *def, const char *value, struct df_c
                 else
                         *(unsigned *) dest = (unsigned) v;
                 return 0;
+        case TYPE_PATH:
+                /* A directory path: absolute (the unit's working directory is /), and no
+                 * trailing junk that would make "<dir>/defragd.prom" ambiguous. */
+                if (*value && (value[0] != '/' || strlen(value) > def->max)) {
+                        snprintf(why, why_size, value[0] != '/' ? "not an absolute path" : "too long");
+                        return -EINVAL;
+                }
+                snprintf(dest, DF_CONF_PATH_MAX, "%s", value);
+                return 0;
         case TYPE_NODES:
                 return df_conf_parse_nodes(value, &c->all_nodes, c->nodes_mask, why, why_size);
         case TYPE_ZONES:
@@ -362,6 +384,9 @@ static void *key_dest(struct df_config *c, enum df_conf_key k) {
         case DF_KEY_TRIGGER_MIN_ORDER:    return &c->probes.trigger_min_order;
         case DF_KEY_TRIGGER_MIN_INTERVAL: return &c->probes.trigger_min_interval_usec;
         case DF_KEY_REPORT_STALL:         return &c->probes.report_stall_usec;
+        case DF_KEY_METRICS_TEXTFILE_DIR: return c->metrics.textfile_dir;
+        case DF_KEY_TREND_WINDOW:         return &c->trend.window_usec;
+        case DF_KEY_TREND_ACT_BEFORE:     return &c->trend.act_before_usec;
         case _DF_KEY_MAX:                 break;
         }
         return NULL;
@@ -830,6 +855,9 @@ void df_config_dump(const struct df_config *c, FILE *f) {
                         df_conf_format_duration(*(const uint64_t *) p, buf, sizeof(buf));
                         fprintf(f, "%s=%s\n", def->name, buf);
                         break;
+                case TYPE_PATH:
+                        fprintf(f, "%s=%s\n", def->name, (const char *) p);
+                        break;
                 default:
                         fprintf(f, "%s=%u\n", def->name, *(const unsigned *) p);
                         break;
@@ -866,7 +894,9 @@ bool df_config_equal(const struct df_config *a, const struct df_config *b) {
             a->probes.enabled != b->probes.enabled ||
             a->probes.trigger_min_order != b->probes.trigger_min_order ||
             a->probes.trigger_min_interval_usec != b->probes.trigger_min_interval_usec ||
-            a->probes.report_stall_usec != b->probes.report_stall_usec)
+            a->probes.report_stall_usec != b->probes.report_stall_usec ||
+            strcmp(a->metrics.textfile_dir, b->metrics.textfile_dir) != 0 ||
+            a->trend.window_usec != b->trend.window_usec || a->trend.act_before_usec != b->trend.act_before_usec)
                 return false;
         if (!a->all_nodes && memcmp(a->nodes_mask, b->nodes_mask, sizeof(a->nodes_mask)) != 0)
                 return false;
