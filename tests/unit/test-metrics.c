@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "defragd/conf.h"
+#include "defragd/metrics-input.h"
 #include "defragd/metrics.h"
 #include "defragd/snapshot.h"
 #include "defragd/util.h"
@@ -671,6 +673,61 @@ static void test_textfile(void) {
         ASSERT_CONTAINS(err.msg, "[Metrics] TextfileDirectory=/tmp/defragd-metrics-");
 }
 
+static enum df_metrics_state fake_state(void *userdata, int node, const char *zone, int order, uint64_t *since) {
+        (*(unsigned *) userdata)++;
+        *since = 100 * USEC_PER_SEC;
+        return node == 0 && order == 9 && strcmp(zone, "Normal") == 0 ? DF_METRICS_STATE_SHORT : DF_METRICS_STATE_OK;
+}
+
+/* The adapter: watched zones x enabled targets, states through the
+ * callback, "since" in Unix time, the trend fitted per cell. */
+static void test_fill_cells(void) {
+        struct df_config *c = malloc(sizeof(*c));
+        struct df_snapshot s;
+        struct df_trend_table t;
+        struct df_metrics_cell cells[64];
+        struct df_error err = { "" };
+        bool orders[DF_MAX_ORDERS] = { [9] = true };
+        unsigned calls = 0;
+        size_t n;
+
+        ASSERT_TRUE(c != NULL);
+        df_config_defaults(c);
+        df_snapshot_init(&s);
+        df_trend_table_init(&t);
+        ASSERT_OK(df_snapshot_read_procfs(test_fixture_path("live-6.18-fragmented"), 0, &s, &err), &err);
+        /* ten minutes of the same snapshot, one sample a minute: flat */
+        for (int i = 0; i <= 10; i++) {
+                s.taken_usec = (uint64_t) i * 60 * USEC_PER_SEC;
+                ASSERT_EQ_INT(df_trend_table_observe(&t, &s, orders, c->trend.window_usec), 0);
+        }
+        ASSERT_TRUE(df_metrics_cells_max(&s) <= ELEMENTSOF(cells));
+        n = df_metrics_fill_cells(cells, ELEMENTSOF(cells), c, &s, &t, 600 * USEC_PER_SEC,
+                                  UINT64_C(1764650000) * USEC_PER_SEC, fake_state, &calls);
+        /* DMA32 and Normal of node 0 are watched by default; DMA is not */
+        ASSERT_EQ_U64(n, 2);
+        ASSERT_EQ_INT(calls, 2);
+        ASSERT_STREQ(cells[0].zone, "DMA32");
+        ASSERT_STREQ(cells[1].zone, "Normal");
+        ASSERT_EQ_INT(cells[1].order, 9);
+        ASSERT_EQ_U64(cells[1].low_blocks, 64);
+        ASSERT_EQ_U64(cells[1].high_blocks, 256);
+        ASSERT_EQ_INT(cells[1].state, DF_METRICS_STATE_SHORT);
+        ASSERT_EQ_INT(cells[0].state, DF_METRICS_STATE_OK);
+        /* since: 100 s monotonic, now 600 s monotonic = 1764650000 s realtime */
+        ASSERT_EQ_U64(cells[1].state_since_realtime_usec, (UINT64_C(1764650000) - 500) * USEC_PER_SEC);
+        ASSERT_TRUE(cells[1].has_trend);
+        ASSERT_TRUE(fabs(cells[1].trend_slope_blocks_per_sec) < 1e-9);
+        ASSERT_TRUE(isinf(cells[1].trend_seconds_to_low) || cells[1].trend_seconds_to_low == 0);
+        /* no room: nothing written past max */
+        ASSERT_EQ_U64(df_metrics_fill_cells(cells, 1, c, &s, NULL, 0, 0, NULL, NULL), 1);
+        ASSERT_TRUE(!cells[0].has_trend);
+        ASSERT_EQ_INT(cells[0].state, DF_METRICS_STATE_UNKNOWN);
+        df_trend_table_free(&t);
+        df_snapshot_clear(&s);
+        free(c);
+}
+
 static int print_exposition(const char *root, bool om) {
         struct state *st = calloc(1, sizeof(*st));
         int r;
@@ -694,5 +751,6 @@ int main(int argc, char **argv) {
         RUN_TEST(test_escape);
         RUN_TEST(test_account);
         RUN_TEST(test_textfile);
+        RUN_TEST(test_fill_cells);
         return test_summary();
 }
