@@ -15,6 +15,7 @@
 
 #include "defragd/conf.h"
 #include "defragd/metrics-input.h"
+#include "defragd/metrics-sink.h"
 #include "defragd/metrics.h"
 #include "defragd/snapshot.h"
 #include "defragd/util.h"
@@ -728,6 +729,76 @@ static void test_fill_cells(void) {
         free(c);
 }
 
+/* The manager's calls in order: observe, input, publish, reconfigure to
+ * another directory (old file removed), stop (file removed). */
+static void test_sink(void) {
+        struct df_config *c = malloc(sizeof(*c));
+        struct df_metrics_sink sink;
+        struct df_metrics_health h = { .start_realtime_usec = 1 * USEC_PER_SEC, .evaluations = 1,
+                                       .last_evaluation_realtime_usec = 2 * USEC_PER_SEC };
+        struct df_metrics_input in;
+        struct df_metrics_cell *cells = NULL;
+        struct df_trend_fit fit;
+        struct df_snapshot s;
+        struct df_error err = { "" };
+        char d1[] = "/tmp/defragd-sink1-XXXXXX", d2[] = "/tmp/defragd-sink2-XXXXXX", p1[128], p2[128];
+        unsigned calls = 0;
+
+        ASSERT_TRUE(c != NULL);
+        ASSERT_TRUE(mkdtemp(d1) && mkdtemp(d2));
+        snprintf(p1, sizeof(p1), "%s/defragd.prom", d1);
+        snprintf(p2, sizeof(p2), "%s/defragd.prom", d2);
+        df_config_defaults(c);
+        df_snapshot_init(&s);
+        df_metrics_sink_init(&sink);
+        ASSERT_OK(df_snapshot_read_procfs(test_fixture_path("live-6.18-idle"), 0, &s, &err), &err);
+        for (int i = 0; i < 6; i++) {
+                s.taken_usec = (uint64_t) i * 60 * USEC_PER_SEC;
+                ASSERT_EQ_INT(df_metrics_sink_observe(&sink, c, &s), 0);
+        }
+        df_metrics_sink_trend_fit(&sink, c, 0, "Normal", 9, 300 * USEC_PER_SEC, &fit);
+        ASSERT_TRUE(fit.valid);
+        df_metrics_sink_trend_fit(&sink, c, 0, "Normal", 5, 300 * USEC_PER_SEC, &fit); /* no target */
+        ASSERT_TRUE(!fit.valid);
+
+        /* off: nothing written */
+        ASSERT_EQ_INT(df_metrics_sink_input(&sink, c, &s, NULL, &h, fake_state, &calls, 300 * USEC_PER_SEC,
+                                            1000 * USEC_PER_SEC, &in, &cells), 0);
+        ASSERT_EQ_INT(df_metrics_sink_publish(&sink, c, &in), 0);
+        ASSERT_TRUE(access(p1, F_OK) < 0);
+        free(cells);
+        /* on */
+        snprintf(c->metrics.textfile_dir, sizeof(c->metrics.textfile_dir), "%s", d1);
+        df_metrics_sink_reconfigure(&sink, c);
+        ASSERT_EQ_INT(df_metrics_sink_input(&sink, c, &s, NULL, &h, fake_state, &calls, 300 * USEC_PER_SEC,
+                                            1000 * USEC_PER_SEC, &in, &cells), 0);
+        ASSERT_EQ_U64(in.config_generation, 2);
+        ASSERT_EQ_U64(in.n_cells, 2);
+        ASSERT_EQ_INT(df_metrics_sink_publish(&sink, c, &in), 0);
+        free(cells);
+        ASSERT_EQ_INT(access(p1, R_OK), 0);
+        /* moved: the old file goes, the new one comes */
+        snprintf(c->metrics.textfile_dir, sizeof(c->metrics.textfile_dir), "%s", d2);
+        df_metrics_sink_reconfigure(&sink, c);
+        ASSERT_TRUE(access(p1, F_OK) < 0);
+        ASSERT_EQ_INT(df_metrics_sink_input(&sink, c, &s, NULL, &h, NULL, NULL, 300 * USEC_PER_SEC,
+                                            1000 * USEC_PER_SEC, &in, &cells), 0);
+        ASSERT_EQ_INT(df_metrics_sink_publish(&sink, c, &in), 0);
+        ASSERT_EQ_INT(access(p2, R_OK), 0);
+        /* a directory that went away: an error, logged once, not fatal */
+        snprintf(c->metrics.textfile_dir, sizeof(c->metrics.textfile_dir), "%s/gone", d2);
+        ASSERT_EQ_INT(df_metrics_sink_publish(&sink, c, &in), -ENOENT);
+        ASSERT_EQ_INT(sink.last_write_error, -ENOENT);
+        free(cells);
+        /* clean stop */
+        df_metrics_sink_done(&sink);
+        ASSERT_TRUE(access(p2, F_OK) < 0);
+        ASSERT_EQ_INT(rmdir(d1), 0);
+        ASSERT_EQ_INT(rmdir(d2), 0);
+        df_snapshot_clear(&s);
+        free(c);
+}
+
 static int print_exposition(const char *root, bool om) {
         struct state *st = calloc(1, sizeof(*st));
         int r;
@@ -752,5 +823,6 @@ int main(int argc, char **argv) {
         RUN_TEST(test_account);
         RUN_TEST(test_textfile);
         RUN_TEST(test_fill_cells);
+        RUN_TEST(test_sink);
         return test_summary();
 }
