@@ -22,6 +22,10 @@ const double df_metrics_duration_bounds_sec[DF_METRICS_DURATION_BUCKETS - 1] = {
 _Static_assert(DF_METRICS_STALL_SLOTS == DF_BPF_HIST_SLOTS, "stall histogram slots follow bpf/defragd.h");
 _Static_assert(DF_METRICS_STALL_KINDS == DF_STALL_KINDS, "stall kinds follow bpf/defragd.h");
 
+/* enum compact_result ends at COMPACT_SUCCESS (8); the snapshot's 10th slot is spare. */
+#define COMPACT_RESULTS_DEFINED 9
+_Static_assert(COMPACT_RESULTS_DEFINED <= DF_COMPACT_RESULTS, "compact results fit the snapshot");
+
 static const char *const stall_kind_names[DF_METRICS_STALL_KINDS] = {
         [DF_STALL_DIRECT_RECLAIM] = "direct_reclaim",
         [DF_STALL_DIRECT_COMPACT] = "direct_compact",
@@ -416,9 +420,7 @@ static void emit_probes(struct emitter *e, const struct df_metrics_input *in) {
                 sample_u(e, "", "", p->compaction_runs);
                 family(e, "defragd_probe_compaction_results_total", T_COUNTER, NULL,
                        "Kernel compaction runs by how they ended (enum compact_result).");
-                for (unsigned r = 0; r < DF_COMPACT_RESULTS; r++) {
-                        if (r == 9)
-                                break; /* 0..8 are defined; slot 9 is spare */
+                for (unsigned r = 0; r < COMPACT_RESULTS_DEFINED; r++) {
                         snprintf(l, sizeof(l), "result=\"%s\"", df_compact_result_to_string(r));
                         sample_u(e, "", l, p->compaction_result[r]);
                 }
