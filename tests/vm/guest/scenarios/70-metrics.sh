@@ -37,7 +37,7 @@ else
         not_ok "defragd runs with [Metrics] TextfileDirectory=" "$(journalctl -u defragd.service -n 20 --no-pager)"
 fi
 wired_textfile=0
-if wait_until 15 test -s "$tfile"; then
+if wait_until 8 test -s "$tfile"; then
         wired_textfile=1
         ok "defragd wrote $tfile ($(stat -c '%a %U' "$tfile"), $(grep -c '^defragd_' "$tfile") series)"
 else
