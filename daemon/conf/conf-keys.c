@@ -119,6 +119,25 @@ const struct df_conf_item df_conf_items[_DF_KEY_MAX] = {
                 .accepted = "a duration from 0 to 1h, " DURATION_EXAMPLES,
                 .doc = "direct reclaim/compaction stalls longer than this are reported",
         },
+        [DF_KEY_METRICS_TEXTFILE_DIR] = {
+                ROW("Metrics", "TextfileDirectory", DF_CONF_PATH, metrics.textfile_dir),
+                .default_value = "",
+                .accepted = "empty (off) or an absolute directory path of at most 255 bytes, "
+                            "such as /var/lib/prometheus/node-exporter",
+                .doc = "write defragd.prom there each evaluation for node_exporter's textfile collector; empty: off",
+        },
+        [DF_KEY_TREND_WINDOW] = {
+                ROW("Trend", "WindowSec", DF_CONF_DURATION, trend.window_usec),
+                .min = 60 * USEC_PER_SEC, .max = 24 * 3600 * USEC_PER_SEC, .default_value = "10min",
+                .accepted = "a duration from 1min to 24h, " DURATION_EXAMPLES,
+                .doc = "samples the least-squares trend of free blocks is fitted over",
+        },
+        [DF_KEY_TREND_ACT_BEFORE] = {
+                ROW("Trend", "ActBeforeSec", DF_CONF_DURATION, trend.act_before_usec),
+                .min = 0, .max = 24 * 3600 * USEC_PER_SEC, .default_value = "0",
+                .accepted = "0 (off) or a duration up to 24h, " DURATION_EXAMPLES,
+                .doc = "act when the trend predicts the low mark within this; off until the benchmark shows it pays",
+        },
 };
 
 #define TROW(key, t, field) .section = "OrderN", .name = key, .type = t, DF_CONF_FIELD(struct df_target, field)

@@ -66,6 +66,10 @@ enum df_conf_key {
         DF_KEY_TRIGGER_MIN_ORDER,
         DF_KEY_TRIGGER_MIN_INTERVAL,
         DF_KEY_REPORT_STALL,
+        /* [Metrics], [Trend] (helper "metrics") */
+        DF_KEY_METRICS_TEXTFILE_DIR,
+        DF_KEY_TREND_WINDOW,
+        DF_KEY_TREND_ACT_BEFORE,
         _DF_KEY_MAX,
 };
 
@@ -120,6 +124,16 @@ struct df_lever_conf {
  * standing desired state, not a step (docs/design.md, "The ladder"). */
 #define DF_LADDER_MAX_RUNGS _DF_LEVER_MAX
 
+/* [Metrics] and [Trend]. */
+#define DF_CONF_PATH_MAX 256
+struct df_metrics_conf {
+        char textfile_dir[DF_CONF_PATH_MAX]; /* TextfileDirectory=: "" off; node_exporter's textfile collector directory */
+};
+struct df_trend_conf {
+        uint64_t window_usec;      /* WindowSec=10min: samples the least-squares fit uses */
+        uint64_t act_before_usec;  /* ActBeforeSec=0: act when the low mark is predicted within this; 0 = off */
+};
+
 struct df_config {
         /* [Daemon] */
         uint64_t poll_interval_usec;  /* PollIntervalSec=10s */
@@ -149,6 +163,8 @@ struct df_config {
         struct df_target targets[DF_MAX_ORDERS];
 
         struct df_probes_conf probes;
+        struct df_metrics_conf metrics;
+        struct df_trend_conf trend;
 
         /* Where each value was set; not part of the value (df_config_equal ignores it). */
         struct df_config_origins origin;

@@ -101,7 +101,7 @@ static void test_defaults_equal_shipped_file(void) {
         }
         if (f)
                 fclose(f);
-        CHECK_INT(n_keys, 18 + 3);
+        CHECK_INT(n_keys, 18 + 3 + 3);
         free(dump);
         free(shipped);
         free(d);
@@ -110,17 +110,17 @@ static void test_defaults_equal_shipped_file(void) {
 
 static void test_error_messages(void) {
         /* unknown section, also an empty one */
-        expect_error("[Bogus]\n", ":1: [Bogus]: unknown section; accepted: [Daemon], [Compaction], [Ladder], [Probes], [Order1]..[Order15]");
+        expect_error("[Bogus]\n", ":1: [Bogus]: unknown section; accepted: [Daemon], [Compaction], [Ladder], [Probes], [Metrics], [Trend], [Order1]..[Order15]");
         expect_error("# c\n[Order16]\nLow=1\n", ":2: [Order16]: unknown section (order out of range or malformed); "
-                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Order1]..[Order15]");
+                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Metrics], [Trend], [Order1]..[Order15]");
         expect_error("[Order0]\n", ":1: [Order0]: unknown section (order out of range or malformed); "
-                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Order1]..[Order15]");
+                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Metrics], [Trend], [Order1]..[Order15]");
         expect_error("[Order09]\n", ":1: [Order09]: unknown section (order out of range or malformed); "
-                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Order1]..[Order15]");
+                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Metrics], [Trend], [Order1]..[Order15]");
         expect_error("[daemon]\nDryRun=yes\n", ":1: [daemon]: unknown section; "
-                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Order1]..[Order15]");
+                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Metrics], [Trend], [Order1]..[Order15]");
         expect_error("[Daemon\n", ":1: [Daemon: section header without ']'; "
-                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Order1]..[Order15]");
+                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Metrics], [Trend], [Order1]..[Order15]");
         expect_error("[Daemon] x\n", ":1: [Daemon] x: text after the section header; accepted: a comment starting with ; or #");
         /* unknown key */
         expect_error("[Daemon]\nFoo=1\n", ":2: Foo=1: unknown key in [Daemon]; accepted: PollIntervalSec, DryRun, Nodes, "
@@ -129,7 +129,7 @@ static void test_error_messages(void) {
                      "accepted: Enable, CooldownSec, BackoffMaxSec, ProactivenessWhileShort, MaxActionsPerHour, TimeoutSec");
         expect_error("[Order9]\nlow=1\n", ":2: low=1: unknown key in [Order9]; accepted: Enable, Low, High");
         expect_error("DryRun=yes\n", ":1: DryRun=yes: key outside any section; accepted: keys under "
-                     "[Daemon], [Compaction], [Ladder], [Probes], [Order1]..[Order15]");
+                     "[Daemon], [Compaction], [Ladder], [Probes], [Metrics], [Trend], [Order1]..[Order15]");
         /* bad numbers and out of range */
         expect_error("[Daemon]\nPressureGuardPercent=abc\n", ":2: PressureGuardPercent=abc: not a non-negative integer; "
                      "accepted: an integer 0..100 (0 = off)");
@@ -148,6 +148,15 @@ static void test_error_messages(void) {
         expect_error("[Compaction]\nProactivenessWhileShort=200\n", ":2: ProactivenessWhileShort=200: out of range; "
                      "accepted: empty (leave vm.compaction_proactiveness alone) or an integer 0..100");
         expect_error("[Probes]\nTriggerMinOrder=0\n", ":2: TriggerMinOrder=0: out of range; accepted: an integer 1..15");
+        /* [Metrics], [Trend] (helper "metrics") */
+        expect_error("[Metrics]\nTextfileDirectory=var/lib\n", ":2: TextfileDirectory=var/lib: not an absolute path; "
+                     "accepted: empty (off) or an absolute directory path of at most 255 bytes, such as "
+                     "/var/lib/prometheus/node-exporter");
+        expect_error("[Trend]\nWindowSec=5s\n", ":2: WindowSec=5s: out of range; "
+                     "accepted: a duration from 1min to 24h, such as 10, 10s, 500ms, 2min, 1h");
+        expect_error("[Trend]\nActBeforeSec=soon\n", ":2: ActBeforeSec=soon: not a duration; "
+                     "accepted: 0 (off) or a duration up to 24h, such as 10, 10s, 500ms, 2min, 1h");
+        expect_error("[Metrics]\nDirectory=/x\n", ":2: Directory=/x: unknown key in [Metrics]; accepted: TextfileDirectory");
         expect_error("[Order9]\nLow=0\n", ":2: Low=0: out of range; accepted: an integer 1..1099511627776 (blocks), at most High");
         /* Low > High: in one file the later line is named, the other one cited */
         expect_error("[Order9]\nLow=300\nHigh=100\n", ":3: High=100: below Low=300 of [Order9] (set at %s:2); accepted: High >= Low");
