@@ -18,6 +18,9 @@
 #define DURATION_EXAMPLES "such as 10, 10s, 500ms, 2min, 1h"
 #define BOOL_ACCEPTED "yes, no, true, false, on, off, 1, 0"
 #define MARK_MAX_BLOCKS (UINT64_C(1) << 40) /* 2^40 blocks: past any machine's memory, still far from overflow */
+#define RECLAIM_MIN_BYTES (UINT64_C(4) << 10)  /* one page: memory.reclaim rounds down to pages */
+#define PATTERNS_ACCEPTED "absolute cgroup paths or globs (* ? [..] within one component) separated by spaces, " \
+        "at most 32, such as /system.slice/batch-*.service; empty clears the list"
 #define MIN_TARGET_ORDER 1                    /* order 0 is free pages: compaction cannot make more of them */
 
 enum value_type {
@@ -27,6 +30,8 @@ enum value_type {
         TYPE_NODES,
         TYPE_ZONES,
         TYPE_OPTIONAL_PERCENT,
+        TYPE_SIZE,      /* [Reclaim]: bytes with an optional K/M/G/T suffix (1024-based) */
+        TYPE_PATTERNS,  /* [Reclaim]: cgroup paths/globs separated by spaces; empty clears */
 };
 
 struct key_def {
@@ -59,6 +64,20 @@ static const struct key_def keys[_DF_KEY_MAX] = {
                                           "a duration from 0 to 1h, " DURATION_EXAMPLES },
         [DF_KEY_REPORT_STALL] = { "Probes", "ReportStallSec", TYPE_DURATION, 0, 3600 * USEC_PER_SEC,
                                   "a duration from 0 to 1h, " DURATION_EXAMPLES },
+        /* ---- [Reclaim] (issue 9): one block, so the table conversion takes it as rows ---- */
+        [DF_KEY_RECLAIM_ENABLE] = { "Reclaim", "Enable", TYPE_BOOL, 0, 0, BOOL_ACCEPTED },
+        [DF_KEY_RECLAIM_ALLOW] = { "Reclaim", "Allow", TYPE_PATTERNS, 0, DF_RECLAIM_MAX_PATTERNS, PATTERNS_ACCEPTED },
+        [DF_KEY_RECLAIM_DENY] = { "Reclaim", "Deny", TYPE_PATTERNS, 0, DF_RECLAIM_MAX_PATTERNS, PATTERNS_ACCEPTED },
+        [DF_KEY_RECLAIM_MAX_PER_ACTION] = { "Reclaim", "MaxReclaimPerAction", TYPE_SIZE, RECLAIM_MIN_BYTES, UINT64_C(1) << 40,
+                                            "a size from 4K to 1T, such as 64M, 1G, 65536, at most MaxReclaimPerHour" },
+        [DF_KEY_RECLAIM_MAX_PER_HOUR] = { "Reclaim", "MaxReclaimPerHour", TYPE_SIZE, RECLAIM_MIN_BYTES, UINT64_C(1) << 44,
+                                          "a size from 4K to 16T, such as 512M, 4G, at least MaxReclaimPerAction" },
+        [DF_KEY_RECLAIM_ALLOW_ANON] = { "Reclaim", "AllowAnon", TYPE_BOOL, 0, 0, BOOL_ACCEPTED },
+        [DF_KEY_RECLAIM_PRESSURE_LIMIT] = { "Reclaim", "PressureLimitPercent", TYPE_UINT, 0, 100, "an integer 0..100 (0 = off)" },
+        [DF_KEY_RECLAIM_CGROUP_PRESSURE_LIMIT] = { "Reclaim", "CgroupPressureLimitPercent", TYPE_UINT, 0, 100,
+                                                   "an integer 0..100 (0 = off)" },
+        [DF_KEY_RECLAIM_REFAULT_LIMIT] = { "Reclaim", "RefaultLimitPercent", TYPE_UINT, 0, 100, "an integer 0..100 (0 = never back off)" },
+        [DF_KEY_RECLAIM_NODE_RECLAIM] = { "Reclaim", "NodeReclaim", TYPE_BOOL, 0, 0, BOOL_ACCEPTED },
 };
 
 static const struct key_def target_keys[_DF_TKEY_MAX] = {
@@ -67,7 +86,7 @@ static const struct key_def target_keys[_DF_TKEY_MAX] = {
         [DF_TKEY_HIGH] = { "OrderN", "High", TYPE_UINT, 1, MARK_MAX_BLOCKS, "an integer 1..1099511627776 (blocks), at least Low" },
 };
 
-#define SECTIONS_ACCEPTED "[Daemon], [Compaction], [Probes], [Order1]..[Order15]"
+#define SECTIONS_ACCEPTED "[Daemon], [Compaction], [Probes], [Reclaim], [Order1]..[Order15]"
 
 /* ---- origins ---- */
 
@@ -126,6 +145,8 @@ void df_config_defaults(struct df_config *c) {
         c->probes.trigger_min_order = 3;
         c->probes.trigger_min_interval_usec = USEC_PER_SEC;
         c->probes.report_stall_usec = 100 * USEC_PER_MSEC;
+
+        df_reclaim_conf_defaults(&c->reclaim);
 
         set_all_origins(c);
         for (int k = 0; k < _DF_TKEY_MAX; k++)
@@ -196,7 +217,8 @@ static bool section_known(const char *name, int *ret_order) {
         uint64_t order;
 
         *ret_order = -1;
-        if (strcmp(name, "Daemon") == 0 || strcmp(name, "Compaction") == 0 || strcmp(name, "Probes") == 0)
+        if (strcmp(name, "Daemon") == 0 || strcmp(name, "Compaction") == 0 || strcmp(name, "Probes") == 0 ||
+            strcmp(name, "Reclaim") == 0)
                 return true;
         if (strncmp(name, "Order", 5) != 0 || (name[5] == '0' && name[6]) || df_parse_u64(name + 5, &order) < 0)
                 return false;
@@ -290,6 +312,134 @@ empty:
         return str;
 }
 
+/* ---- [Reclaim] values (issue 9) ---- */
+
+/* "65536", "64K", "64M", "1G", "1T" (1024-based). 0, -EINVAL or -ERANGE. */
+static int reclaim_parse_size(const char *value, uint64_t *ret) {
+        static const char suffixes[] = "KMGT";
+        char num[32];
+        size_t n = strspn(value, "0123456789");
+        const char *unit;
+        uint64_t v;
+        int r;
+
+        if (n == 0 || n >= sizeof(num))
+                return n == 0 ? -EINVAL : -ERANGE;
+        memcpy(num, value, n);
+        num[n] = 0;
+        r = df_parse_u64(num, &v);
+        if (r < 0)
+                return r;
+        if (!value[n]) {
+                *ret = v;
+                return 0;
+        }
+        unit = strchr(suffixes, value[n]);
+        if (!unit || value[n + 1])
+                return -EINVAL;
+        for (int shift = (int) (unit - suffixes + 1) * 10; shift > 0; shift -= 10) {
+                if (v > UINT64_MAX >> 10)
+                        return -ERANGE;
+                v <<= 10;
+        }
+        *ret = v;
+        return 0;
+}
+
+static void reclaim_format_size(uint64_t v, char *buf, size_t size) {
+        static const char suffixes[] = "KMGT";
+        int u = -1;
+
+        while (u < 3 && v >= 1024 && v % 1024 == 0) {
+                v /= 1024;
+                u++;
+        }
+        if (u < 0)
+                snprintf(buf, size, "%llu", (unsigned long long) v);
+        else
+                snprintf(buf, size, "%llu%c", (unsigned long long) v, suffixes[u]);
+}
+
+static int reclaim_parse_patterns(const char *value, struct df_config *c, bool allow, char *why, size_t why_size) {
+        char(*list)[DF_RECLAIM_PATTERN_MAX] = allow ? c->reclaim.allow : c->reclaim.deny;
+        int *n = allow ? &c->reclaim.n_allow : &c->reclaim.n_deny;
+        char tmp[DF_RECLAIM_MAX_PATTERNS][DF_RECLAIM_PATTERN_MAX];
+        int count = 0;
+        const char *s = value;
+
+        while (*(s += strspn(s, " \t"))) {
+                size_t len = strcspn(s, " \t");
+                char pat[DF_RECLAIM_PATTERN_MAX + 1], pwhy[48];
+
+                if (count == DF_RECLAIM_MAX_PATTERNS) {
+                        snprintf(why, why_size, "more than %d patterns", DF_RECLAIM_MAX_PATTERNS);
+                        return -ERANGE;
+                }
+                if (len >= DF_RECLAIM_PATTERN_MAX) {
+                        snprintf(why, why_size, "pattern %.*s...: longer than %d characters", 40, s, DF_RECLAIM_PATTERN_MAX - 1);
+                        return -ERANGE;
+                }
+                memcpy(pat, s, len);
+                pat[len] = 0;
+                if (df_reclaim_pattern_check(pat, pwhy, sizeof(pwhy)) < 0) {
+                        snprintf(why, why_size, "pattern %.60s: %.47s", pat, pwhy);
+                        return -EINVAL;
+                }
+                memcpy(tmp[count++], pat, len + 1);
+                s += len;
+        }
+        memset(list, 0, sizeof(tmp));
+        memcpy(list, tmp, (size_t) count * sizeof(tmp[0]));
+        *n = count;
+        return 0;
+}
+
+static void reclaim_dump_patterns(const char (*list)[DF_RECLAIM_PATTERN_MAX], int n, FILE *f) {
+        for (int i = 0; i < n; i++)
+                fprintf(f, "%s%s", i ? " " : "", list[i]);
+        fputc('\n', f);
+}
+
+static bool reclaim_conf_equal(const struct df_reclaim_conf *a, const struct df_reclaim_conf *b) {
+        if (a->enabled != b->enabled || a->n_allow != b->n_allow || a->n_deny != b->n_deny ||
+            a->max_per_action_bytes != b->max_per_action_bytes || a->max_per_hour_bytes != b->max_per_hour_bytes ||
+            a->allow_anon != b->allow_anon || a->pressure_limit_percent != b->pressure_limit_percent ||
+            a->cgroup_pressure_limit_percent != b->cgroup_pressure_limit_percent ||
+            a->refault_limit_percent != b->refault_limit_percent || a->node_reclaim != b->node_reclaim)
+                return false;
+        for (int i = 0; i < a->n_allow; i++)
+                if (strcmp(a->allow[i], b->allow[i]) != 0)
+                        return false;
+        for (int i = 0; i < a->n_deny; i++)
+                if (strcmp(a->deny[i], b->deny[i]) != 0)
+                        return false;
+        return true;
+}
+
+static int validate_error(const struct df_config *c, struct df_error *err, struct df_conf_origin at,
+                          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int reclaim_validate(const struct df_config *c, struct df_error *err) {
+        const struct df_config_origins *o = &c->origin;
+        char a[32], b[32], where[DF_CONF_ORIGIN_PATH_MAX + 32];
+
+        if (c->reclaim.max_per_action_bytes <= c->reclaim.max_per_hour_bytes)
+                return 0;
+        reclaim_format_size(c->reclaim.max_per_action_bytes, a, sizeof(a));
+        reclaim_format_size(c->reclaim.max_per_hour_bytes, b, sizeof(b));
+        if (origin_later(o->key[DF_KEY_RECLAIM_MAX_PER_ACTION], o->key[DF_KEY_RECLAIM_MAX_PER_HOUR]))
+                return validate_error(c, err, o->key[DF_KEY_RECLAIM_MAX_PER_ACTION],
+                                      "MaxReclaimPerAction=%s: above MaxReclaimPerHour=%s (set at %s); accepted: "
+                                      "MaxReclaimPerAction <= MaxReclaimPerHour", a, b,
+                                      df_config_origin_str(c, o->key[DF_KEY_RECLAIM_MAX_PER_HOUR], where, sizeof(where)));
+        return validate_error(c, err, o->key[DF_KEY_RECLAIM_MAX_PER_HOUR],
+                              "MaxReclaimPerHour=%s: below MaxReclaimPerAction=%s (set at %s); accepted: "
+                              "MaxReclaimPerHour >= MaxReclaimPerAction", b, a,
+                              df_config_origin_str(c, o->key[DF_KEY_RECLAIM_MAX_PER_ACTION], where, sizeof(where)));
+}
+
+/* ---- end of [Reclaim] values ---- */
+
 static int parse_value(const struct key_def *def, const char *value, struct df_config *c, void *dest,
                        char *why, size_t why_size) {
         uint64_t v;
@@ -342,6 +492,20 @@ static int parse_value(const struct key_def *def, const char *value, struct df_c
                 return df_conf_parse_nodes(value, &c->all_nodes, c->nodes_mask, why, why_size);
         case TYPE_ZONES:
                 return df_conf_parse_zones(value, c->zones, &c->n_zones, why, why_size);
+        case TYPE_SIZE:
+                r = reclaim_parse_size(value, &v);
+                if (r == -EINVAL) {
+                        snprintf(why, why_size, "not a size");
+                        return r;
+                }
+                if (r < 0 || v < def->min || v > def->max) {
+                        snprintf(why, why_size, "out of range");
+                        return -ERANGE;
+                }
+                *(uint64_t *) dest = v;
+                return 0;
+        case TYPE_PATTERNS:
+                return reclaim_parse_patterns(value, c, def == &keys[DF_KEY_RECLAIM_ALLOW], why, why_size);
         }
         return -EINVAL;
 }
@@ -362,6 +526,16 @@ static void *key_dest(struct df_config *c, enum df_conf_key k) {
         case DF_KEY_TRIGGER_MIN_ORDER:    return &c->probes.trigger_min_order;
         case DF_KEY_TRIGGER_MIN_INTERVAL: return &c->probes.trigger_min_interval_usec;
         case DF_KEY_REPORT_STALL:         return &c->probes.report_stall_usec;
+        case DF_KEY_RECLAIM_ENABLE:       return &c->reclaim.enabled;
+        case DF_KEY_RECLAIM_ALLOW:        return NULL;
+        case DF_KEY_RECLAIM_DENY:         return NULL;
+        case DF_KEY_RECLAIM_MAX_PER_ACTION: return &c->reclaim.max_per_action_bytes;
+        case DF_KEY_RECLAIM_MAX_PER_HOUR: return &c->reclaim.max_per_hour_bytes;
+        case DF_KEY_RECLAIM_ALLOW_ANON:   return &c->reclaim.allow_anon;
+        case DF_KEY_RECLAIM_PRESSURE_LIMIT: return &c->reclaim.pressure_limit_percent;
+        case DF_KEY_RECLAIM_CGROUP_PRESSURE_LIMIT: return &c->reclaim.cgroup_pressure_limit_percent;
+        case DF_KEY_RECLAIM_REFAULT_LIMIT: return &c->reclaim.refault_limit_percent;
+        case DF_KEY_RECLAIM_NODE_RECLAIM: return &c->reclaim.node_reclaim;
         case _DF_KEY_MAX:                 break;
         }
         return NULL;
@@ -537,6 +711,8 @@ int df_config_validate(const struct df_config *c, struct df_error *err) {
                                       "BackoffMaxSec=%s: below CooldownSec=%s (set at %s); accepted: BackoffMaxSec >= CooldownSec",
                                       b, a, df_config_origin_str(c, o->key[DF_KEY_COOLDOWN], where, sizeof(where)));
         }
+        if (reclaim_validate(c, err) < 0)
+                return -EINVAL;
         for (int n = 0; n < DF_MAX_ORDERS; n++) {
                 const struct df_target *t = &c->targets[n];
                 const struct df_conf_origin *to = o->target[n];
@@ -819,6 +995,19 @@ void df_config_dump(const struct df_config *c, FILE *f) {
                 case DF_KEY_TRIGGER_MIN_ORDER:
                         fprintf(f, "%s=%d\n", def->name, c->probes.trigger_min_order);
                         continue;
+                case DF_KEY_RECLAIM_ALLOW:
+                case DF_KEY_RECLAIM_DENY:
+                        fprintf(f, "%s=", def->name);
+                        if (k == DF_KEY_RECLAIM_ALLOW)
+                                reclaim_dump_patterns(c->reclaim.allow, c->reclaim.n_allow, f);
+                        else
+                                reclaim_dump_patterns(c->reclaim.deny, c->reclaim.n_deny, f);
+                        continue;
+                case DF_KEY_RECLAIM_MAX_PER_ACTION:
+                case DF_KEY_RECLAIM_MAX_PER_HOUR:
+                        reclaim_format_size(*(const uint64_t *) p, buf, sizeof(buf));
+                        fprintf(f, "%s=%s\n", def->name, buf);
+                        continue;
                 default:
                         break;
                 }
@@ -866,7 +1055,8 @@ bool df_config_equal(const struct df_config *a, const struct df_config *b) {
             a->probes.enabled != b->probes.enabled ||
             a->probes.trigger_min_order != b->probes.trigger_min_order ||
             a->probes.trigger_min_interval_usec != b->probes.trigger_min_interval_usec ||
-            a->probes.report_stall_usec != b->probes.report_stall_usec)
+            a->probes.report_stall_usec != b->probes.report_stall_usec ||
+            !reclaim_conf_equal(&a->reclaim, &b->reclaim))
                 return false;
         if (!a->all_nodes && memcmp(a->nodes_mask, b->nodes_mask, sizeof(a->nodes_mask)) != 0)
                 return false;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "defragd/error.h"
+#include "defragd/reclaim-conf.h"
 #include "defragd/snapshot.h"
 
 #define DF_CONF_MAX_ZONES 8
@@ -42,6 +43,17 @@ enum df_conf_key {
         DF_KEY_TRIGGER_MIN_ORDER,
         DF_KEY_TRIGGER_MIN_INTERVAL,
         DF_KEY_REPORT_STALL,
+        /* [Reclaim] (issue 9) */
+        DF_KEY_RECLAIM_ENABLE,
+        DF_KEY_RECLAIM_ALLOW,
+        DF_KEY_RECLAIM_DENY,
+        DF_KEY_RECLAIM_MAX_PER_ACTION,
+        DF_KEY_RECLAIM_MAX_PER_HOUR,
+        DF_KEY_RECLAIM_ALLOW_ANON,
+        DF_KEY_RECLAIM_PRESSURE_LIMIT,
+        DF_KEY_RECLAIM_CGROUP_PRESSURE_LIMIT,
+        DF_KEY_RECLAIM_REFAULT_LIMIT,
+        DF_KEY_RECLAIM_NODE_RECLAIM,
         _DF_KEY_MAX,
 };
 
@@ -101,6 +113,8 @@ struct df_config {
         struct df_target targets[DF_MAX_ORDERS];
 
         struct df_probes_conf probes;
+
+        struct df_reclaim_conf reclaim; /* [Reclaim] (defragd/reclaim.h) */
 
         /* Where each value was set; not part of the value (df_config_equal ignores it). */
         struct df_config_origins origin;

@@ -8,35 +8,15 @@
 #include <stdint.h>
 
 #include "defragd/action.h"
+#include "defragd/reclaim-conf.h"
 
-#define DF_RECLAIM_MAX_PATTERNS 32
-#define DF_RECLAIM_PATTERN_MAX DF_CGROUP_PATH_MAX
-
-/* [Reclaim] */
-struct df_reclaim_conf {
-        bool enabled;                         /* Enable=no: reclaim is opt-in */
-        int n_allow;                          /* Allow=: cgroup paths/globs below the cgroup2 mount */
-        char allow[DF_RECLAIM_MAX_PATTERNS][DF_RECLAIM_PATTERN_MAX];
-        int n_deny;                           /* Deny=: never touched, nor any cgroup above them */
-        char deny[DF_RECLAIM_MAX_PATTERNS][DF_RECLAIM_PATTERN_MAX];
-        uint64_t max_per_action_bytes;        /* MaxReclaimPerAction=64M */
-        uint64_t max_per_hour_bytes;          /* MaxReclaimPerHour=512M */
-        bool allow_anon;                      /* AllowAnon=no: swappiness=0 (file cache only) */
-        unsigned pressure_limit_percent;      /* PressureLimitPercent=5: PSI memory some avg10; 0 = off */
-        unsigned cgroup_pressure_limit_percent; /* CgroupPressureLimitPercent=5: the cgroup's memory.pressure some avg10; 0 = off */
-        unsigned refault_limit_percent;       /* RefaultLimitPercent=25: refaults within a minute, share of reclaimed; 0 = off */
-        bool node_reclaim;                    /* NodeReclaim=no: nodeN/reclaim when free memory is short */
-};
-
-void df_reclaim_conf_defaults(struct df_reclaim_conf *c);
+_Static_assert(DF_RECLAIM_PATTERN_MAX == DF_CGROUP_PATH_MAX, "a pattern is as long as a cgroup path");
 
 /* ---- patterns (pure) ---- */
 
 /* A pattern matches a cgroup path as a whole: '*' and '?' stay within one
  * path component, [..] classes as fnmatch(3). "/a/b/" equals "/a/b". */
 bool df_reclaim_pattern_match(const char *pattern, const char *path);
-/* Patterns must be absolute, without "." or ".." components. 0 or -EINVAL with `why`. */
-int df_reclaim_pattern_check(const char *pattern, char *why, size_t why_size);
 
 /* ---- candidates (pure) ---- */
 
