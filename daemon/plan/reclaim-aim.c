@@ -101,6 +101,11 @@ static bool is_ancestor_or_self(const char *a, const char *b) {
         return na <= nb && strncmp(a, b, na) == 0 && (nb == na || b[na] == '/');
 }
 
+/* b is strictly below a. */
+static bool is_below(const char *a, const char *b) {
+        return is_ancestor_or_self(a, b) && trimmed_len(a) != trimmed_len(b);
+}
+
 static bool matches_any(const char (*patterns)[DF_RECLAIM_PATTERN_MAX], int n, const char *path) {
         for (int i = 0; i < n; i++)
                 if (df_reclaim_pattern_match(patterns[i], path))
@@ -149,18 +154,16 @@ enum df_reclaim_exclusion df_reclaim_exclusion(const struct df_reclaim_conf *con
                 return DF_RECLAIM_DENIED;
         if (own_cgroup && *own_cgroup && (is_ancestor_or_self(cg->path, own_cgroup) || is_ancestor_or_self(own_cgroup, cg->path)))
                 return DF_RECLAIM_OWN;
+        /* The subtree: a reclaim of cg reaches every cgroup below it. The
+         * operator's Deny= is named first, then the kernel's protection. */
+        for (size_t i = 0; i < n; i++)
+                if (is_below(cg->path, all[i].path) && denied(conf, all[i].path))
+                        return DF_RECLAIM_DENIED;
         if (protected(cg))
                 return DF_RECLAIM_PROTECTED;
-        /* The subtree: a reclaim of cg reaches every cgroup below it. */
-        for (size_t i = 0; i < n; i++) {
-                if (&all[i] == cg || !is_ancestor_or_self(cg->path, all[i].path) ||
-                    trimmed_len(all[i].path) == trimmed_len(cg->path))
-                        continue;
-                if (denied(conf, all[i].path))
-                        return DF_RECLAIM_DENIED;
-                if (protected(&all[i]))
+        for (size_t i = 0; i < n; i++)
+                if (is_below(cg->path, all[i].path) && protected(&all[i]))
                         return DF_RECLAIM_PROTECTED;
-        }
         if (cg->file_bytes == 0 && cg->inactive_file_bytes == 0 && !conf->allow_anon)
                 return DF_RECLAIM_EMPTY;
         return DF_RECLAIM_OK;
