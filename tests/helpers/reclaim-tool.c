@@ -6,9 +6,12 @@
  *                     [--allow PAT]... [--deny PAT]... [--anon]
  *       sample the zone, list every memory cgroup (cgroup v2) with its
  *       verdict, best first; --ticks N times N samples and prints the cost.
- *   reclaim-tool cgroup PATH BYTES [--anon] [--dry-run]
- *   reclaim-tool node N BYTES [--anon] [--dry-run]
- *       open the lever, run it once, print its result as KEY=VALUE lines.
+ *   reclaim-tool cgroup PATH BYTES [--anon] [--dry-run] [--pressure-limit P]
+ *                [--cgroup-pressure-limit P] [--psi FILE]
+ *   reclaim-tool node N BYTES [same options]
+ *       open the lever, apply the guard (PSI from FILE, default
+ *       /proc/pressure/memory; the cgroup's memory.pressure), run it once,
+ *       print its result as KEY=VALUE lines (OUTCOME=skipped: the guard).
  *   reclaim-tool probe
  *       open both levers: usable, or why not. */
 #include <assert.h>
@@ -24,6 +27,7 @@
 #include "defragd/memcg.h"
 #include "defragd/reclaim-rank.h"
 #include "defragd/reclaim.h"
+#include "defragd/snapshot.h"
 #include "defragd/util.h"
 
 static const char *lever_name(enum df_lever_kind k) {
@@ -63,7 +67,38 @@ static int do_probe(void) {
         return 0;
 }
 
-static int do_run(enum df_lever_kind kind, const char *target, const char *bytes, bool anon, bool dry_run) {
+/* The guard as the ladder will apply it: machine PSI (from psi_path) and,
+ * for a cgroup, its own memory.pressure. 1 = closed (printed), 0 = open. */
+static int guard_closed(const struct df_reclaim_conf *conf, const char *psi_path, const char *cgroup) {
+        char text[1024] = "", mount[DF_CGROUP_PATH_MAX], reason[256];
+        struct df_reclaim_cgroup cg;
+        struct df_psi psi = { 0 };
+        struct df_error err;
+        bool have_cg = false;
+        enum df_reclaim_guard g;
+        FILE *f = fopen(psi_path, "re");
+
+        if (f) {
+                size_t n = fread(text, 1, sizeof(text) - 1, f);
+
+                text[n] = 0;
+                fclose(f);
+                if (df_parse_psi(text, psi_path, &psi, &err) < 0)
+                        psi.present = false;
+        }
+        if (cgroup && df_memcg_probe("", mount, sizeof(mount), reason, sizeof(reason)) == 0 &&
+            df_memcg_read(mount, cgroup, &cg, NULL) == 0)
+                have_cg = true;
+        g = df_reclaim_guard(conf, psi.present && psi.some.present, psi.some.avg10, have_cg ? &cg : NULL);
+        if (g == DF_RECLAIM_GUARD_OPEN)
+                return 0;
+        printf("OUTCOME=skipped\nGUARD=%s\nPSI_SOME_AVG10=%.2f\nCGROUP_PSI_SOME_AVG10=%.2f\n",
+               g == DF_RECLAIM_GUARD_PSI ? "psi" : "cgroup-psi", psi.some.avg10, have_cg ? cg.pressure_some_avg10 : 0.0);
+        return 1;
+}
+
+static int do_run(enum df_lever_kind kind, const char *target, const char *bytes, bool anon, bool dry_run,
+                  const struct df_reclaim_conf *conf, const char *psi_path) {
         const struct df_lever_ops *ops = kind == DF_LEVER_RECLAIM_NODE ? &df_lever_reclaim_node : &df_lever_reclaim_cgroup;
         struct df_lever_env env = { .root = "" };
         struct df_action a = { .lever = kind, .dry_run = dry_run };
@@ -89,6 +124,10 @@ static int do_run(enum df_lever_kind kind, const char *target, const char *bytes
         if (r < 0) {
                 printf("ABSENT=%s\n", reason);
                 return 77;
+        }
+        if (guard_closed(conf, psi_path, kind == DF_LEVER_RECLAIM_CGROUP ? target : NULL)) {
+                ops->close(state);
+                return 0;
         }
         df_reclaim_lever_set_allow_anon(state, anon);
         r = ops->run(&env, state, &a, &res);
@@ -206,10 +245,13 @@ int main(int argc, char **argv) {
                 { "max-pages", required_argument, NULL, 'm' }, { "keep", required_argument, NULL, 'k' },
                 { "ticks", required_argument, NULL, 't' },  { "allow", required_argument, NULL, 'a' },
                 { "deny", required_argument, NULL, 'd' },   { "anon", no_argument, NULL, 'A' },
-                { "dry-run", no_argument, NULL, 'D' },      { 0 },
+                { "dry-run", no_argument, NULL, 'D' },      { "pressure-limit", required_argument, NULL, 'p' },
+                { "cgroup-pressure-limit", required_argument, NULL, 'P' }, { "psi", required_argument, NULL, 'S' },
+                { 0 },
         };
         struct rank_opts o = { .node = 0, .zone = "Normal", .max_pages = 64 * 512, .keep = 32 };
         bool dry_run = false;
+        const char *psi_path = "/proc/pressure/memory";
         const char *cmd;
         uint64_t v;
         int c;
@@ -232,6 +274,9 @@ int main(int argc, char **argv) {
                 case 'd': add_pattern(o.conf.deny, &o.conf.n_deny, optarg); break;
                 case 'A': o.anon = o.conf.allow_anon = true; break;
                 case 'D': dry_run = true; break;
+                case 'p': if (df_parse_u64(optarg, &v) < 0 || v > 100) return 2; o.conf.pressure_limit_percent = (unsigned) v; break;
+                case 'P': if (df_parse_u64(optarg, &v) < 0 || v > 100) return 2; o.conf.cgroup_pressure_limit_percent = (unsigned) v; break;
+                case 'S': psi_path = optarg; break;
                 default: return 2;
                 }
         }
@@ -241,7 +286,7 @@ int main(int argc, char **argv) {
                 return do_rank(&o);
         if ((strcmp(cmd, "cgroup") == 0 || strcmp(cmd, "node") == 0) && argc - optind == 2)
                 return do_run(cmd[0] == 'c' ? DF_LEVER_RECLAIM_CGROUP : DF_LEVER_RECLAIM_NODE, argv[optind], argv[optind + 1],
-                              o.anon, dry_run);
+                              o.anon, dry_run, &o.conf, psi_path);
         fprintf(stderr, "reclaim-tool: unknown command or arguments; accepted: rank, cgroup PATH BYTES, node N BYTES, probe\n");
         return 2;
 }
