@@ -294,3 +294,69 @@ void df_reclaim_request_format(uint64_t bytes, bool swappiness0, char *buf, size
         assert(buf);
         snprintf(buf, size, "%llu%s", (unsigned long long) bytes, swappiness0 ? " swappiness=0" : "");
 }
+
+/* ---- the rung's decision ---- */
+
+const char *df_reclaim_verdict_to_string(enum df_reclaim_verdict v) {
+        static const char *const names[_DF_RECLAIM_VERDICT_MAX] = {
+                [DF_RECLAIM_ACT] = "reclaim",
+                [DF_RECLAIM_SKIP_DISABLED] = "disabled",
+                [DF_RECLAIM_SKIP_GUARD] = "memory pressure",
+                [DF_RECLAIM_SKIP_BUDGET] = "hourly budget spent",
+                [DF_RECLAIM_SKIP_NO_CANDIDATE] = "no candidate cgroup",
+        };
+        return v >= 0 && v < _DF_RECLAIM_VERDICT_MAX ? names[v] : "?";
+}
+
+enum df_reclaim_verdict df_reclaim_choose_cgroup(const struct df_reclaim_conf *conf, const struct df_reclaim_budget *b,
+                                                 const struct df_reclaim_choice_input *in, uint64_t now_usec,
+                                                 struct df_action *a, size_t *ret_index) {
+        uint64_t amount;
+
+        assert(conf);
+        assert(b);
+        assert(in);
+        assert(a);
+        if (!conf->enabled)
+                return DF_RECLAIM_SKIP_DISABLED;
+        if (df_reclaim_guard(conf, in->psi_present, in->psi_some_avg10, NULL) != DF_RECLAIM_GUARD_OPEN)
+                return DF_RECLAIM_SKIP_GUARD;
+        amount = df_reclaim_amount(conf, b, in->blocks_short, in->block_bytes, in->page_bytes, now_usec);
+        if (amount == 0)
+                return in->blocks_short ? DF_RECLAIM_SKIP_BUDGET : DF_RECLAIM_SKIP_NO_CANDIDATE;
+        for (size_t i = 0; i < in->n; i++) {
+                if (in->backoff && df_reclaim_backed_off(&in->backoff[i], now_usec))
+                        continue;
+                if (df_reclaim_guard(conf, in->psi_present, in->psi_some_avg10, &in->ranked[i]) != DF_RECLAIM_GUARD_OPEN)
+                        continue;
+                a->lever = DF_LEVER_RECLAIM_CGROUP;
+                snprintf(a->target.cgroup, sizeof(a->target.cgroup), "%s", in->ranked[i].path);
+                a->amount = amount;
+                if (ret_index)
+                        *ret_index = i;
+                return DF_RECLAIM_ACT;
+        }
+        return DF_RECLAIM_SKIP_NO_CANDIDATE;
+}
+
+enum df_reclaim_verdict df_reclaim_choose_node(const struct df_reclaim_conf *conf, const struct df_reclaim_budget *b,
+                                               const struct df_reclaim_choice_input *in, int node, uint64_t now_usec,
+                                               struct df_action *a) {
+        uint64_t amount;
+
+        assert(conf);
+        assert(b);
+        assert(in);
+        assert(a);
+        if (!conf->enabled || !conf->node_reclaim)
+                return DF_RECLAIM_SKIP_DISABLED;
+        if (df_reclaim_guard(conf, in->psi_present, in->psi_some_avg10, NULL) != DF_RECLAIM_GUARD_OPEN)
+                return DF_RECLAIM_SKIP_GUARD;
+        amount = df_reclaim_amount(conf, b, in->blocks_short, in->block_bytes, in->page_bytes, now_usec);
+        if (amount == 0)
+                return DF_RECLAIM_SKIP_BUDGET;
+        a->lever = DF_LEVER_RECLAIM_NODE;
+        a->target.node = node;
+        a->amount = amount;
+        return DF_RECLAIM_ACT;
+}

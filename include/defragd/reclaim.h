@@ -140,3 +140,36 @@ extern const struct df_lever_ops df_lever_reclaim_cgroup;
 /* pgsteal_proactive of <root>/proc/vmstat (6.17+), else the sum of every
  * pgsteal_* (older kernels): pages reclaimed machine-wide. */
 int df_reclaim_read_pgsteal(const char *root, uint64_t *ret_pages);
+
+/* ---- the rung's decision (pure) ---- */
+
+enum df_reclaim_verdict {
+        DF_RECLAIM_ACT = 0,
+        DF_RECLAIM_SKIP_DISABLED,      /* Enable=no, or NodeReclaim=no for the node lever */
+        DF_RECLAIM_SKIP_GUARD,         /* PSI above the limit */
+        DF_RECLAIM_SKIP_BUDGET,        /* the hour's budget is spent */
+        DF_RECLAIM_SKIP_NO_CANDIDATE,  /* no cgroup passes (patterns matching nothing, all protected, backed off ...) */
+        _DF_RECLAIM_VERDICT_MAX,
+};
+const char *df_reclaim_verdict_to_string(enum df_reclaim_verdict v);
+
+/* One cgroup as the rung sees it: read this tick, ranked, with its back-off. */
+struct df_reclaim_choice_input {
+        const struct df_reclaim_cgroup *ranked;  /* candidates (exclusion DF_RECLAIM_OK), best first */
+        const struct df_reclaim_backoff *backoff; /* per ranked[i], may be NULL */
+        size_t n;
+        bool psi_present;
+        double psi_some_avg10;
+        uint64_t blocks_short, block_bytes, page_bytes;
+};
+
+/* The memory.reclaim rung: the first ranked cgroup not backed off and not
+ * under its own pressure, asked for the bounded amount. Fills a->lever,
+ * a->target.cgroup, a->amount on DF_RECLAIM_ACT; *ret_index = its index. */
+enum df_reclaim_verdict df_reclaim_choose_cgroup(const struct df_reclaim_conf *conf, const struct df_reclaim_budget *b,
+                                                 const struct df_reclaim_choice_input *in, uint64_t now_usec,
+                                                 struct df_action *a, size_t *ret_index);
+/* The node rung: NodeReclaim=yes, guard open, the bounded amount. */
+enum df_reclaim_verdict df_reclaim_choose_node(const struct df_reclaim_conf *conf, const struct df_reclaim_budget *b,
+                                               const struct df_reclaim_choice_input *in, int node, uint64_t now_usec,
+                                               struct df_action *a);

@@ -423,6 +423,56 @@ static void test_request_text(void) {
         CHECK_STR(buf, "4096");
 }
 
+/* The rung: guard, budget, back-off and the cgroup's own pressure pick the first usable candidate. */
+static void test_choose(void) {
+        struct df_reclaim_conf conf;
+        struct df_reclaim_budget b = { 0 };
+        struct df_reclaim_cgroup ranked[2] = {
+                { .path = "/system.slice/batch-1.service", .has_pressure = true, .pressure_some_avg10 = 0 },
+                { .path = "/system.slice/batch-2.service", .has_pressure = true, .pressure_some_avg10 = 0 },
+        };
+        struct df_reclaim_backoff bo[2] = { { 0 }, { 0 } };
+        struct df_reclaim_choice_input in = {
+                .ranked = ranked, .backoff = bo, .n = 2, .psi_present = true, .psi_some_avg10 = 0,
+                .blocks_short = 10, .block_bytes = 2 * MIB, .page_bytes = 4096,
+        };
+        struct df_action a;
+        uint64_t now = 5000 * USEC_PER_SEC;
+        size_t idx = 99;
+
+        df_reclaim_conf_defaults(&conf);
+        memset(&a, 0, sizeof(a));
+        CHECK_INT(df_reclaim_choose_cgroup(&conf, &b, &in, now, &a, &idx), DF_RECLAIM_SKIP_DISABLED);
+        conf.enabled = true;
+        CHECK_INT(df_reclaim_choose_cgroup(&conf, &b, &in, now, &a, &idx), DF_RECLAIM_ACT);
+        CHECK_INT(a.lever, DF_LEVER_RECLAIM_CGROUP);
+        CHECK_STR(a.target.cgroup, "/system.slice/batch-1.service");
+        CHECK_U64(a.amount, 20 * MIB);
+        CHECK_U64(idx, 0);
+        /* The first one backed off, the second under its own pressure: none. */
+        bo[0].until_usec = now + 1;
+        ranked[1].pressure_some_avg10 = 30;
+        CHECK_INT(df_reclaim_choose_cgroup(&conf, &b, &in, now, &a, &idx), DF_RECLAIM_SKIP_NO_CANDIDATE);
+        ranked[1].pressure_some_avg10 = 1;
+        CHECK_INT(df_reclaim_choose_cgroup(&conf, &b, &in, now, &a, &idx), DF_RECLAIM_ACT);
+        CHECK_STR(a.target.cgroup, "/system.slice/batch-2.service");
+        CHECK_U64(idx, 1);
+        /* Machine pressure closes the rung; so does a spent budget. */
+        in.psi_some_avg10 = 6;
+        CHECK_INT(df_reclaim_choose_cgroup(&conf, &b, &in, now, &a, &idx), DF_RECLAIM_SKIP_GUARD);
+        in.psi_some_avg10 = 0;
+        df_reclaim_budget_add(&b, now - USEC_PER_SEC, 512 * MIB);
+        CHECK_INT(df_reclaim_choose_cgroup(&conf, &b, &in, now, &a, &idx), DF_RECLAIM_SKIP_BUDGET);
+        CHECK_INT(df_reclaim_choose_node(&conf, &b, &in, 0, now, &a), DF_RECLAIM_SKIP_DISABLED);
+        conf.node_reclaim = true;
+        CHECK_INT(df_reclaim_choose_node(&conf, &b, &in, 0, now, &a), DF_RECLAIM_SKIP_BUDGET);
+        CHECK_INT(df_reclaim_choose_node(&conf, &b, &in, 1, now + 3600 * USEC_PER_SEC, &a), DF_RECLAIM_ACT);
+        CHECK_INT(a.lever, DF_LEVER_RECLAIM_NODE);
+        CHECK_INT(a.target.node, 1);
+        CHECK_U64(a.amount, 20 * MIB);
+        CHECK_STR(df_reclaim_verdict_to_string(DF_RECLAIM_SKIP_GUARD), "memory pressure");
+}
+
 int main(void) {
         RUN(test_classify_capture);
         RUN(test_rank_capture);
@@ -435,5 +485,6 @@ int main(void) {
         RUN(test_refault_backoff);
         RUN(test_sample_blocks);
         RUN(test_request_text);
+        RUN(test_choose);
         return tp_finish();
 }
