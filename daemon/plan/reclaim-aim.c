@@ -360,3 +360,19 @@ enum df_reclaim_verdict df_reclaim_choose_node(const struct df_reclaim_conf *con
         a->amount = amount;
         return DF_RECLAIM_ACT;
 }
+
+uint64_t df_reclaim_unmatched_allow(const struct df_reclaim_conf *conf, const struct df_reclaim_cgroup *all, size_t n) {
+        uint64_t unmatched = 0;
+
+        assert(conf);
+        assert(all || n == 0);
+        for (int p = 0; p < conf->n_allow && p < 64; p++) {
+                bool hit = false;
+
+                for (size_t i = 0; i < n && !hit; i++)
+                        hit = df_reclaim_pattern_match(conf->allow[p], all[i].path);
+                if (!hit)
+                        unmatched |= UINT64_C(1) << p;
+        }
+        return unmatched;
+}

@@ -173,3 +173,7 @@ enum df_reclaim_verdict df_reclaim_choose_cgroup(const struct df_reclaim_conf *c
 enum df_reclaim_verdict df_reclaim_choose_node(const struct df_reclaim_conf *conf, const struct df_reclaim_budget *b,
                                                const struct df_reclaim_choice_input *in, int node, uint64_t now_usec,
                                                struct df_action *a);
+
+/* Allow= patterns that match no cgroup of all[0..n): bit i set for allow[i]
+ * (said once in the journal: a typo, or the service is not running). */
+uint64_t df_reclaim_unmatched_allow(const struct df_reclaim_conf *conf, const struct df_reclaim_cgroup *all, size_t n);

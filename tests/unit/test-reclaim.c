@@ -304,6 +304,10 @@ static void test_exclusions(void) {
         conf.allow_anon = true;
         CHECK_INT(df_reclaim_exclusion(&conf, all, n, &all[6], own), DF_RECLAIM_OK);
         CHECK_STR(df_reclaim_exclusion_to_string(DF_RECLAIM_PROTECTED), "protected");
+        /* A pattern matching nothing is named (bit per Allow= entry). */
+        conf.n_allow = 3;
+        snprintf(conf.allow[2], sizeof(conf.allow[2]), "/system.slice/bacth-*.service");
+        CHECK_U64(df_reclaim_unmatched_allow(&conf, all, n), UINT64_C(1) << 2);
 }
 
 static void test_amount_and_budget(void) {
