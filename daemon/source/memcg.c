@@ -156,8 +156,10 @@ int df_memcg_read(const char *mount, const char *path, struct df_reclaim_cgroup 
                 return -errno;
         cg->inode = st.st_ino;
         r = read_bytes_file(dir, "memory.current", &cg->current_bytes);
-        if (r < 0)
-                return r; /* no memory controller here (or vanished) */
+        /* The root has no memory.current (CFTYPE_NOT_ON_ROOT); elsewhere its
+         * absence means no memory controller here, or the cgroup vanished. */
+        if (r < 0 && strcmp(path, "/") != 0)
+                return r;
         (void) read_bytes_file(dir, "memory.min", &cg->min_bytes);  /* absent on the root: 0 */
         (void) read_bytes_file(dir, "memory.low", &cg->low_bytes);
         snprintf(file, sizeof(file), "%s/memory.stat", dir);
