@@ -26,7 +26,7 @@ while [[ "$line" != FRAGMENTED* ]]; do read -r -t 300 line <&3; done
 echo "# fragmenter ($fill_mib MiB): $line"
 echo "# $(grep -E "^Node 0, zone +$zone" /proc/buddyinfo)"
 spanned=$(awk -v z="$zone" '$1 == "Node" { in_z = ($2 == "0," && $4 == z) } in_z && $1 == "spanned" { print $2; exit }' /proc/zoneinfo)
-for pages in 32768 262144 "$spanned"; do
+for pages in 8192 32768 262144 "$spanned"; do
         n=20; [ "$pages" = "$spanned" ] && n=3
         echo "## max-pages $pages ($((pages * 4 / 1024)) MiB of the zone's $((spanned * 4 / 1024)) MiB), $n ticks"
         "$tool" rank --zone "$zone" --max-pages "$pages" --ticks "$n" | grep -E '^(TICKS|SAMPLE|# zone|# inode)' | head -n 12
