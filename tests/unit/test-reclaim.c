@@ -477,6 +477,114 @@ static void test_choose(void) {
         CHECK_STR(df_reclaim_verdict_to_string(DF_RECLAIM_SKIP_GUARD), "memory pressure");
 }
 
+/* ---- the thin readers on file trees ---- */
+
+static void put(const char *root, const char *rel, const char *text) {
+        char path[1024], cmd[1100];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s%s", root, rel);
+        snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", path);
+        if (system(cmd) != 0 || !(f = fopen(path, "we"))) {
+                printf("Bail out! cannot write %s\n", path);
+                exit(1);
+        }
+        fputs(text, f);
+        fclose(f);
+}
+
+/* cgroup v1 memory controller (this build host's real mountinfo lines). */
+static void test_probe_v1_host(void) {
+        char root[512], mount[256], reason[512];
+
+        snprintf(root, sizeof(root), "%s/reclaim/host-6.18-v1", fixtures());
+        CHECK_INT(df_memcg_probe(root, mount, sizeof(mount), reason, sizeof(reason)), -EOPNOTSUPP);
+        CHECK_STR(reason, "the memory controller is on cgroup v1 (/sys/fs/cgroup/memory): memory.reclaim needs it on cgroup v2");
+}
+
+/* A systemd cgroup v2 tree as Debian 12 mounts it; then read-only, and without the memory controller. */
+static void test_probe_and_read_v2(void) {
+        char tmpl[] = "/tmp/defragd-test-reclaim.XXXXXX", mount[256], reason[512], own[256], cmd[300];
+        const char *root = mkdtemp(tmpl);
+        const char *mi = "35 24 0:30 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 "
+                         "rw,nsdelegate,memory_recursiveprot\n";
+        struct df_reclaim_cgroup cg, *all = NULL;
+        struct df_memcg_counters k;
+        size_t n = 0;
+        uint64_t start = 0, spanned = 0;
+
+        CHECK(root != NULL);
+        if (!root)
+                return;
+        put(root, "/proc/self/mountinfo", mi);
+        put(root, "/proc/self/cgroup", "0::/system.slice/defragd.service\n");
+        put(root, "/sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
+        put(root, "/sys/fs/cgroup/memory.reclaim", "");
+        put(root, "/sys/fs/cgroup/system.slice/memory.current", "300000000\n");
+        put(root, "/sys/fs/cgroup/system.slice/a.service/memory.current", "104857600\n");
+        put(root, "/sys/fs/cgroup/system.slice/a.service/memory.min", "0\n");
+        put(root, "/sys/fs/cgroup/system.slice/a.service/memory.low", "max\n");
+        put(root, "/sys/fs/cgroup/system.slice/a.service/memory.stat",
+            "anon 1000\nfile 52748288\ninactive_file 48238592\nworkingset_refault_anon 3\nworkingset_refault_file 12\n"
+            "pgsteal 40\n");
+        put(root, "/sys/fs/cgroup/system.slice/a.service/memory.pressure",
+            "some avg10=1.50 avg60=0.20 avg300=0.00 total=12345\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=10\n");
+        put(root, "/sys/fs/cgroup/system.slice/b.service/memory.current", "4096\n");
+        put(root, "/sys/fs/cgroup/init.scope/cgroup.procs", "1\n"); /* no memory.current: no memory controller there */
+        put(root, "/proc/zoneinfo", "Node 0, zone      DMA\n  pages free     3\n        spanned  4095\n  start_pfn:           1\n"
+                                    "Node 0, zone    DMA32\n  pages free     3\n        spanned  389088\n  start_pfn:           4096\n");
+
+        CHECK_INT(df_memcg_probe(root, mount, sizeof(mount), reason, sizeof(reason)), 0);
+        {
+                char want[600];
+
+                snprintf(want, sizeof(want), "%s/sys/fs/cgroup", root);
+                CHECK_STR(mount, want);
+        }
+        CHECK_INT(df_memcg_read(mount, "/system.slice/a.service", &cg, &k), 0);
+        CHECK_U64(cg.current_bytes, 100 * MIB);
+        CHECK_U64(cg.low_bytes, UINT64_MAX);
+        CHECK_U64(cg.file_bytes, 52748288);
+        CHECK_U64(cg.inactive_file_bytes, 48238592);
+        CHECK_U64(k.refault_file + k.refault_anon, 15);
+        CHECK_U64(k.pgsteal, 40);
+        CHECK(cg.has_pressure);
+        CHECK(cg.pressure_some_avg10 > 1.49 && cg.pressure_some_avg10 < 1.51);
+        CHECK(cg.inode != 0);
+        CHECK_INT(df_memcg_read(mount, "/system.slice/gone.service", &cg, &k), -ENOENT);
+        CHECK_INT(df_memcg_list(mount, 64, &all, &n), 0);
+        CHECK_U64(n, 4); /* /, system.slice, a, b; not init.scope */
+        for (size_t i = 0; i < n; i++)
+                CHECK(strcmp(all[i].path, "/init.scope") != 0);
+        free(all);
+        CHECK_INT(df_memcg_list(mount, 2, &all, &n), 0); /* bounded */
+        CHECK_U64(n, 2);
+        free(all);
+        CHECK_INT(df_memcg_own(root, own, sizeof(own)), 0);
+        CHECK_STR(own, "/system.slice/defragd.service");
+        CHECK_INT(df_zone_pfn_range(root, 0, "DMA32", &start, &spanned), 0);
+        CHECK_U64(start, 4096);
+        CHECK_U64(spanned, 389088);
+        CHECK_INT(df_zone_pfn_range(root, 0, "Normal", &start, &spanned), -ENOENT);
+
+        /* Read-only (ProtectControlGroups=yes in a unit looks like this). */
+        put(root, "/proc/self/mountinfo", "35 24 0:30 / /sys/fs/cgroup ro,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw\n");
+        CHECK_INT(df_memcg_probe(root, mount, sizeof(mount), reason, sizeof(reason)), -EROFS);
+        CHECK(strstr(reason, "/sys/fs/cgroup is mounted read-only") != NULL);
+        /* No memory controller in v2 either. */
+        put(root, "/proc/self/mountinfo", mi);
+        put(root, "/sys/fs/cgroup/cgroup.controllers", "cpu io pids\n");
+        CHECK_INT(df_memcg_probe(root, mount, sizeof(mount), reason, sizeof(reason)), -EOPNOTSUPP);
+        CHECK(strstr(reason, "cgroup.controllers: no memory controller in cgroup v2") != NULL);
+        /* No cgroup2 at all. */
+        put(root, "/proc/self/mountinfo", "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n");
+        CHECK_INT(df_memcg_probe(root, mount, sizeof(mount), reason, sizeof(reason)), -ENOENT);
+        CHECK(strstr(reason, "no cgroup2 file system mounted") != NULL);
+
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+        CHECK_INT(system(cmd), 0);
+}
+
 int main(void) {
         RUN(test_classify_capture);
         RUN(test_rank_capture);
@@ -490,5 +598,7 @@ int main(void) {
         RUN(test_sample_blocks);
         RUN(test_request_text);
         RUN(test_choose);
+        RUN(test_probe_v1_host);
+        RUN(test_probe_and_read_v2);
         return tp_finish();
 }
