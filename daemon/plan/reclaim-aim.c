@@ -376,3 +376,20 @@ uint64_t df_reclaim_unmatched_allow(const struct df_reclaim_conf *conf, const st
         }
         return unmatched;
 }
+
+enum df_lever_kind df_reclaim_rung(const struct df_reclaim_conf *conf, int fragmentation_index,
+                                   bool compaction_contended, bool compaction_gained_nothing,
+                                   bool cgroup_lever_usable, bool node_lever_usable) {
+        /* -1000: a block of the order is free; above 500: the failure is
+         * about fragmentation (compaction's job); [0, 500]: about free memory. */
+        bool lacks_free = fragmentation_index >= 0 && fragmentation_index <= 500;
+
+        assert(conf);
+        if (!conf->enabled || !(lacks_free || compaction_contended || compaction_gained_nothing))
+                return DF_LEVER_NONE;
+        if (cgroup_lever_usable && conf->n_allow > 0)
+                return DF_LEVER_RECLAIM_CGROUP;
+        if (lacks_free && conf->node_reclaim && node_lever_usable)
+                return DF_LEVER_RECLAIM_NODE;
+        return DF_LEVER_NONE;
+}

@@ -177,3 +177,13 @@ enum df_reclaim_verdict df_reclaim_choose_node(const struct df_reclaim_conf *con
 /* Allow= patterns that match no cgroup of all[0..n): bit i set for allow[i]
  * (said once in the journal: a typo, or the service is not running). */
 uint64_t df_reclaim_unmatched_allow(const struct df_reclaim_conf *conf, const struct df_reclaim_cgroup *all, size_t n);
+
+/* When the ladder should climb to reclaim for a SHORT cell: compaction
+ * cannot help because the zone lacks free memory (fragmentation index in
+ * [0, 500], thousandths, as __fragmentation_index()), or the last compaction
+ * stopped early (CONTENDED) or gained nothing. Returns the lever to try:
+ * RECLAIM_CGROUP first when usable; RECLAIM_NODE only for lack of free memory
+ * (index <= 500) with NodeReclaim=yes; DF_LEVER_NONE = stay with compaction. */
+enum df_lever_kind df_reclaim_rung(const struct df_reclaim_conf *conf, int fragmentation_index,
+                                   bool compaction_contended, bool compaction_gained_nothing,
+                                   bool cgroup_lever_usable, bool node_lever_usable);

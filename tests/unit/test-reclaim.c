@@ -585,6 +585,31 @@ static void test_probe_and_read_v2(void) {
         CHECK_INT(system(cmd), 0);
 }
 
+/* The climb to the reclaim rungs. */
+static void test_rung(void) {
+        struct df_reclaim_conf conf;
+
+        df_reclaim_conf_defaults(&conf);
+        CHECK_INT(df_reclaim_rung(&conf, 300, false, false, true, true), DF_LEVER_NONE); /* Enable=no */
+        conf.enabled = true;
+        conf.n_allow = 1;
+        CHECK_INT(df_reclaim_rung(&conf, -1000, false, false, true, true), DF_LEVER_NONE); /* a block is free */
+        CHECK_INT(df_reclaim_rung(&conf, 900, false, false, true, true), DF_LEVER_NONE);   /* compaction's case */
+        CHECK_INT(df_reclaim_rung(&conf, 500, false, false, true, true), DF_LEVER_RECLAIM_CGROUP);
+        CHECK_INT(df_reclaim_rung(&conf, 0, false, false, true, true), DF_LEVER_RECLAIM_CGROUP);
+        CHECK_INT(df_reclaim_rung(&conf, 501, false, false, true, true), DF_LEVER_NONE);
+        CHECK_INT(df_reclaim_rung(&conf, 900, true, false, true, true), DF_LEVER_RECLAIM_CGROUP); /* contended */
+        CHECK_INT(df_reclaim_rung(&conf, 900, false, true, true, true), DF_LEVER_RECLAIM_CGROUP); /* gained nothing */
+        /* No cgroup lever (cgroup v1 host): node reclaim only for lack of free memory, only if allowed. */
+        CHECK_INT(df_reclaim_rung(&conf, 300, false, false, false, true), DF_LEVER_NONE);
+        conf.node_reclaim = true;
+        CHECK_INT(df_reclaim_rung(&conf, 300, false, false, false, true), DF_LEVER_RECLAIM_NODE);
+        CHECK_INT(df_reclaim_rung(&conf, 900, true, false, false, true), DF_LEVER_NONE);
+        CHECK_INT(df_reclaim_rung(&conf, 300, false, false, false, false), DF_LEVER_NONE);
+        conf.n_allow = 0; /* nothing allowed: the cgroup rung has no one to ask */
+        CHECK_INT(df_reclaim_rung(&conf, 300, false, false, true, true), DF_LEVER_RECLAIM_NODE);
+}
+
 int main(void) {
         RUN(test_classify_capture);
         RUN(test_rank_capture);
@@ -598,6 +623,7 @@ int main(void) {
         RUN(test_sample_blocks);
         RUN(test_request_text);
         RUN(test_choose);
+        RUN(test_rung);
         RUN(test_probe_v1_host);
         RUN(test_probe_and_read_v2);
         return tp_finish();
