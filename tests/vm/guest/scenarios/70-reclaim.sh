@@ -90,16 +90,16 @@ note "compaction alone: $zone order-9 $s0 -> $s1"
 # 3. Targeted reclaim of the ranked cgroup, then compaction.
 ask=$((32 << 20))
 a_file0=$(stat_of $a file) b_file0=$(stat_of $b file) b_cur0=$(cur_of $b) a_ref0=$(refaults_of $a) b_ref0=$(refaults_of $b)
-out=$("$tool" cgroup "${first:-/system.slice/$a.service}" $ask --pressure-limit 100 --cgroup-pressure-limit 100)
+res=$("$tool" cgroup "${first:-/system.slice/$a.service}" $ask --pressure-limit 100 --cgroup-pressure-limit 100)
 s2=$(suitable_blocks $zone 9)
 a_file1=$(stat_of $a file) b_file1=$(stat_of $b file) b_cur1=$(cur_of $b)
-got=$(sed -n 's/^RECLAIMED_BYTES=//p' <<<"$out")
-outcome=$(sed -n 's/^OUTCOME=//p' <<<"$out")
+got=$(sed -n 's/^RECLAIMED_BYTES=//p' <<<"$res")
+outcome=$(sed -n 's/^OUTCOME=//p' <<<"$res")
 if { [ "$outcome" = done ] || [ "$outcome" = partial ]; } && [ "${got:-0}" -gt 0 ] &&
-   grep -q "memory.reclaim <- \"$ask swappiness=0\"" <<<"$out"; then
-        ok "memory.reclaim of $a: $outcome, asked $(mib $ask) MiB, reclaimed $(mib "$got") MiB in $(sed -n 's/^DURATION_USEC=//p' <<<"$out") us"
+   grep -q "memory.reclaim <- \"$ask swappiness=0\"" <<<"$res"; then
+        ok "memory.reclaim of $a: $outcome, asked $(mib $ask) MiB, reclaimed $(mib "$got") MiB in $(sed -n 's/^DURATION_USEC=//p' <<<"$res") us"
 else
-        not_ok "memory.reclaim of $a reclaims" "$out"
+        not_ok "memory.reclaim of $a reclaims" "$res"
 fi
 if [ $((a_file0 - a_file1)) -ge $((got / 2)) ]; then
         ok "the file cache of $a fell by $(mib $((a_file0 - a_file1))) MiB"
