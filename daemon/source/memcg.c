@@ -242,6 +242,8 @@ int df_zone_pfn_range(const char *root, int node, const char *zone, uint64_t *re
 
         assert(root);
         assert(zone);
+        assert(ret_start);
+        assert(ret_spanned);
         snprintf(path, sizeof(path), "%s/proc/zoneinfo", root);
         f = fopen(path, "re");
         if (!f)
