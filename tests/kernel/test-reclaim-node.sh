@@ -74,6 +74,17 @@ p1=$(pgsteal)
 [ "$(val OUTCOME "$out")" = dry-run ] && [ "$p1" -eq "$p0" ] || fail "dry run: $out (pgsteal +$((p1 - p0)))"
 echo "ok: dry run: $(val DETAIL "$out")"
 
+# On a host whose memory controller is on cgroup v1 (this build machine),
+# the cgroup lever is absent with one message that says so.
+if sed -n 's/.* - cgroup [^ ]* //p' /proc/self/mountinfo | tr ',' '\n' | grep -qx memory; then
+        probe=$("$tool" probe)
+        grep -q '^reclaim-cgroup: absent: the memory controller is on cgroup v1 (.*): memory.reclaim needs it on cgroup v2$' <<<"$probe" ||
+                fail "cgroup lever on a v1 host: $probe"
+        echo "ok: $(grep '^reclaim-cgroup' <<<"$probe")"
+        out=$("$tool" cgroup /system.slice/x.service "$ask" --pressure-limit 100)
+        [ $? -eq 77 ] && grep -q '^ABSENT=the memory controller is on cgroup v1' <<<"$out" || fail "cgroup run on a v1 host: $out"
+fi
+
 knobs >"$dir/knobs.after"
 diff -u "$dir/knobs.before" "$dir/knobs.after" || fail "a /proc/sys/vm knob changed"
 echo "ok: no /proc/sys/vm knob changed"
