@@ -47,7 +47,7 @@ svc() { # NAME EXTRA_PROPERTY...
         local name=$1
         shift
         systemctl reset-failed "$name.service" 2>/dev/null
-        systemd-run --unit="$name" -p MemoryAccounting=yes "$@" -p StandardOutput=file:/run/$name.out \
+        systemd-run --unit="$name" -p MemoryAccounting=yes -p IOAccounting=yes "$@" -p StandardOutput=file:/run/$name.out \
                 bash -c "$frag --size 256M --keep-one-in 4 --seed ${#name} --pagecache /var/tmp --pagecache-size 96M --hold </dev/zero &
                          dd if=/dev/urandom of=/var/tmp/$name.dat bs=1M count=48 conv=fsync status=none
                          while :; do cat /var/tmp/$name.dat >/dev/null; sleep 5; done" >/dev/null
@@ -64,6 +64,10 @@ sleep 6 # one re-read of each file
 
 stat_of() { awk -v k="$2" '$1 == k { print $2 }' "$slice/$1.service/memory.stat"; } # UNIT KEY
 cur_of() { cat "$slice/$1.service/memory.current"; }
+# Bytes the cgroup read from disk (io.stat rbytes, all devices): re-reads of
+# dropped cache show here even when no refault is counted (drop_caches
+# leaves no shadow entries, so workingset_refault_* stays flat).
+rbytes_of() { awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^rbytes=/) { sub("rbytes=", "", $i); s += $i } } END { print s + 0 }' "$slice/$1.service/io.stat"; }
 refaults_of() { echo $(( $(stat_of "$1" workingset_refault_file) + $(stat_of "$1" workingset_refault_anon) )); }
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 per_mib() { awk -v x="$1" -v b="$2" 'BEGIN { if (b <= 0) print "n/a"; else printf "%.2f", x / (b / 1048576) }'; }
@@ -90,6 +94,7 @@ note "compaction alone: $zone order-9 $s0 -> $s1"
 # 3. Targeted reclaim of the ranked cgroup, then compaction.
 ask=$((32 << 20))
 a_file0=$(stat_of $a file) b_file0=$(stat_of $b file) b_cur0=$(cur_of $b) a_ref0=$(refaults_of $a) b_ref0=$(refaults_of $b)
+a_rd0=$(rbytes_of $a) b_rd0=$(rbytes_of $b)
 res=$("$tool" cgroup "${first:-/system.slice/$a.service}" $ask --pressure-limit 100 --cgroup-pressure-limit 100)
 s2=$(suitable_blocks $zone 9)
 a_file1=$(stat_of $a file) b_file1=$(stat_of $b file) b_cur1=$(cur_of $b)
@@ -114,7 +119,8 @@ else
 fi
 s3=$(compact)
 sleep $window_s
-a_ref1=$(refaults_of $a) b_ref1=$(refaults_of $b)
+a_ref1=$(refaults_of $a) b_ref1=$(refaults_of $b) a_rd1=$(rbytes_of $a) b_rd1=$(rbytes_of $b)
+note "targeted: re-read from disk in ${window_s}s: $a $(mib $((a_rd1 - a_rd0))) MiB, $b $(mib $((b_rd1 - b_rd0))) MiB"
 note "targeted: $zone order-9 $s1 -> $s2 (reclaim) -> $s3 (compaction): $(per_mib $((s3 - s1)) "$got") blocks/MiB;" \
         "refaults in ${window_s}s: $a $((a_ref1 - a_ref0)), $b $((b_ref1 - b_ref0)) pages: $(per_mib $((a_ref1 - a_ref0 + b_ref1 - b_ref0)) "$got") pages/MiB"
 
@@ -139,6 +145,7 @@ note "$a memory.pressure some avg10=$cg_psi"
 # 4. The blunt reference: drop_caches (every cgroup's clean cache), then compaction.
 cached0=$(awk '/^Cached:/ { print $2 * 1024 }' /proc/meminfo)
 a_ref0=$(refaults_of $a) b_ref0=$(refaults_of $b) b_file0=$(stat_of $b file)
+a_rd0=$(rbytes_of $a) b_rd0=$(rbytes_of $b)
 sync
 echo 3 >/proc/sys/vm/drop_caches
 cached1=$(awk '/^Cached:/ { print $2 * 1024 }' /proc/meminfo)
@@ -147,7 +154,8 @@ s5=$(compact)
 dropped=$((cached0 - cached1))
 b_file1=$(stat_of $b file)
 sleep $window_s
-a_ref1=$(refaults_of $a) b_ref1=$(refaults_of $b)
+a_ref1=$(refaults_of $a) b_ref1=$(refaults_of $b) a_rd1=$(rbytes_of $a) b_rd1=$(rbytes_of $b)
+note "drop_caches: re-read from disk in ${window_s}s: $a $(mib $((a_rd1 - a_rd0))) MiB, $b $(mib $((b_rd1 - b_rd0))) MiB"
 note "drop_caches: Cached -$(mib $dropped) MiB ($b's file $(mib "$b_file0") -> $(mib "$b_file1") MiB); $zone order-9 $s3 -> $s4 -> $s5 (compaction): $(per_mib $((s5 - s3)) $dropped) blocks/MiB;" \
         "refaults in ${window_s}s: $a $((a_ref1 - a_ref0)), $b $((b_ref1 - b_ref0)) pages: $(per_mib $((a_ref1 - a_ref0 + b_ref1 - b_ref0)) $dropped) pages/MiB"
 note "FIGURES compaction_alone=$((s1 - s0)) targeted_mib=$(mib "$got") targeted_gain=$((s3 - s1)) drop_mib=$(mib $dropped) drop_gain=$((s5 - s3))"
