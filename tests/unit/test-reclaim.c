@@ -2,6 +2,7 @@
 /* Targeted reclaim, pure parts: block classification and ranking on captured
  * kpageflags/kpagecgroup/memory.stat, patterns, exclusions, amount, budget, guard, back-off. */
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 
 #include "config.h"
@@ -610,6 +611,63 @@ static void test_rung(void) {
         CHECK_INT(df_reclaim_rung(&conf, 300, false, false, true, true), DF_LEVER_RECLAIM_NODE);
 }
 
+/* The thin sampler on a root whose /proc/kpageflags and /proc/kpagecgroup
+ * hold the captured blocks at their own pfns (sparse files; the holes read
+ * as pages with no flags, which reclaim cannot free). */
+static void test_sample_zone_on_capture(void) {
+        char tmpl[] = "/tmp/defragd-test-reclaim.XXXXXX", path[600], cmd[300];
+        const char *root = mkdtemp(tmpl);
+        struct capture c;
+        struct df_reclaim_sample s, ref = { 0 };
+        uint64_t start = 1048576, end = 0;
+        FILE *ff, *fc;
+
+        CHECK(root != NULL);
+        if (!root)
+                return;
+        load_capture("live-6.18-fragmented", &c);
+        snprintf(path, sizeof(path), "%s/proc", root);
+        CHECK_INT(mkdir(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/proc/kpageflags", root);
+        ff = fopen(path, "we");
+        snprintf(path, sizeof(path), "%s/proc/kpagecgroup", root);
+        fc = fopen(path, "we");
+        CHECK(ff && fc);
+        if (!ff || !fc)
+                return;
+        for (size_t i = 0; i < c.n; i++) {
+                struct df_block_sample b;
+
+                CHECK_INT(fseeko(ff, (off_t) (c.pfn[i] * 8), SEEK_SET), 0);
+                CHECK_INT(fseeko(fc, (off_t) (c.pfn[i] * 8), SEEK_SET), 0);
+                CHECK_U64(fwrite(c.flags + i * BLOCK, 8, BLOCK, ff), BLOCK);
+                CHECK_U64(fwrite(c.cg + i * BLOCK, 8, BLOCK, fc), BLOCK);
+                if (c.pfn[i] + BLOCK > end)
+                        end = c.pfn[i] + BLOCK;
+                df_block_classify(c.pfn[i], c.flags + i * BLOCK, BLOCK, &b);
+                df_reclaim_sample_offer(&ref, &b, false, 8);
+        }
+        fclose(ff);
+        fclose(fc);
+        /* Every block of the zone: the same cheapest blocks as offering the capture alone. */
+        CHECK_INT(df_reclaim_sample_zone(root, start, end - start, BLOCK, end - start, 0, false, 8, &s), 0);
+        CHECK_U64(s.blocks_sampled, (end - start) / BLOCK);
+        CHECK_U64(s.pages_read, end - start);
+        CHECK_U64(s.n_cheap, ref.n_cheap);
+        for (size_t i = 0; i < s.n_cheap && i < ref.n_cheap; i++)
+                CHECK_U64(df_block_reclaim_cost(&s.cheap[i], false), df_block_reclaim_cost(&ref.cheap[i], false));
+        CHECK(s.n_inodes > 0);
+        /* Bounded: 16 blocks per tick whatever the zone's size. */
+        CHECK_INT(df_reclaim_sample_zone(root, start, end - start, BLOCK, 16 * BLOCK, 3, false, 8, &s), 0);
+        CHECK_U64(s.blocks_sampled, 16);
+        CHECK_U64(s.pages_read, 16 * BLOCK);
+        /* No kpageflags: an error, not a crash. */
+        CHECK(df_reclaim_sample_zone("/nonexistent", start, end - start, BLOCK, 16 * BLOCK, 0, false, 8, &s) < 0);
+        free_capture(&c);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+        CHECK_INT(system(cmd), 0);
+}
+
 int main(void) {
         RUN(test_classify_capture);
         RUN(test_rank_capture);
@@ -624,6 +682,7 @@ int main(void) {
         RUN(test_request_text);
         RUN(test_choose);
         RUN(test_rung);
+        RUN(test_sample_zone_on_capture);
         RUN(test_probe_v1_host);
         RUN(test_probe_and_read_v2);
         return tp_finish();
