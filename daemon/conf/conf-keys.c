@@ -10,6 +10,10 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
+#define RECLAIM_MIN_BYTES (UINT64_C(4) << 10) /* one page: memory.reclaim rounds down to pages */
+#define RECLAIM_PATTERNS_ACCEPTED "absolute cgroup paths or globs ('*' '?' '[..]' within one path component), " \
+        "separated by spaces, at most 32, such as /system.slice/batch-*.service"
+
 #define ROW(sect, key, t, field) .section = sect, .name = key, .type = t, DF_CONF_FIELD(struct df_config, field)
 
 const struct df_conf_item df_conf_items[_DF_KEY_MAX] = {
@@ -137,6 +141,58 @@ const struct df_conf_item df_conf_items[_DF_KEY_MAX] = {
                 .min = 0, .max = 24 * 3600 * USEC_PER_SEC, .default_value = "0",
                 .accepted = "0 (off) or a duration up to 24h, " DURATION_EXAMPLES,
                 .doc = "act when the trend predicts the low mark within this; off until the benchmark shows it pays",
+        },
+        [DF_KEY_RECLAIM_ENABLE] = {
+                ROW("Reclaim", "Enable", DF_CONF_BOOL, reclaim.enabled),
+                .default_value = "no", .accepted = BOOL_ACCEPTED,
+                .doc = "targeted reclaim throws pages out, so it is opt-in",
+        },
+        [DF_KEY_RECLAIM_ALLOW] = {
+                ROW("Reclaim", "Allow", DF_CONF_GLOBS, reclaim.allow),
+                .default_value = "", .accepted = RECLAIM_PATTERNS_ACCEPTED,
+                .doc = "the cgroups that may be asked to give back cold file cache; empty: none",
+        },
+        [DF_KEY_RECLAIM_DENY] = {
+                ROW("Reclaim", "Deny", DF_CONF_GLOBS, reclaim.deny),
+                .default_value = "", .accepted = RECLAIM_PATTERNS_ACCEPTED,
+                .doc = "never asked, nor any cgroup above them",
+        },
+        [DF_KEY_RECLAIM_MAX_PER_ACTION] = {
+                ROW("Reclaim", "MaxReclaimPerAction", DF_CONF_SIZE, reclaim.max_per_action_bytes),
+                .min = RECLAIM_MIN_BYTES, .max = UINT64_C(1) << 40, .default_value = "64M",
+                .accepted = "a size from 4K to 1T, such as 64M, 1G, 65536, at most MaxReclaimPerHour",
+                .doc = "per reclaim: 32 blocks of 2 MiB, a few milliseconds of the kernel's time for clean cache",
+        },
+        [DF_KEY_RECLAIM_MAX_PER_HOUR] = {
+                ROW("Reclaim", "MaxReclaimPerHour", DF_CONF_SIZE, reclaim.max_per_hour_bytes),
+                .min = RECLAIM_MIN_BYTES, .max = UINT64_C(1) << 44, .default_value = "512M",
+                .accepted = "a size from 4K to 16T, such as 512M, 4G, at least MaxReclaimPerAction",
+                .doc = "per sliding hour, all reclaims: a bounded cost in refaults even if every one was useless",
+        },
+        [DF_KEY_RECLAIM_ALLOW_ANON] = {
+                ROW("Reclaim", "AllowAnon", DF_CONF_BOOL, reclaim.allow_anon),
+                .default_value = "no", .accepted = BOOL_ACCEPTED,
+                .doc = "also reclaim anonymous memory (swap); no: swappiness=0, file cache only",
+        },
+        [DF_KEY_RECLAIM_PRESSURE_LIMIT] = {
+                ROW("Reclaim", "PressureLimitPercent", DF_CONF_UINT, reclaim.pressure_limit_percent),
+                .min = 0, .max = 100, .default_value = "5", .accepted = "an integer 0..100 (0 = off)",
+                .doc = "no reclaim while PSI memory some avg10 is above: the machine already waits on memory",
+        },
+        [DF_KEY_RECLAIM_CGROUP_PRESSURE_LIMIT] = {
+                ROW("Reclaim", "CgroupPressureLimitPercent", DF_CONF_UINT, reclaim.cgroup_pressure_limit_percent),
+                .min = 0, .max = 100, .default_value = "5", .accepted = "an integer 0..100 (0 = off)",
+                .doc = "no reclaim from a cgroup whose own memory.pressure some avg10 is above",
+        },
+        [DF_KEY_RECLAIM_REFAULT_LIMIT] = {
+                ROW("Reclaim", "RefaultLimitPercent", DF_CONF_UINT, reclaim.refault_limit_percent),
+                .min = 0, .max = 100, .default_value = "25", .accepted = "an integer 0..100 (0 = never back off)",
+                .doc = "a cgroup that refaults more than this share of what was taken within a minute was not cold: back off",
+        },
+        [DF_KEY_RECLAIM_NODE_RECLAIM] = {
+                ROW("Reclaim", "NodeReclaim", DF_CONF_BOOL, reclaim.node_reclaim),
+                .default_value = "no", .accepted = BOOL_ACCEPTED,
+                .doc = "nodeN/reclaim (6.17+) when free memory itself is short; unaimed, so opt-in",
         },
 };
 

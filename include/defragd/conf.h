@@ -10,6 +10,7 @@
 
 #include "defragd/action.h"
 #include "defragd/error.h"
+#include "defragd/reclaim-conf.h"
 #include "defragd/snapshot.h"
 
 #define DF_CONF_MAX_ZONES 8
@@ -17,9 +18,6 @@
 /* Files remembered as origins of values (for file:line in df_config_validate). */
 #define DF_CONF_MAX_ORIGIN_FILES 64
 #define DF_CONF_ORIGIN_PATH_MAX 256
-/* A list of cgroup path patterns (DF_CONF_GLOBS rows, e.g. a lever's Allow=/Deny=). */
-#define DF_CONF_MAX_GLOBS 32
-#define DF_CONF_GLOB_MAX 256
 /* Config files larger than this are refused: the shipped file is ~6 KiB. */
 #define DF_CONF_FILE_MAX_BYTES (1u << 20)
 /* At most this many drop-ins are read (all three directories together);
@@ -34,16 +32,6 @@ struct df_conf_origin {
         int file;
         unsigned line;
 };
-
-/* Patterns as written, in order: fnmatch(3) without FNM_PATHNAME, so '*'
- * also matches '/'; each starts with '/' (a path below the cgroup2 mount). */
-struct df_conf_globs {
-        unsigned n;
-        char pattern[DF_CONF_MAX_GLOBS][DF_CONF_GLOB_MAX];
-};
-
-/* Whether a cgroup path ("/system.slice/x.service") matches any pattern. */
-bool df_conf_globs_match(const struct df_conf_globs *g, const char *cgroup_path);
 
 /* Keys outside [OrderN], in dump order: the index of each key's row in
  * daemon/conf/conf-keys.c (a new key is a row there, an entry here and its field). */
@@ -70,6 +58,17 @@ enum df_conf_key {
         DF_KEY_METRICS_TEXTFILE_DIR,
         DF_KEY_TREND_WINDOW,
         DF_KEY_TREND_ACT_BEFORE,
+        /* [Reclaim] (issue 9) */
+        DF_KEY_RECLAIM_ENABLE,
+        DF_KEY_RECLAIM_ALLOW,
+        DF_KEY_RECLAIM_DENY,
+        DF_KEY_RECLAIM_MAX_PER_ACTION,
+        DF_KEY_RECLAIM_MAX_PER_HOUR,
+        DF_KEY_RECLAIM_ALLOW_ANON,
+        DF_KEY_RECLAIM_PRESSURE_LIMIT,
+        DF_KEY_RECLAIM_CGROUP_PRESSURE_LIMIT,
+        DF_KEY_RECLAIM_REFAULT_LIMIT,
+        DF_KEY_RECLAIM_NODE_RECLAIM,
         _DF_KEY_MAX,
 };
 
@@ -165,6 +164,8 @@ struct df_config {
         struct df_probes_conf probes;
         struct df_metrics_conf metrics;
         struct df_trend_conf trend;
+
+        struct df_reclaim_conf reclaim; /* [Reclaim] (defragd/reclaim.h) */
 
         /* Where each value was set; not part of the value (df_config_equal ignores it). */
         struct df_config_origins origin;

@@ -84,7 +84,7 @@ mkdir -p "$gdir/scenarios"
 install -m 0755 "$here/guest/guest-run.sh" "$gdir/guest-run.sh"
 install -m 0644 "$here/guest/lib.sh" "$gdir/lib.sh"
 install -m 0755 "$here"/guest/scenarios/*.sh "$gdir/scenarios/"
-for h in fragmenter metrics-render; do
+for h in fragmenter metrics-render reclaim-tool; do
         [ -x "$vmb/tests/helpers/$h" ] && install -m 0755 "$vmb/tests/helpers/$h" "$gdir/$h"
 done
 sed -n 's/^#define DF_\(MID_[A-Z_]*\) *"\([0-9a-f]\{32\}\)".*/\1=\2/p' \
