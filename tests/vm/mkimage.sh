@@ -28,6 +28,7 @@ mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9
 if [ -f "$img/ok" ]; then
+        touch "$img/used"
         echo "$img"
         exit 0
 fi
@@ -151,9 +152,12 @@ echo "$((end - start))" >"$tmp/build-seconds"
 touch "$tmp/ok"
 rm -rf "$img"
 mv "$tmp" "$img"
-# Older images are dead weight once the key changed.
+# Images of other keys are dead weight once nothing built or used them for a day
+# (branches that share one cache directory each keep theirs meanwhile).
+touch "$img/used"
 for old in "$cache"/image-*; do
-        [ "$old" = "$img" ] || rm -rf "$old"
+        [ "$old" = "$img" ] && continue
+        [ -n "$(find "$old/used" "$old/ok" -mmin -1440 2>/dev/null)" ] || rm -rf "$old"
 done
 echo "mkimage: built in $((end - start)) s, ${used_mib} MiB of packages, kernel ${kver:-unknown}" >&2
 echo "$img"
