@@ -40,13 +40,13 @@ new_kernel_trouble() { dmesg | tail -n +"$((dmesg_mark + 1))" | grep -E 'BUG:|WA
 
 vm=$(modinfo -F vermagic "$ko")
 if [ "${vm%% *}" = "$(uname -r)" ]; then ok "module vermagic matches the running kernel ($vm), built in $(cat "$gdir/kmod/build-ms" 2>/dev/null) ms"; else not_ok "module vermagic matches $(uname -r)" "$vm"; fi
-out=$("$tool" status 2>&1)
+res=$("$tool" status 2>&1)
 rc=$?
-if [ $rc -eq 2 ] && grep -q "is not loaded; accepted: modprobe defragd_clear" <<<"$out"; then ok "client says the module is absent, with the fix: $out"; else not_ok "client reports the absent module (exit 2)" "exit $rc" "$out"; fi
+if [ $rc -eq 2 ] && grep -q "is not loaded; accepted: modprobe defragd_clear" <<<"$res"; then ok "client says the module is absent, with the fix: $res"; else not_ok "client reports the absent module (exit 2)" "exit $rc" "$res"; fi
 
 check "insmod defragd_clear.ko" insmod "$ko"
 note "kernel: $(dmesg | grep -o 'defragd_clear: ready.*' | tail -n 1)"
-if [ "$(cat "$sys/abi_version")" = 1 ] && out=$("$tool" status 2>&1); then ok "abi_version 1, the client opens it: $(head -n 1 <<<"$out")"; else not_ok "abi_version 1 and the client opens it" "$out"; fi
+if [ "$(cat "$sys/abi_version")" = 1 ] && res=$("$tool" status 2>&1); then ok "abi_version 1, the client opens it: $(head -n 1 <<<"$res")"; else not_ok "abi_version 1 and the client opens it" "$res"; fi
 modes="clear=$(stat -c %a "$sys/clear") last=$(stat -c %a "$sys/last") abi_version=$(stat -c %a "$sys/abi_version")"
 if [ "$modes" = "clear=200 last=400 abi_version=444" ]; then ok "root-only files: $modes"; else not_ok "clear 0200, last 0400, abi_version 0444" "$modes"; fi
 note "capture: $(for f in abi_version order_min order_max free_mode last counters/*; do printf '%s=%s; ' "$f" "$(cat "$sys/$f")"; done)"
@@ -99,13 +99,13 @@ if [ -z "$first" ]; then
         not_ok "kpageflags shows LRU-only blocks to clear" "$(cat /run/kmod-cands.err)" "$(cat /proc/buddyinfo)"
         finish
 fi
-out=$("$tool" clear "$first" 9 2>&1)
+res=$("$tool" clear "$first" 9 2>&1)
 rc=$?
 freep=$("$tool" free-pages "$first" 9)
-if [ $rc -eq 0 ] && grep -q "detail_known=1" <<<"$out" && [ "$freep" -eq 512 ]; then
-        ok "cleared block $first: all 512 pages free in the buddy allocator at once; $out"
+if [ $rc -eq 0 ] && grep -q "detail_known=1" <<<"$res" && [ "$freep" -eq 512 ]; then
+        ok "cleared block $first: all 512 pages free in the buddy allocator at once; $res"
 else
-        not_ok "clear block $first and find its 512 pages free" "exit $rc: $out" "free pages now: $freep"
+        not_ok "clear block $first and find its 512 pages free" "exit $rc: $res" "free pages now: $freep"
 fi
 
 # The measured batch: the cheapest blocks first, as the planner would pick.
@@ -147,12 +147,12 @@ busy=$("$tool" candidates $zone 9 1 --busy 2>/dev/null | cut -d' ' -f1)
 if [ -n "$busy" ]; then
         kb=$(counter busy)
         kc=$(counter cleared)
-        out=$("$tool" clear "$busy" 9 2>&1)
+        res=$("$tool" clear "$busy" 9 2>&1)
         rc=$?
-        if [ $rc -eq 1 ] && grep -q "result=-16 " <<<"$out" && [ "$(counter busy)" -eq $((kb + 1)) ] && [ "$(counter cleared)" -eq "$kc" ]; then
-                ok "block $busy with a slab page: EBUSY, busy +1; $out"
+        if [ $rc -eq 1 ] && grep -q "result=-16 " <<<"$res" && [ "$(counter busy)" -eq $((kb + 1)) ] && [ "$(counter cleared)" -eq "$kc" ]; then
+                ok "block $busy with a slab page: EBUSY, busy +1; $res"
         else
-                not_ok "a block with a slab page gets EBUSY" "exit $rc: $out" "$(counters)"
+                not_ok "a block with a slab page gets EBUSY" "exit $rc: $res" "$(counters)"
         fi
 else
         skip "a block with a slab page gets EBUSY" "kpageflags shows no $zone block whose only unmovable pages are slab"
@@ -174,8 +174,8 @@ if rmmod defragd_clear 2>/run/kmod-rmmod.txt && [ ! -e "$sys" ]; then ok "rmmod 
 err=$( { printf '%s 9\n' "$first" >&3; } 2>&1)
 exec 3>&-
 if grep -q "No such device" <<<"$err"; then ok "the held file answers ENODEV after the unload"; else not_ok "the held file answers ENODEV after the unload" "${err:-the write succeeded}"; fi
-out=$("$tool" clear "$first" 9 2>&1)
-if [ $? -eq 2 ] && grep -q "not loaded" <<<"$out"; then ok "client: module gone, said once: $out"; else not_ok "client reports the unloaded module" "$out"; fi
+res=$("$tool" clear "$first" 9 2>&1)
+if [ $? -eq 2 ] && grep -q "not loaded" <<<"$res"; then ok "client: module gone, said once: $res"; else not_ok "client reports the unloaded module" "$res"; fi
 
 # Unload in the middle of a batch: rmmod waits for the clear in progress,
 # the rest of the batch gets ENODEV.
