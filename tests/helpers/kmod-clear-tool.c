@@ -13,8 +13,13 @@
 #include "defragd/util.h"
 
 /* /proc/kpageflags bits (include/uapi/linux/kernel-page-flags.h). */
-#define KPF_SLAB 7
+#define KPF_DIRTY 4
 #define KPF_LRU 5
+#define KPF_SLAB 7
+#define KPF_WRITEBACK 8
+#define KPF_ANON 12
+#define KPF_UNEVICTABLE 18
+#define KPF_THP 22
 #define KPF_BUDDY 10
 #define KPF_NOPAGE 20
 #define KPF_OFFLINE 23
@@ -32,7 +37,8 @@ static const char *const USAGE =
         "  clear       clear one block; exit 0 cleared, 1 the kernel refused (errno printed)\n"
         "  clear-list  clear every listed block, then print totals (rate, pages moved per block)\n"
         "  candidates  N aligned blocks of node 0's ZONE whose used pages are all on the LRU\n"
-        "              (cheapest first, free blocks skipped); --busy: blocks holding a slab page\n"
+        "              (cheapest first, free blocks skipped): \"PFN USED anon= file= dirty= ...\";\n"
+        "              --busy: blocks holding a slab page\n"
         "  free-pages  how many pages of the block /proc/kpageflags marks free (KPF_BUDDY)\n";
 
 static int open_or_say(const char *root, struct df_kmod_clear **k) {
@@ -179,6 +185,7 @@ static int zone_span(const char *zone, uint64_t *start, uint64_t *spanned) {
 
 struct candidate {
         uint64_t pfn, in_use;
+        uint64_t anon, file, dirty, unevictable, thp; /* of the used pages */
 };
 
 static int by_in_use(const void *a, const void *b) {
@@ -210,6 +217,7 @@ static int cmd_candidates(const char *zone, const char *order_s, const char *n_s
         if (!flags || !c)
                 return 2;
         for (pfn = (start + nr - 1) & ~(nr - 1); pfn + nr <= start + spanned; pfn += nr) {
+                struct candidate k = { .pfn = pfn };
                 uint64_t used = 0, slab = 0, bad = 0;
 
                 if (pread(fd, flags, nr * sizeof(*flags), (off_t) (pfn * sizeof(*flags))) != (ssize_t) (nr * sizeof(*flags)))
@@ -226,13 +234,22 @@ static int cmd_candidates(const char *zone, const char *order_s, const char *n_s
                         else if (!(f & BIT(KPF_LRU)) || (f & BIT(KPF_PGTABLE)))
                                 bad++; /* no flag: per-CPU list or raw kernel page, unknown */
                         used++;
+                        if (f & BIT(KPF_LRU)) {
+                                k.anon += (f & BIT(KPF_ANON)) != 0;
+                                k.file += (f & BIT(KPF_ANON)) == 0;
+                                k.dirty += (f & (BIT(KPF_DIRTY) | BIT(KPF_WRITEBACK))) != 0;
+                                k.unevictable += (f & BIT(KPF_UNEVICTABLE)) != 0;
+                                k.thp += (f & BIT(KPF_THP)) != 0;
+                        }
                 }
+                k.in_use = used;
                 if (busy ? (slab > 0 && bad == 0) : (used > 0 && slab == 0 && bad == 0))
-                        c[n_c++] = (struct candidate) { pfn, used };
+                        c[n_c++] = k;
         }
         qsort(c, n_c, sizeof(*c), by_in_use);
         for (uint64_t i = 0; i < n_c && i < want; i++)
-                printf("%" PRIu64 " %" PRIu64 "\n", c[i].pfn, c[i].in_use);
+                printf("%" PRIu64 " %" PRIu64 " anon=%" PRIu64 " file=%" PRIu64 " dirty=%" PRIu64 " unevictable=%" PRIu64 " thp=%" PRIu64 "\n",
+                       c[i].pfn, c[i].in_use, c[i].anon, c[i].file, c[i].dirty, c[i].unevictable, c[i].thp);
         fprintf(stderr, "kmod-clear-tool: zone %s pfn %" PRIu64 "..%" PRIu64 ": %" PRIu64 " %s blocks of order %u\n",
                 zone, start, start + spanned, n_c, busy ? "slab-holding" : "LRU-only", order);
         return 0;

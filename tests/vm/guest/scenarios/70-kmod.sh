@@ -49,7 +49,6 @@ note "kernel: $(dmesg | grep -o 'defragd_clear: ready.*' | tail -n 1)"
 if [ "$(cat "$sys/abi_version")" = 1 ] && res=$("$tool" status 2>&1); then ok "abi_version 1, the client opens it: $(head -n 1 <<<"$res")"; else not_ok "abi_version 1 and the client opens it" "$res"; fi
 modes="clear=$(stat -c %a "$sys/clear") last=$(stat -c %a "$sys/last") abi_version=$(stat -c %a "$sys/abi_version")"
 if [ "$modes" = "clear=200 last=400 abi_version=444" ]; then ok "root-only files: $modes"; else not_ok "clear 0200, last 0400, abi_version 0444" "$modes"; fi
-note "capture: $(for f in abi_version order_min order_max free_mode last counters/*; do printf '%s=%s; ' "$f" "$(cat "$sys/$f")"; done)"
 
 # Bad writes: EINVAL each, and nothing moves: counters, `last`, migrations,
 # free 2 MiB blocks (a wrongly accepted clear would add one).
@@ -123,6 +122,12 @@ tried=$(sed -n 's/.* tried=\([0-9]*\).*/\1/p' <<<"$total")
 cleared=$(sed -n 's/.* cleared=\([0-9]*\).*/\1/p' <<<"$total")
 note "batch: $total"
 note "batch: $zone order-9 blocks $b0 -> $b1, pgmigrate_success +$((m1 - m0))"
+# What the cleared and the refused blocks held (kpageflags at the pick) and
+# what the module counted: clean page cache is dropped, not migrated.
+sed -n 's/^pfn=\([0-9]*\) order=[0-9]* result=\([-0-9]*\) .*pages_in_use=\([0-9]*\) pages_moved=\([0-9]*\) .*/\1 \2 \3 \4/p' /run/kmod-list.txt >/run/kmod-res.txt
+note "cleared blocks held: $(awk 'NR == FNR { r[$1] = $2; next } ($1 in r) && r[$1] == 0 { n++; u += $2; for (i = 3; i <= NF; i++) { split($i, kv, "="); s[kv[1]] += kv[2] } }
+        END { printf "%d blocks, %d used pages (anon %d, file %d, dirty %d, unevictable %d, thp %d)", n, u, s["anon"], s["file"], s["dirty"], s["unevictable"], s["thp"] }' /run/kmod-res.txt /run/kmod-cands.txt); module: $(awk '$2 == 0 { i += $3; m += $4 } END { printf "pages_in_use %d, pages_moved %d", i, m }' /run/kmod-res.txt)"
+note "EBUSY blocks: $(awk 'NR == FNR { r[$1] = $2; next } ($1 in r) && r[$1] == -16 { printf "%s; ", $0 }' /run/kmod-res.txt /run/kmod-cands.txt)"
 if [ $rc -eq 0 ] && [ -n "$cleared" ] && [ "$cleared" -ge $((tried / 2)) ] && [ "$cleared" -ge 1 ]; then
         ok "cleared $cleared of $tried chosen blocks, no error but EBUSY"
 else
@@ -157,6 +162,9 @@ if [ -n "$busy" ]; then
 else
         skip "a block with a slab page gets EBUSY" "kpageflags shows no $zone block whose only unmovable pages are slab"
 fi
+
+# The files as they stand after real use: tests/fixtures/kmod-clear-6.12.
+note "capture: $(for f in abi_version order_min order_max free_mode last "$sys"/counters/*; do f=${f#"$sys"/}; printf '%s=%s; ' "$f" "$(cat "$sys/$f")"; done)"
 
 # Whole-machine compaction on what is left, for comparison (noted, not judged).
 b0=$(suitable_blocks $zone 9)
