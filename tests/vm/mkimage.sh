@@ -122,6 +122,8 @@ customize_hook='
         rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/*
 '
 
+# gcc-12 is there for kernel modules only (kmod/, built in a chroot of this
+# root): its LTO compiler and sanitizer runtimes (~65 MiB) are left out.
 if ! mmdebstrap --mode=root --variant=essential --format=directory \
         --include="$packages" \
         --setup-hook="$setup_hook" \
@@ -130,6 +132,9 @@ if ! mmdebstrap --mode=root --variant=essential --format=directory \
         --dpkgopt='path-exclude=/usr/share/man/*' \
         --dpkgopt='path-exclude=/usr/share/locale/*' \
         --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+        --dpkgopt='path-exclude=/usr/lib/gcc/x86_64-linux-gnu/*/lto1' \
+        --dpkgopt='path-exclude=/usr/lib/gcc/x86_64-linux-gnu/*/lib*san*' \
+        --dpkgopt='path-exclude=/usr/lib/x86_64-linux-gnu/lib*san.so*' \
         bookworm "$tmp/root" "$sources" >"$log" 2>&1; then
         tail -n 20 "$log" >&2
         rm -rf "$tmp"
