@@ -19,6 +19,11 @@ packages=(
         # -- helpers append below this line --
         # vm (issue 4): man-page lint (groff -ww), guest image (mkfs.ext4 -d)
         groff-base e2fsprogs
+        # metrics (issue 12): promtool checks the exposition and the alert
+        # rules; the OpenMetrics parser reads the other format back. (On a
+        # systemd host the package also starts a Prometheus server on :9090:
+        # `systemctl disable --now prometheus` if it should not run there.)
+        prometheus python3-prometheus-client
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -18,10 +18,13 @@ static bool in_ladder(const struct df_config *c, enum df_lever_kind k) {
         return false;
 }
 
+static bool rung_on(const struct df_config *c, const bool lever_present[_DF_LEVER_MAX], enum df_lever_kind k) {
+        return lever_present[k] && c->levers[k].enabled && in_ladder(c, k);
+}
+
 bool df_manager_plan_wanted(const struct df_config *c, const bool lever_present[_DF_LEVER_MAX]) {
         assert(c && lever_present);
-        return lever_present[DF_LEVER_CLEAR_OFFLINE] && c->levers[DF_LEVER_CLEAR_OFFLINE].enabled &&
-                in_ladder(c, DF_LEVER_CLEAR_OFFLINE);
+        return rung_on(c, lever_present, DF_LEVER_CLEAR_OFFLINE) || rung_on(c, lever_present, DF_LEVER_CLEAR_KMOD);
 }
 
 int df_manager_plan_start(struct df_manager_plan *p, const struct df_snapshot *s, int pageblock_order,
@@ -99,39 +102,57 @@ static uint64_t want_blocks(const struct df_action *a, unsigned block_order) {
         return (deficit + (UINT64_C(1) << -shift) - 1) >> -shift;
 }
 
-void df_manager_plan_request(const struct df_config *c, const struct df_action *a, unsigned block_order,
-                             uint64_t now_usec, struct df_plan_request *req) {
+void df_manager_plan_request(const struct df_config *c, enum df_lever_kind lever, const struct df_action *a,
+                             unsigned block_order, uint64_t now_usec, struct df_plan_request *req) {
+        bool kmod = lever == DF_LEVER_CLEAR_KMOD;
+
         assert(c && req);
         *req = (struct df_plan_request) {
-                .granularity = DF_PLAN_MEMBLOCK,
-                .want_blocks = a ? want_blocks(a, block_order) : 1,
-                .budget_pages = c->clear_offline.max_pages_per_action,
+                .granularity = kmod ? DF_PLAN_BLOCK : DF_PLAN_MEMBLOCK,
+                /* the module clears one block per action: the cheapest */
+                .want_blocks = a && !kmod ? want_blocks(a, block_order) : 1,
+                .budget_pages = kmod ? c->clear_kmod.max_pages_per_action : c->clear_offline.max_pages_per_action,
                 .max_age_usec = c->planner.max_age_usec,
                 .allow_hypervisor = c->clear_offline.allow_hypervisor,
                 .now_usec = now_usec,
         };
 }
 
-void df_manager_plan_hints(struct df_manager_plan *p, const struct df_config *c, uint64_t now_usec,
-                           struct df_ladder_input *in) {
+/* One rung's view of zone z: candidates within its budget, cheapest cost. */
+static bool rung_hint(struct df_manager_plan *p, const struct df_config *c, enum df_lever_kind k, size_t z,
+                      uint64_t now_usec, uint64_t *candidates, uint64_t *min_cost) {
         struct df_plan_request req;
 
+        df_manager_plan_request(c, k, NULL, p->view.block_order, now_usec, &req);
+        if (df_plan_choose(&p->view, z, &req, p->scratch) < 0 || p->scratch->n_chosen == 0)
+                return false;
+        if (*candidates == 0 || p->scratch->chosen[0].cost_pages < *min_cost)
+                *min_cost = p->scratch->chosen[0].cost_pages;
+        *candidates += p->scratch->candidates;
+        return true;
+}
+
+void df_manager_plan_hints(struct df_manager_plan *p, const struct df_config *c, uint64_t now_usec,
+                           struct df_ladder_input *in) {
         assert(p && c && in);
         if (!p->on)
                 return;
-        df_manager_plan_request(c, NULL, p->view.block_order, now_usec, &req);
         for (size_t z = 0; z < p->view.n_zones && in->n_hints < DF_POLICY_MAX_HINTS; z++) {
                 const struct df_plan_zone *pz = &p->view.zones[z];
                 struct df_ladder_hint *h;
+                uint64_t candidates = 0, min_cost = 0;
 
-                if (!pz->watched || df_plan_choose(&p->view, z, &req, p->scratch) < 0)
+                if (!pz->watched)
                         continue;
+                /* Within each rung's budget: what it would really get. */
+                if (rung_on(c, in->lever_present, DF_LEVER_CLEAR_KMOD))
+                        rung_hint(p, c, DF_LEVER_CLEAR_KMOD, z, now_usec, &candidates, &min_cost);
+                if (rung_on(c, in->lever_present, DF_LEVER_CLEAR_OFFLINE))
+                        rung_hint(p, c, DF_LEVER_CLEAR_OFFLINE, z, now_usec, &candidates, &min_cost);
                 h = &in->hints[in->n_hints++];
-                *h = (struct df_ladder_hint) { .node = pz->node };
+                *h = (struct df_ladder_hint) { .node = pz->node, .clear_candidates = candidates,
+                                               .clear_min_cost_pages = min_cost };
                 snprintf(h->zone, sizeof(h->zone), "%s", pz->name);
-                /* Within the budget: what the rung would really get. */
-                h->clear_candidates = p->scratch->n_chosen > 0 ? p->scratch->candidates : 0;
-                h->clear_min_cost_pages = p->scratch->n_chosen > 0 ? p->scratch->chosen[0].cost_pages : 0;
         }
 }
 
@@ -150,11 +171,12 @@ int df_manager_plan_target(struct df_manager_plan *p, const struct df_config *c,
 
                 if (pz->node != a->target.node || strcmp(pz->name, a->target.zone) != 0)
                         continue;
-                df_manager_plan_request(c, a, p->view.block_order, now_usec, &req);
+                df_manager_plan_request(c, a->lever, a, p->view.block_order, now_usec, &req);
                 if (df_plan_choose(&p->view, z, &req, p->scratch) < 0 || p->scratch->n_chosen == 0) {
                         snprintf(why, why_size,
-                                 "no memory block within MaxPagesPerAction=%" PRIu64 " (candidates %" PRIu64
+                                 "no %s within MaxPagesPerAction=%" PRIu64 " (candidates %" PRIu64
                                  ", cooling %" PRIu64 ", unsafe %" PRIu64 ", unread %" PRIu64 ")",
+                                 a->lever == DF_LEVER_CLEAR_KMOD ? "aligned block" : "memory block",
                                  req.budget_pages, p->scratch->candidates, p->scratch->skipped_cooling,
                                  p->scratch->skipped_unsafe, p->scratch->skipped_unread);
                         return -ENOENT;
@@ -186,10 +208,11 @@ static void forget_range(struct df_plan_view *v, uint64_t pfn, uint64_t n_pages)
 void df_manager_plan_outcome(struct df_manager_plan *p, const struct df_action *a, const struct df_action_result *r,
                              uint64_t now_usec) {
         assert(p && a && r);
-        if (!p->on || a->lever != DF_LEVER_CLEAR_OFFLINE || a->target.memory_block < 0 ||
+        if (!p->on || (a->lever != DF_LEVER_CLEAR_OFFLINE && a->lever != DF_LEVER_CLEAR_KMOD) ||
             r->outcome == DF_OUTCOME_DRY_RUN || r->outcome == DF_OUTCOME_INTERRUPTED)
                 return;
-        df_plan_memblock_outcome(&p->view, a->target.memory_block, r->error, now_usec);
+        if (a->lever == DF_LEVER_CLEAR_OFFLINE && a->target.memory_block >= 0)
+                df_plan_memblock_outcome(&p->view, a->target.memory_block, r->error, now_usec);
         if (r->error == 0)
                 forget_range(&p->view, a->target.start_pfn, a->target.nr_pages);
 }

@@ -561,7 +561,7 @@ static bool target_action(struct manager *m, struct df_action *a) {
         char why[200];
         int r;
 
-        if (a->lever != DF_LEVER_CLEAR_OFFLINE)
+        if (a->lever != DF_LEVER_CLEAR_OFFLINE && a->lever != DF_LEVER_CLEAR_KMOD)
                 return true;
         r = df_manager_plan_target(&m->plan, &m->config, df_now_usec(), a, why, sizeof(why));
         if (r == 0)
@@ -626,7 +626,9 @@ static void evaluate(struct manager *m, const char *why) {
         {
                 struct df_error err = { "" };
 
-                if (df_knob_levers_reconcile(m->knobs, d->knobs, d->n_knobs, &err) < 0)
+                int r = df_knob_levers_reconcile(m->knobs, d->knobs, d->n_knobs, &err);
+
+                if (r < 0 && r != -EBADMSG) /* EBADMSG: corrupt state file, said once at start */
                         df_log(LOG_WARNING, "%s, ignoring", err.msg);
         }
         start_next(m);
@@ -807,7 +809,10 @@ int manager_new(const struct manager_options *o, struct manager **ret, struct df
                 return df_error_set(err, r, "out of memory");
         }
         r = df_knobs_recover(m->knobs, err);
-        if (r < 0) {
+        if (r == -EBADMSG)
+                /* A corrupt record: run, but change no knob (knobs.c refuses) and keep the file. */
+                df_log(LOG_ERR, "%s", err->msg);
+        else if (r < 0) {
                 manager_free(m);
                 return r;
         }

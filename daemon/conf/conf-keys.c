@@ -10,6 +10,10 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
+#define RECLAIM_MIN_BYTES (UINT64_C(4) << 10) /* one page: memory.reclaim rounds down to pages */
+#define RECLAIM_PATTERNS_ACCEPTED "absolute cgroup paths or globs ('*' '?' '[..]' within one path component), " \
+        "separated by spaces, at most 32, such as /system.slice/batch-*.service"
+
 #define ROW(sect, key, t, field) .section = sect, .name = key, .type = t, DF_CONF_FIELD(struct df_config, field)
 
 const struct df_conf_item df_conf_items[_DF_KEY_MAX] = {
@@ -119,6 +123,77 @@ const struct df_conf_item df_conf_items[_DF_KEY_MAX] = {
                 .accepted = "a duration from 0 to 1h, " DURATION_EXAMPLES,
                 .doc = "direct reclaim/compaction stalls longer than this are reported",
         },
+        [DF_KEY_METRICS_TEXTFILE_DIR] = {
+                ROW("Metrics", "TextfileDirectory", DF_CONF_PATH, metrics.textfile_dir),
+                .default_value = "",
+                .accepted = "empty (off) or an absolute directory path of at most 255 bytes, "
+                            "such as /var/lib/prometheus/node-exporter",
+                .doc = "write defragd.prom there each evaluation for node_exporter's textfile collector; empty: off",
+        },
+        [DF_KEY_TREND_WINDOW] = {
+                ROW("Trend", "WindowSec", DF_CONF_DURATION, trend.window_usec),
+                .min = 60 * USEC_PER_SEC, .max = 24 * 3600 * USEC_PER_SEC, .default_value = "10min",
+                .accepted = "a duration from 1min to 24h, " DURATION_EXAMPLES,
+                .doc = "samples the least-squares trend of free blocks is fitted over",
+        },
+        [DF_KEY_TREND_ACT_BEFORE] = {
+                ROW("Trend", "ActBeforeSec", DF_CONF_DURATION, trend.act_before_usec),
+                .min = 0, .max = 24 * 3600 * USEC_PER_SEC, .default_value = "0",
+                .accepted = "0 (off) or a duration up to 24h, " DURATION_EXAMPLES,
+                .doc = "act when the trend predicts the low mark within this; off until the benchmark shows it pays",
+        },
+        [DF_KEY_RECLAIM_ENABLE] = {
+                ROW("Reclaim", "Enable", DF_CONF_BOOL, reclaim.enabled),
+                .default_value = "no", .accepted = BOOL_ACCEPTED,
+                .doc = "targeted reclaim throws pages out, so it is opt-in",
+        },
+        [DF_KEY_RECLAIM_ALLOW] = {
+                ROW("Reclaim", "Allow", DF_CONF_GLOBS, reclaim.allow),
+                .default_value = "", .accepted = RECLAIM_PATTERNS_ACCEPTED,
+                .doc = "the cgroups that may be asked to give back cold file cache; empty: none",
+        },
+        [DF_KEY_RECLAIM_DENY] = {
+                ROW("Reclaim", "Deny", DF_CONF_GLOBS, reclaim.deny),
+                .default_value = "", .accepted = RECLAIM_PATTERNS_ACCEPTED,
+                .doc = "never asked, nor any cgroup above them",
+        },
+        [DF_KEY_RECLAIM_MAX_PER_ACTION] = {
+                ROW("Reclaim", "MaxReclaimPerAction", DF_CONF_SIZE, reclaim.max_per_action_bytes),
+                .min = RECLAIM_MIN_BYTES, .max = UINT64_C(1) << 40, .default_value = "64M",
+                .accepted = "a size from 4K to 1T, such as 64M, 1G, 65536, at most MaxReclaimPerHour",
+                .doc = "per reclaim: 32 blocks of 2 MiB, a few milliseconds of the kernel's time for clean cache",
+        },
+        [DF_KEY_RECLAIM_MAX_PER_HOUR] = {
+                ROW("Reclaim", "MaxReclaimPerHour", DF_CONF_SIZE, reclaim.max_per_hour_bytes),
+                .min = RECLAIM_MIN_BYTES, .max = UINT64_C(1) << 44, .default_value = "512M",
+                .accepted = "a size from 4K to 16T, such as 512M, 4G, at least MaxReclaimPerAction",
+                .doc = "per sliding hour, all reclaims: a bounded cost in refaults even if every one was useless",
+        },
+        [DF_KEY_RECLAIM_ALLOW_ANON] = {
+                ROW("Reclaim", "AllowAnon", DF_CONF_BOOL, reclaim.allow_anon),
+                .default_value = "no", .accepted = BOOL_ACCEPTED,
+                .doc = "also reclaim anonymous memory (swap); no: swappiness=0, file cache only",
+        },
+        [DF_KEY_RECLAIM_PRESSURE_LIMIT] = {
+                ROW("Reclaim", "PressureLimitPercent", DF_CONF_UINT, reclaim.pressure_limit_percent),
+                .min = 0, .max = 100, .default_value = "5", .accepted = "an integer 0..100 (0 = off)",
+                .doc = "no reclaim while PSI memory some avg10 is above: the machine already waits on memory",
+        },
+        [DF_KEY_RECLAIM_CGROUP_PRESSURE_LIMIT] = {
+                ROW("Reclaim", "CgroupPressureLimitPercent", DF_CONF_UINT, reclaim.cgroup_pressure_limit_percent),
+                .min = 0, .max = 100, .default_value = "5", .accepted = "an integer 0..100 (0 = off)",
+                .doc = "no reclaim from a cgroup whose own memory.pressure some avg10 is above",
+        },
+        [DF_KEY_RECLAIM_REFAULT_LIMIT] = {
+                ROW("Reclaim", "RefaultLimitPercent", DF_CONF_UINT, reclaim.refault_limit_percent),
+                .min = 0, .max = 100, .default_value = "25", .accepted = "an integer 0..100 (0 = never back off)",
+                .doc = "a cgroup that refaults more than this share of what was taken within a minute was not cold: back off",
+        },
+        [DF_KEY_RECLAIM_NODE_RECLAIM] = {
+                ROW("Reclaim", "NodeReclaim", DF_CONF_BOOL, reclaim.node_reclaim),
+                .default_value = "no", .accepted = BOOL_ACCEPTED,
+                .doc = "nodeN/reclaim (6.17+) when free memory itself is short; unaimed, so opt-in",
+        },
         [DF_KEY_PLANNER_SLICE] = {
                 ROW("Planner", "SlicePages", DF_CONF_UINT, planner.slice_pages),
                 .min = 512, .max = UINT64_C(1) << 26, .default_value = "32768",
@@ -170,6 +245,37 @@ const struct df_conf_item df_conf_items[_DF_KEY_MAX] = {
                 .min = USEC_PER_SEC, .max = 24 * 3600 * USEC_PER_SEC, .default_value = "30s",
                 .accepted = "a duration from 1s to 24h, " DURATION_EXAMPLES,
                 .doc = "per node, after a clearing; doubles after each that gained nothing, up to an hour",
+        },
+        [DF_KEY_CLEAR_KMOD_ENABLE] = {
+                ROW("ClearKmod", "Enable", DF_CONF_BOOL, levers[DF_LEVER_CLEAR_KMOD].enabled),
+                .default_value = "yes", .accepted = BOOL_ACCEPTED,
+                .doc = "clear the planner's cheapest aligned block through the defragd_clear module when it is loaded "
+                       "(absent otherwise); moves a block's few used pages, nothing else",
+        },
+        [DF_KEY_CLEAR_KMOD_TIMEOUT] = {
+                ROW("ClearKmod", "TimeoutSec", DF_CONF_DURATION, levers[DF_LEVER_CLEAR_KMOD].timeout_usec),
+                .min = USEC_PER_SEC, .max = 600 * USEC_PER_SEC, .default_value = "10s",
+                .accepted = "a duration from 1s to 10min, " DURATION_EXAMPLES,
+                .doc = "a clear running longer is killed (the module's write is interruptible); one 2 MiB block took "
+                       "well under a second in the guest",
+        },
+        [DF_KEY_CLEAR_KMOD_MAX_ACTIONS] = {
+                ROW("ClearKmod", "MaxActionsPerHour", DF_CONF_UINT, levers[DF_LEVER_CLEAR_KMOD].max_actions_per_hour),
+                .min = 0, .max = 1024, .default_value = "0",
+                .accepted = "an integer 0..1024 (0 = only [Daemon] MaxActionsPerHour= limits it)",
+                .doc = "the module rung's own share of the hourly budget",
+        },
+        [DF_KEY_CLEAR_KMOD_MAX_PAGES] = {
+                ROW("ClearKmod", "MaxPagesPerAction", DF_CONF_UINT, clear_kmod.max_pages_per_action),
+                .min = 1, .max = UINT64_C(1) << 32, .default_value = "256",
+                .accepted = "an integer 1..4294967296 (pages moved)",
+                .doc = "only aligned blocks the planner says cost at most this many pages moved: half a 2 MiB block",
+        },
+        [DF_KEY_CLEAR_KMOD_COOLDOWN] = {
+                ROW("ClearKmod", "CooldownSec", DF_CONF_DURATION, levers[DF_LEVER_CLEAR_KMOD].cooldown_usec),
+                .min = USEC_PER_SEC, .max = 24 * 3600 * USEC_PER_SEC, .default_value = "1s",
+                .accepted = "a duration from 1s to 24h, " DURATION_EXAMPLES,
+                .doc = "per node, after a clear: one block per action, so short; doubles after each that gained nothing",
         },
 };
 

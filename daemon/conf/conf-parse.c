@@ -213,6 +213,11 @@ int df_conf_parse_globs(const char *value, struct df_conf_globs *ret, char *why,
                         snprintf(why, why_size, "pattern '%s' does not start with '/'", tok);
                         return -EINVAL;
                 }
+                if (strstr(tok, "/./") || strstr(tok, "/../") || (strlen(tok) >= 2 && strcmp(tok + strlen(tok) - 2, "/.") == 0) ||
+                    (strlen(tok) >= 3 && strcmp(tok + strlen(tok) - 3, "/..") == 0)) {
+                        snprintf(why, why_size, "pattern '%s' has a \".\" or \"..\" component", tok);
+                        return -EINVAL;
+                }
                 if (!brackets_closed(tok)) {
                         snprintf(why, why_size, "pattern '%s' opens '[' without ']'", tok);
                         return -EINVAL;
@@ -260,4 +265,48 @@ void df_conf_format_duration(uint64_t usec, char *buf, size_t size) {
                         return;
                 }
         snprintf(buf, size, "%lluus", (unsigned long long) usec);
+}
+
+int df_conf_parse_size(const char *value, uint64_t *ret) {
+        static const char suffixes[] = "KMGT";
+        size_t n = strspn(value, "0123456789");
+        const char *unit;
+        char num[32];
+        uint64_t v;
+        int r;
+
+        assert(value && ret);
+        if (n == 0 || n >= sizeof(num))
+                return n == 0 ? -EINVAL : -ERANGE;
+        memcpy(num, value, n);
+        num[n] = 0;
+        r = df_parse_u64(num, &v);
+        if (r < 0)
+                return r;
+        if (value[n]) {
+                unit = strchr(suffixes, value[n]);
+                if (!unit || value[n + 1])
+                        return -EINVAL;
+                for (int shift = (int) (unit - suffixes + 1) * 10; shift > 0; shift -= 10) {
+                        if (v > UINT64_MAX >> 10)
+                                return -ERANGE;
+                        v <<= 10;
+                }
+        }
+        *ret = v;
+        return 0;
+}
+
+void df_conf_format_size(uint64_t bytes, char *buf, size_t size) {
+        static const char suffixes[] = "KMGT";
+        int u = -1;
+
+        while (u < 3 && bytes >= 1024 && bytes % 1024 == 0) {
+                bytes /= 1024;
+                u++;
+        }
+        if (u < 0)
+                snprintf(buf, size, "%llu", (unsigned long long) bytes);
+        else
+                snprintf(buf, size, "%llu%c", (unsigned long long) bytes, suffixes[u]);
 }

@@ -32,3 +32,7 @@ int df_conf_parse_globs(const char *value, struct df_conf_globs *ret, char *why,
 /* A duration in the largest unit that represents it exactly, minutes spelt
  * as seconds (as the shipped file writes them): "1h", "60s", "500ms", "7us", "0". */
 void df_conf_format_duration(uint64_t usec, char *buf, size_t size);
+/* Bytes with an optional 1024-based suffix K, M, G, T ("64M"). 0, -EINVAL or -ERANGE. */
+int df_conf_parse_size(const char *value, uint64_t *ret);
+/* The largest whole suffix: 67108864 -> "64M". */
+void df_conf_format_size(uint64_t bytes, char *buf, size_t size);

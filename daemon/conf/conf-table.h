@@ -19,6 +19,8 @@ enum df_conf_type {
         DF_CONF_NODES,            /* bool "all" at offset, uint64_t mask[DF_CONF_MAX_NODES / 64] at offset_aux */
         DF_CONF_ZONES,            /* char [DF_CONF_MAX_ZONES][DF_NAME_MAX] at offset, int count at offset_aux */
         DF_CONF_GLOBS,            /* struct df_conf_globs: fnmatch(3) patterns of cgroup paths */
+        DF_CONF_SIZE,             /* uint64_t bytes in [min, max]; "64M", 1024-based K M G T */
+        DF_CONF_PATH,             /* char [size]: empty, or an absolute path shorter than size */
         DF_CONF_LADDER,           /* lever names, each once: unsigned count at offset, enum df_lever_kind [] at offset_aux */
 };
 
@@ -43,7 +45,7 @@ extern const struct df_conf_item df_conf_items[_DF_KEY_MAX];
 /* Rows of struct df_target, for every [OrderN], indexed by enum df_target_key. */
 extern const struct df_conf_item df_conf_target_items[_DF_TKEY_MAX];
 /* Sections of df_conf_items in dump order, and [OrderN]'s range. */
-#define DF_CONF_SECTIONS_ACCEPTED "[Daemon], [Compaction], [Ladder], [Probes], [Planner], [ClearOffline], [Order1]..[Order15]"
+#define DF_CONF_SECTIONS_ACCEPTED "[Daemon], [Compaction], [Ladder], [Probes], [Metrics], [Trend], [Reclaim], [Planner], [ClearOffline], [ClearKmod], [Order1]..[Order15]"
 #define DF_CONF_MIN_TARGET_ORDER 1 /* order 0 is free pages: compaction cannot make more of them */
 #define DF_CONF_MARK_MAX_BLOCKS (UINT64_C(1) << 40) /* 2^40 blocks: past any machine's memory, far from overflow */
 

@@ -132,6 +132,27 @@ int df_conf_item_parse(const struct df_conf_item *it, const char *value, void *b
                 return df_conf_parse_zones(value, field(base, it->offset), field(base, it->offset_aux), why, why_size);
         case DF_CONF_GLOBS:
                 return df_conf_parse_globs(value, field(base, it->offset), why, why_size);
+        case DF_CONF_SIZE:
+                r = df_conf_parse_size(value, &v);
+                if (r == -EINVAL) {
+                        snprintf(why, why_size, "not a size");
+                        return r;
+                }
+                if (r < 0 || v < it->min || v > it->max) {
+                        snprintf(why, why_size, "out of range");
+                        return -ERANGE;
+                }
+                memcpy(field(base, it->offset), &v, sizeof(v));
+                return 0;
+        case DF_CONF_PATH:
+                /* Absolute: the unit's working directory is /, a relative path would
+                 * mean something else under a test's --root. */
+                if (*value && (value[0] != '/' || strlen(value) >= it->size)) {
+                        snprintf(why, why_size, value[0] != '/' ? "not an absolute path" : "too long");
+                        return -EINVAL;
+                }
+                snprintf(field(base, it->offset), it->size, "%s", value);
+                return 0;
         case DF_CONF_LADDER:
                 return parse_ladder(value, field(base, it->offset), field(base, it->offset_aux), why, why_size);
         }
@@ -189,6 +210,16 @@ void df_conf_item_format(const struct df_conf_item *it, const void *base, char *
                         len += (size_t) snprintf(buf + len, size - len, "%s%s", i ? " " : "", g->pattern[i]);
                 return;
         }
+        case DF_CONF_SIZE: {
+                uint64_t v;
+
+                memcpy(&v, cfield(base, it->offset), sizeof(v));
+                df_conf_format_size(v, buf, size);
+                return;
+        }
+        case DF_CONF_PATH:
+                snprintf(buf, size, "%s", (const char *) cfield(base, it->offset));
+                return;
         case DF_CONF_LADDER: {
                 const unsigned *n = cfield(base, it->offset);
                 const enum df_lever_kind *rungs = cfield(base, it->offset_aux);
@@ -242,6 +273,10 @@ bool df_conf_item_equal(const struct df_conf_item *it, const void *a, const void
                                 return false;
                 return true;
         }
+        case DF_CONF_SIZE:
+                return memcmp(cfield(a, it->offset), cfield(b, it->offset), sizeof(uint64_t)) == 0;
+        case DF_CONF_PATH:
+                return strcmp(cfield(a, it->offset), cfield(b, it->offset)) == 0;
         case DF_CONF_LADDER: {
                 const unsigned *na = cfield(a, it->offset), *nb = cfield(b, it->offset);
 

@@ -389,6 +389,19 @@ int df_config_validate(const struct df_config *c, struct df_error *err) {
                                       "BackoffMaxSec=%s: below CooldownSec=%s (set at %s); accepted: BackoffMaxSec >= CooldownSec",
                                       b, a, df_config_origin_str(c, o->key[DF_KEY_COOLDOWN], where, sizeof(where)));
         }
+        if (c->reclaim.max_per_action_bytes > c->reclaim.max_per_hour_bytes) {
+                df_conf_format_size(c->reclaim.max_per_action_bytes, a, sizeof(a));
+                df_conf_format_size(c->reclaim.max_per_hour_bytes, b, sizeof(b));
+                if (origin_later(o->key[DF_KEY_RECLAIM_MAX_PER_ACTION], o->key[DF_KEY_RECLAIM_MAX_PER_HOUR]))
+                        return validate_error(c, err, o->key[DF_KEY_RECLAIM_MAX_PER_ACTION],
+                                              "MaxReclaimPerAction=%s: above MaxReclaimPerHour=%s (set at %s); accepted: "
+                                              "MaxReclaimPerAction <= MaxReclaimPerHour", a, b,
+                                              df_config_origin_str(c, o->key[DF_KEY_RECLAIM_MAX_PER_HOUR], where, sizeof(where)));
+                return validate_error(c, err, o->key[DF_KEY_RECLAIM_MAX_PER_HOUR],
+                                      "MaxReclaimPerHour=%s: below MaxReclaimPerAction=%s (set at %s); accepted: "
+                                      "MaxReclaimPerHour >= MaxReclaimPerAction", b, a,
+                                      df_config_origin_str(c, o->key[DF_KEY_RECLAIM_MAX_PER_ACTION], where, sizeof(where)));
+        }
         for (int n = 0; n < DF_MAX_ORDERS; n++) {
                 const struct df_target *t = &c->targets[n];
                 const struct df_conf_origin *to = o->target[n];

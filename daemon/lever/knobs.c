@@ -36,6 +36,11 @@ struct df_knobs {
         char root[PATH_MAX];
         unsigned n;
         struct df_knob items[DF_KNOBS_MAX];
+        /* A state file we could not read whole: its knobs may still hold a
+         * crashed instance's values, so none is changed and the file is left
+         * for a human (df_knobs_recover says which line). */
+        bool frozen;
+        char frozen_why[PATH_MAX + 160];
 };
 
 static bool knob_path_allowed(const char *path) {
@@ -168,10 +173,18 @@ static int write_state(const char *state_path, const struct df_knob *items, unsi
                 fprintf(f, "%s\t%s\n", items[i].path, items[i].original);
         for (size_t i = 0; i < n_mb; i++)
                 fprintf(f, MEMBLOCK_TAG "%" PRId64 "\t%s\n", mb[i].id, mb[i].online_type);
-        if (fflush(f) != 0 || (sync && fsync(fileno(f)) < 0))
-                return df_error_set(err, -errno, "%s: cannot write: %s", tmp, strerror(errno));
-        if (rename(tmp, state_path) < 0)
-                return df_error_set(err, -errno, "%s: cannot rename to %s: %s", tmp, state_path, strerror(errno));
+        if (fflush(f) != 0 || ferror(f) || (sync && fsync(fileno(f)) < 0)) {
+                int e = errno ? errno : EIO;
+
+                (void) unlink(tmp); /* a partial record must not be taken for one (ENOSPC) */
+                return df_error_set(err, -e, "%s: cannot write: %s", tmp, strerror(e));
+        }
+        if (rename(tmp, state_path) < 0) {
+                int e = errno;
+
+                (void) unlink(tmp);
+                return df_error_set(err, -e, "%s: cannot rename to %s: %s", tmp, state_path, strerror(e));
+        }
         return 0;
 }
 
@@ -310,6 +323,43 @@ static void report_knob(const char *path, const char *from, const char *to, cons
         df_log_struct(LOG_NOTICE, fields, "%s: %s -> %s (%s)", path, from, to, why);
 }
 
+/* Every line "path<TAB>value\n" as state_save writes it, or the line that is
+ * not: a file cut short (no newline at the end), garbage or a foreign path.
+ * Nothing is restored from a file that fails: its values cannot be trusted. */
+static int state_check(FILE *f, const char *state_path, char *why, size_t why_size) {
+        char line[PATH_MAX + DF_KNOB_VALUE_MAX + 4];
+        unsigned lineno = 0;
+        size_t len;
+
+        while (fgets(line, sizeof(line), f)) {
+                char *tab;
+
+                lineno++;
+                len = strlen(line);
+                tab = strchr(line, '\t');
+                if (len == 0 || line[len - 1] != '\n') {
+                        snprintf(why, why_size, "%s:%u: line %s", state_path, lineno,
+                                 len + 1 >= sizeof(line) ? "too long" : "cut short (no newline: a partial write?)");
+                        return -EBADMSG;
+                }
+                line[len - 1] = 0;
+                if (strncmp(line, MEMBLOCK_TAG, strlen(MEMBLOCK_TAG)) == 0 && lineno <= DF_KNOBS_MAX + DF_MEMBLOCKS_MAX)
+                        continue; /* memory block records: read (and onlined) by df_knobs_recover_memblocks */
+                if (!tab || !knob_path_allowed(line) || tab - line >= PATH_MAX ||
+                    strlen(tab + 1) >= DF_KNOB_VALUE_MAX || strlen(line) != len - 1 || lineno > DF_KNOBS_MAX) {
+                        snprintf(why, why_size, "%s:%u: not \"/proc/sys/... or /sys/...<TAB>value\" (at most %d lines)",
+                                 state_path, lineno, DF_KNOBS_MAX);
+                        return -EBADMSG;
+                }
+        }
+        if (ferror(f)) {
+                snprintf(why, why_size, "%s: read failed", state_path);
+                return -EIO;
+        }
+        rewind(f);
+        return 0;
+}
+
 int df_knobs_recover(struct df_knobs *k, struct df_error *err) {
         _cleanup_fclose_ FILE *f = NULL;
         char line[PATH_MAX + DF_KNOB_VALUE_MAX + 4];
@@ -327,6 +377,14 @@ int df_knobs_recover(struct df_knobs *k, struct df_error *err) {
         if (!f)
                 return errno == ENOENT ? restored : df_error_set(err, -errno, "%s: %s", k->state_path, strerror(errno));
 
+        r = state_check(f, k->state_path, k->frozen_why, sizeof(k->frozen_why));
+        if (r < 0) {
+                k->frozen = true;
+                return df_error_set(err, r,
+                                    "%s; not restoring or changing any knob while it exists: the file is kept for "
+                                    "a human (put the knobs it names back by hand, then remove it)",
+                                    k->frozen_why);
+        }
         while (fgets(line, sizeof(line), f)) {
                 char *tab, *nl, path[PATH_MAX], cur[DF_KNOB_VALUE_MAX];
 
@@ -337,12 +395,7 @@ int df_knobs_recover(struct df_knobs *k, struct df_error *err) {
                 if (strncmp(line, MEMBLOCK_TAG, strlen(MEMBLOCK_TAG)) == 0)
                         continue; /* done above */
                 tab = strchr(line, '\t');
-                if (!tab || !knob_path_allowed(line)) {
-                        df_log(LOG_WARNING, "%s:%u: ignoring line, expected \"/proc/sys/... or /sys/...<TAB>value\"",
-                               k->state_path, lineno);
-                        continue;
-                }
-                *tab = 0;
+                *tab = 0; /* state_check saw a tab on every line */
                 full_path(k, line, path, sizeof(path));
                 if (df_knob_read(path, cur, sizeof(cur)) < 0)
                         cur[0] = 0;
@@ -373,6 +426,9 @@ int df_knobs_set(struct df_knobs *k, const char *path, const char *value, const 
 
         if (!knob_path_allowed(path))
                 return df_error_set(err, -EINVAL, "%s: not a knob; accepted: paths under /proc/sys/ or /sys/", path);
+        if (k->frozen)
+                return df_error_set(err, -EBADMSG, "%s: not changed: %s is corrupt (%s)", path, k->state_path,
+                                    k->frozen_why);
         full_path(k, path, full, sizeof(full));
         r = df_knob_read(full, cur, sizeof(cur));
         if (r < 0)
@@ -387,6 +443,7 @@ int df_knobs_set(struct df_knobs *k, const char *path, const char *value, const 
                 kn = &k->items[k->n++];
                 snprintf(kn->path, sizeof(kn->path), "%s", path);
                 snprintf(kn->original, sizeof(kn->original), "%s", cur);
+                kn->current[0] = 0; /* set once the knob is written */
                 /* The record must exist before the knob changes. */
                 r = state_save(k, err);
                 if (r < 0) {
@@ -395,8 +452,17 @@ int df_knobs_set(struct df_knobs *k, const char *path, const char *value, const 
                 }
         }
         r = df_write_file(full, value);
-        if (r < 0)
-                return df_error_set(err, r, "%s: cannot write \"%s\": %s", full, value, strerror(-r));
+        if (r < 0) {
+                df_error_set(err, r, "%s: cannot write \"%s\": %s", full, value, strerror(-r));
+                if (kn->current[0] == 0) {
+                        /* Never changed: forget the record just made (rewriting the
+                         * file can fail too; then a later start finds the knob at
+                         * its original and restores nothing). */
+                        k->n--;
+                        (void) state_save(k, NULL);
+                }
+                return r;
+        }
         snprintf(kn->current, sizeof(kn->current), "%s", value);
         report_knob(path, cur, value, why);
         return 0;

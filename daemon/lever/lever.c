@@ -14,6 +14,7 @@ static const struct df_lever_ops *const table[_DF_LEVER_MAX] = {
         [DF_LEVER_COMPACT_NODE] = &df_lever_compact,
         [DF_LEVER_PROACTIVENESS] = &df_lever_proactiveness,
         [DF_LEVER_CLEAR_OFFLINE] = &df_lever_offline_ops,
+        [DF_LEVER_CLEAR_KMOD] = &df_lever_clear_kmod,
 };
 
 const struct df_lever_ops *df_lever_ops(enum df_lever_kind kind) {

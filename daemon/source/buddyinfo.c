@@ -54,12 +54,13 @@ int df_parse_buddyinfo(const char *text, const char *origin, struct df_snapshot 
                                        "an unsigned decimal count of free blocks", &counts[o], err);
                         if (r < 0)
                                 return r;
-                        /* The model sums blocks << order in 64 bits, as the kernel does: refuse
-                         * counts no machine can have rather than let that sum wrap. */
-                        blocks_pages = counts[o] << o;
-                        if ((blocks_pages >> o) != counts[o] || pages + blocks_pages < pages)
-                                return df_error_set(err, -EINVAL, "%s:%u: zone %s of node %d: %llu free blocks of order %zu make more than 2^64 pages; expected real counts",
+                        /* The model sums blocks << order and multiplies by 1000 in 64 bits, as
+                         * the kernel does: refuse counts no machine can have rather than let
+                         * that wrap (DF_PAGES_MAX). */
+                        if (counts[o] > (DF_PAGES_MAX >> o) || pages + (counts[o] << o) > DF_PAGES_MAX)
+                                return df_error_set(err, -EINVAL, "%s:%u: zone %s of node %d: %llu free blocks of order %zu make more than 2^50 pages; expected real counts",
                                                     origin, ln.number, name, node, (unsigned long long) counts[o], o);
+                        blocks_pages = counts[o] << o;
                         pages += blocks_pages;
                 }
                 if (nr_orders < 0) {

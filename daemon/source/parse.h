@@ -60,4 +60,10 @@ int df_tok_name(const char *origin, unsigned line, struct df_tok t, const char *
  * means the file was cut short. */
 int df_check_newline(const char *origin, const struct df_line *ln, struct df_error *err);
 
+/* No zone has this many pages (4 EiB of 4 KiB pages; x86-64 with 5-level
+ * paging addresses 2^45 pages). Below it the model's 64-bit arithmetic,
+ * which wraps as the kernel's unsigned long does, cannot wrap: free pages
+ * times 1000 (the indices, in thousandths) stays under 2^64. */
+#define DF_PAGES_MAX (UINT64_C(1) << 50)
+
 #define DF_NODE_MAX 65535 /* MAX_NUMNODES is at most 1 << NODES_SHIFT (10) today; leave room */

@@ -133,6 +133,28 @@ static bool optional_absent(int r) {
         return r == -ENOENT || r == -EACCES || r == -EPERM || r == -EOPNOTSUPP || r == -ENOTDIR;
 }
 
+/* buddyinfo prints every populated zone and zoneinfo every zone (we keep
+ * the populated ones): a zone in one and not the other means a file was cut
+ * short at a line boundary (no parser can tell), or memory was hot-plugged
+ * between the two reads. Either way this snapshot is not one picture. */
+static int check_zones_agree(const char *root, const struct df_snapshot *s, struct df_error *err) {
+        char path[4096];
+
+        for (size_t i = 0; i < s->n_zones; i++) {
+                const struct df_zone *z = &s->zones[i];
+
+                if (z->has_buddyinfo == z->has_zoneinfo)
+                        continue;
+                (void) df_proc_path(root, z->has_buddyinfo ? "zoneinfo" : "buddyinfo", path, sizeof(path));
+                return df_error_set(err, -EINVAL,
+                                    "%s: no %s for zone %s of node %d, which %s lists as populated (file cut short, "
+                                    "or memory hot-plugged between the reads); expected the same zones in both",
+                                    path, z->has_buddyinfo ? "populated stanza" : "line", z->name, z->node,
+                                    z->has_buddyinfo ? "buddyinfo" : "zoneinfo");
+        }
+        return 0;
+}
+
 int df_snapshot_read_procfs(const char *root, uint64_t now_usec, struct df_snapshot *s, struct df_error *err) {
         return df_snapshot_read_procfs_parts(root, DF_PROCFS_ALL, now_usec, s, err);
 }
@@ -150,9 +172,14 @@ int df_snapshot_read_procfs_parts(const char *root, unsigned parts, uint64_t now
         r = parts & DF_PROCFS_PAGETYPEINFO ? df_read_pagetypeinfo(root, s, err) : 0;
         if (r < 0 && !optional_absent(r))
                 goto fail;
-        r = parts & DF_PROCFS_ZONEINFO ? df_read_zoneinfo(root, s, err) : 0;
+        r = parts & DF_PROCFS_ZONEINFO ? df_read_zoneinfo(root, s, err) : -ENOENT;
         if (r < 0 && !optional_absent(r))
                 goto fail;
+        if (r == 0) {
+                r = check_zones_agree(root, s, err);
+                if (r < 0)
+                        goto fail;
+        }
         r = parts & DF_PROCFS_VMSTAT ? df_read_vmstat(root, &s->vmstat, err) : 0;
         if (r < 0 && !optional_absent(r))
                 goto fail;

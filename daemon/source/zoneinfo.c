@@ -72,13 +72,21 @@ static int stanza_close(struct stanza *st, const char *origin, struct df_snapsho
 static int set_field(struct stanza *st, enum field f, const char *origin, unsigned line, struct df_tok t,
                      struct df_error *err) {
         char what[64];
+        int r;
 
         snprintf(what, sizeof(what), "\"%s\" value", field_names[f]);
         if (st->seen[f])
                 return df_error_set(err, -EINVAL, "%s:%u: second \"%s\" line in zone %s of node %d; expected one",
                                     origin, line, field_names[f], st->zone, st->node);
         st->seen[f] = true;
-        return df_tok_u64(origin, line, t, what, "a page count (unsigned decimal)", &st->v[f], err);
+        r = df_tok_u64(origin, line, t, what, "a page count (unsigned decimal)", &st->v[f], err);
+        if (r < 0)
+                return r;
+        /* Present pages weigh the compaction score (times 100, summed per node). */
+        if (st->v[f] > DF_PAGES_MAX)
+                return df_error_set(err, -EINVAL, "%s:%u: %s %llu is more than 2^50 pages; expected a real page count",
+                                    origin, line, what, (unsigned long long) st->v[f]);
+        return 0;
 }
 
 int df_parse_zoneinfo(const char *text, const char *origin, struct df_snapshot *s, struct df_error *err) {

@@ -10,6 +10,7 @@
 
 #include "defragd/action.h"
 #include "defragd/error.h"
+#include "defragd/reclaim-conf.h"
 #include "defragd/snapshot.h"
 
 #define DF_CONF_MAX_ZONES 8
@@ -17,9 +18,6 @@
 /* Files remembered as origins of values (for file:line in df_config_validate). */
 #define DF_CONF_MAX_ORIGIN_FILES 64
 #define DF_CONF_ORIGIN_PATH_MAX 256
-/* A list of cgroup path patterns (DF_CONF_GLOBS rows, e.g. a lever's Allow=/Deny=). */
-#define DF_CONF_MAX_GLOBS 32
-#define DF_CONF_GLOB_MAX 256
 /* Config files larger than this are refused: the shipped file is ~6 KiB. */
 #define DF_CONF_FILE_MAX_BYTES (1u << 20)
 /* At most this many drop-ins are read (all three directories together);
@@ -34,16 +32,6 @@ struct df_conf_origin {
         int file;
         unsigned line;
 };
-
-/* Patterns as written, in order: fnmatch(3) without FNM_PATHNAME, so '*'
- * also matches '/'; each starts with '/' (a path below the cgroup2 mount). */
-struct df_conf_globs {
-        unsigned n;
-        char pattern[DF_CONF_MAX_GLOBS][DF_CONF_GLOB_MAX];
-};
-
-/* Whether a cgroup path ("/system.slice/x.service") matches any pattern. */
-bool df_conf_globs_match(const struct df_conf_globs *g, const char *cgroup_path);
 
 /* Keys outside [OrderN], in dump order: the index of each key's row in
  * daemon/conf/conf-keys.c (a new key is a row there, an entry here and its field). */
@@ -66,6 +54,21 @@ enum df_conf_key {
         DF_KEY_TRIGGER_MIN_ORDER,
         DF_KEY_TRIGGER_MIN_INTERVAL,
         DF_KEY_REPORT_STALL,
+        /* [Metrics], [Trend] (helper "metrics") */
+        DF_KEY_METRICS_TEXTFILE_DIR,
+        DF_KEY_TREND_WINDOW,
+        DF_KEY_TREND_ACT_BEFORE,
+        /* [Reclaim] (issue 9) */
+        DF_KEY_RECLAIM_ENABLE,
+        DF_KEY_RECLAIM_ALLOW,
+        DF_KEY_RECLAIM_DENY,
+        DF_KEY_RECLAIM_MAX_PER_ACTION,
+        DF_KEY_RECLAIM_MAX_PER_HOUR,
+        DF_KEY_RECLAIM_ALLOW_ANON,
+        DF_KEY_RECLAIM_PRESSURE_LIMIT,
+        DF_KEY_RECLAIM_CGROUP_PRESSURE_LIMIT,
+        DF_KEY_RECLAIM_REFAULT_LIMIT,
+        DF_KEY_RECLAIM_NODE_RECLAIM,
         DF_KEY_PLANNER_SLICE,
         DF_KEY_PLANNER_MAX_AGE,
         DF_KEY_CLEAR_OFFLINE_ENABLE,
@@ -74,6 +77,11 @@ enum df_conf_key {
         DF_KEY_CLEAR_OFFLINE_MAX_ACTIONS,
         DF_KEY_CLEAR_OFFLINE_MAX_PAGES,
         DF_KEY_CLEAR_OFFLINE_COOLDOWN,
+        DF_KEY_CLEAR_KMOD_ENABLE,
+        DF_KEY_CLEAR_KMOD_TIMEOUT,
+        DF_KEY_CLEAR_KMOD_MAX_ACTIONS,
+        DF_KEY_CLEAR_KMOD_MAX_PAGES,
+        DF_KEY_CLEAR_KMOD_COOLDOWN,
         _DF_KEY_MAX,
 };
 
@@ -124,6 +132,11 @@ struct df_clear_offline_conf {
         uint64_t max_pages_per_action; /* MaxPagesPerAction=16384: the planner chooses blocks costing at most this */
 };
 
+/* [ClearKmod] beyond the per-lever fields (levers[DF_LEVER_CLEAR_KMOD]). */
+struct df_clear_kmod_conf {
+        uint64_t max_pages_per_action; /* MaxPagesPerAction=256: an aligned block costing at most this */
+};
+
 /* Per lever (rows of each lever's section point here). For compaction,
  * cooldown_usec and backoff_max_usec mirror [Compaction] CooldownSec= and
  * BackoffMaxSec= (struct df_config's own fields; df_policy_lever_conf()
@@ -139,6 +152,16 @@ struct df_lever_conf {
 /* [Ladder] Order=: the rungs, cheapest first. Knob levers in it are a
  * standing desired state, not a step (docs/design.md, "The ladder"). */
 #define DF_LADDER_MAX_RUNGS _DF_LEVER_MAX
+
+/* [Metrics] and [Trend]. */
+#define DF_CONF_PATH_MAX 256
+struct df_metrics_conf {
+        char textfile_dir[DF_CONF_PATH_MAX]; /* TextfileDirectory=: "" off; node_exporter's textfile collector directory */
+};
+struct df_trend_conf {
+        uint64_t window_usec;      /* WindowSec=10min: samples the least-squares fit uses */
+        uint64_t act_before_usec;  /* ActBeforeSec=0: act when the low mark is predicted within this; 0 = off */
+};
 
 struct df_config {
         /* [Daemon] */
@@ -169,8 +192,13 @@ struct df_config {
         struct df_target targets[DF_MAX_ORDERS];
 
         struct df_probes_conf probes;
+        struct df_metrics_conf metrics;
+        struct df_trend_conf trend;
+
+        struct df_reclaim_conf reclaim; /* [Reclaim] (defragd/reclaim.h) */
         struct df_planner_conf planner;
         struct df_clear_offline_conf clear_offline;
+        struct df_clear_kmod_conf clear_kmod;
 
         /* Where each value was set; not part of the value (df_config_equal ignores it). */
         struct df_config_origins origin;

@@ -15,6 +15,23 @@ struct df_control;
 
 #define DF_CONTROL_SOCKET_NAME "control"
 
+enum df_control_request {
+        DF_CONTROL_STATUS,
+        DF_CONTROL_STATUS_JSON,
+        DF_CONTROL_PROBES_JSON,
+        _DF_CONTROL_REQUEST_MAX,
+};
+
+/* A request line is at most this long, newline included. */
+#define DF_CONTROL_REQUEST_MAX_BYTES 256
+
+/* One request as received: `len` bytes up to and maybe including the
+ * newline (bytes after it are ignored). 0 with *ret set; or -EINVAL
+ * (unknown) / -E2BIG (no newline within DF_CONTROL_REQUEST_MAX_BYTES) with
+ * `why` a one-line, printable-ASCII reason naming what is accepted. Pure. */
+int df_control_parse_request(const char *line, size_t len, enum df_control_request *ret, char *why,
+                             size_t why_size);
+
 /* Serve `path` on `e`; every request asks `fill(userdata, &view)` for a fresh view. */
 int df_control_new(sd_event *e, const char *path, df_status_fill_t fill, void *userdata, struct df_control **ret,
                    struct df_error *err);

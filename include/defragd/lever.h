@@ -42,6 +42,7 @@ const struct df_lever_ops *df_lever_ops(enum df_lever_kind kind);
  * here and in the table of daemon/lever/lever.c). */
 extern const struct df_lever_ops df_lever_compact;       /* lever/compact.c */
 extern const struct df_lever_ops df_lever_proactiveness; /* lever/proactiveness.c */
+extern const struct df_lever_ops df_lever_clear_kmod;    /* lever/clear-kmod.c */
 
 /* Run one lever in this process (the manager's child calls it; tests too):
  * fills r->lever/node, duration and a FAILED outcome on error. */

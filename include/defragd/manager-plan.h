@@ -53,15 +53,17 @@ int df_manager_plan_tick(struct df_manager_plan *p, const struct df_snapshot *s,
                          uint64_t now_usec, struct df_error *err);
 
 /* The ladder's clear hints (one per watched zone of the view): the planner's
- * choice under the offlining rung's own request (budget, age, hypervisor
- * rule), so the ladder only climbs to a rung that has a block to clear. */
+ * choice under each clear rung's own request (budget, age, hypervisor rule)
+ * for the rungs that are on (in->lever_present), summed, so the ladder only
+ * climbs to a clear rung when one has a block to clear. */
 void df_manager_plan_hints(struct df_manager_plan *p, const struct df_config *c, uint64_t now_usec,
                            struct df_ladder_input *in);
 
-/* The request the clear-offline rung makes for an action (want: the
- * action's deficit in aligned blocks). Pure. */
-void df_manager_plan_request(const struct df_config *c, const struct df_action *a, unsigned block_order,
-                             uint64_t now_usec, struct df_plan_request *req);
+/* The request a clear rung makes (a NULL: for the hints). clear-offline:
+ * memory blocks, want = the action's deficit in aligned blocks; clear-kmod:
+ * aligned blocks, the cheapest one (one block per action). Pure. */
+void df_manager_plan_request(const struct df_config *c, enum df_lever_kind lever, const struct df_action *a,
+                             unsigned block_order, uint64_t now_usec, struct df_plan_request *req);
 
 /* Fill a clear action's target with the planner's cheapest block (keeps the
  * motivating order). -ENOENT when there is none, with why. */

@@ -16,6 +16,9 @@
 
 static char tmpdir[256];
 
+#define PATTERNS "absolute cgroup paths or globs ('*' '?' '[..]' within one path component), " \
+        "separated by spaces, at most 32, such as /system.slice/batch-*.service"
+
 /* Write text to <tmpdir>/<name> and load it alone; returns the load result. */
 static int load_text(const char *name, const char *text, struct df_config *c, struct df_error *err, char *path, size_t size) {
         const char *paths[1] = { path };
@@ -110,17 +113,17 @@ static void test_defaults_equal_shipped_file(void) {
 
 static void test_error_messages(void) {
         /* unknown section, also an empty one */
-        expect_error("[Bogus]\n", ":1: [Bogus]: unknown section; accepted: [Daemon], [Compaction], [Ladder], [Probes], [Planner], [ClearOffline], [Order1]..[Order15]");
+        expect_error("[Bogus]\n", ":1: [Bogus]: unknown section; accepted: [Daemon], [Compaction], [Ladder], [Probes], [Metrics], [Trend], [Reclaim], [Planner], [ClearOffline], [ClearKmod], [Order1]..[Order15]");
         expect_error("# c\n[Order16]\nLow=1\n", ":2: [Order16]: unknown section (order out of range or malformed); "
-                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Planner], [ClearOffline], [Order1]..[Order15]");
+                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Metrics], [Trend], [Reclaim], [Planner], [ClearOffline], [ClearKmod], [Order1]..[Order15]");
         expect_error("[Order0]\n", ":1: [Order0]: unknown section (order out of range or malformed); "
-                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Planner], [ClearOffline], [Order1]..[Order15]");
+                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Metrics], [Trend], [Reclaim], [Planner], [ClearOffline], [ClearKmod], [Order1]..[Order15]");
         expect_error("[Order09]\n", ":1: [Order09]: unknown section (order out of range or malformed); "
-                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Planner], [ClearOffline], [Order1]..[Order15]");
+                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Metrics], [Trend], [Reclaim], [Planner], [ClearOffline], [ClearKmod], [Order1]..[Order15]");
         expect_error("[daemon]\nDryRun=yes\n", ":1: [daemon]: unknown section; "
-                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Planner], [ClearOffline], [Order1]..[Order15]");
+                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Metrics], [Trend], [Reclaim], [Planner], [ClearOffline], [ClearKmod], [Order1]..[Order15]");
         expect_error("[Daemon\n", ":1: [Daemon: section header without ']'; "
-                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Planner], [ClearOffline], [Order1]..[Order15]");
+                     "accepted: [Daemon], [Compaction], [Ladder], [Probes], [Metrics], [Trend], [Reclaim], [Planner], [ClearOffline], [ClearKmod], [Order1]..[Order15]");
         expect_error("[Daemon] x\n", ":1: [Daemon] x: text after the section header; accepted: a comment starting with ; or #");
         /* unknown key */
         expect_error("[Daemon]\nFoo=1\n", ":2: Foo=1: unknown key in [Daemon]; accepted: PollIntervalSec, DryRun, Nodes, "
@@ -129,7 +132,7 @@ static void test_error_messages(void) {
                      "accepted: Enable, CooldownSec, BackoffMaxSec, ProactivenessWhileShort, MaxActionsPerHour, TimeoutSec");
         expect_error("[Order9]\nlow=1\n", ":2: low=1: unknown key in [Order9]; accepted: Enable, Low, High");
         expect_error("DryRun=yes\n", ":1: DryRun=yes: key outside any section; accepted: keys under "
-                     "[Daemon], [Compaction], [Ladder], [Probes], [Planner], [ClearOffline], [Order1]..[Order15]");
+                     "[Daemon], [Compaction], [Ladder], [Probes], [Metrics], [Trend], [Reclaim], [Planner], [ClearOffline], [ClearKmod], [Order1]..[Order15]");
         /* bad numbers and out of range */
         expect_error("[Daemon]\nPressureGuardPercent=abc\n", ":2: PressureGuardPercent=abc: not a non-negative integer; "
                      "accepted: an integer 0..100 (0 = off)");
@@ -148,6 +151,15 @@ static void test_error_messages(void) {
         expect_error("[Compaction]\nProactivenessWhileShort=200\n", ":2: ProactivenessWhileShort=200: out of range; "
                      "accepted: empty (leave vm.compaction_proactiveness alone) or an integer 0..100");
         expect_error("[Probes]\nTriggerMinOrder=0\n", ":2: TriggerMinOrder=0: out of range; accepted: an integer 1..15");
+        /* [Metrics], [Trend] (helper "metrics") */
+        expect_error("[Metrics]\nTextfileDirectory=var/lib\n", ":2: TextfileDirectory=var/lib: not an absolute path; "
+                     "accepted: empty (off) or an absolute directory path of at most 255 bytes, such as "
+                     "/var/lib/prometheus/node-exporter");
+        expect_error("[Trend]\nWindowSec=5s\n", ":2: WindowSec=5s: out of range; "
+                     "accepted: a duration from 1min to 24h, such as 10, 10s, 500ms, 2min, 1h");
+        expect_error("[Trend]\nActBeforeSec=soon\n", ":2: ActBeforeSec=soon: not a duration; "
+                     "accepted: 0 (off) or a duration up to 24h, such as 10, 10s, 500ms, 2min, 1h");
+        expect_error("[Metrics]\nDirectory=/x\n", ":2: Directory=/x: unknown key in [Metrics]; accepted: TextfileDirectory");
         expect_error("[Order9]\nLow=0\n", ":2: Low=0: out of range; accepted: an integer 1..1099511627776 (blocks), at most High");
         /* Low > High: in one file the later line is named, the other one cited */
         expect_error("[Order9]\nLow=300\nHigh=100\n", ":3: High=100: below Low=300 of [Order9] (set at %s:2); accepted: High >= Low");
@@ -599,6 +611,65 @@ static void test_garbage(void) {
         free(c);
 }
 
+/* [Reclaim] (issue 9): sizes, pattern lists, the cross-field bound, dump round trip. */
+static void test_reclaim_section(void) {
+        struct df_config *c = malloc(sizeof(*c));
+        struct df_error err = { "" };
+        char path[512], *text;
+
+        CHECK_INT(load_text("reclaim.conf",
+                            "[Reclaim]\nEnable=yes\nAllow=/system.slice/batch-*.service  /work.slice/job-[0-9]*\n"
+                            "Deny=/system.slice/db.service\nMaxReclaimPerAction=1G\nMaxReclaimPerHour=1073741824\n"
+                            "AllowAnon=yes\nPressureLimitPercent=0\nCgroupPressureLimitPercent=100\n"
+                            "RefaultLimitPercent=0\nNodeReclaim=yes\n",
+                            c, &err, path, sizeof(path)), 0);
+        CHECK_STR(err.msg, "");
+        CHECK(c->reclaim.enabled);
+        CHECK_INT(c->reclaim.allow.n, 2);
+        CHECK_STR(c->reclaim.allow.pattern[0], "/system.slice/batch-*.service");
+        CHECK_STR(c->reclaim.allow.pattern[1], "/work.slice/job-[0-9]*");
+        CHECK_INT(c->reclaim.deny.n, 1);
+        CHECK_U64(c->reclaim.max_per_action_bytes, UINT64_C(1) << 30);
+        CHECK_U64(c->reclaim.max_per_hour_bytes, UINT64_C(1) << 30);
+        CHECK(c->reclaim.allow_anon && c->reclaim.node_reclaim);
+        CHECK_INT(c->reclaim.cgroup_pressure_limit_percent, 100);
+        round_trip(c);
+        text = dump_to_string(c);
+        CHECK(strstr(text, "\nAllow=/system.slice/batch-*.service /work.slice/job-[0-9]*\n") != NULL);
+        CHECK(strstr(text, "\nMaxReclaimPerHour=1G\n") != NULL);
+        free(text);
+        /* An empty Allow= in a later file clears the list. */
+        CHECK_INT(load_text("clear.conf", "[Reclaim]\nAllow=\n", c, &err, path, sizeof(path)), 0);
+        CHECK_INT(c->reclaim.allow.n, 0);
+        free(c);
+
+        expect_error("[Reclaim]\nMaxReclaimPerAction=64X\n",
+                     ":2: MaxReclaimPerAction=64X: not a size; accepted: a size from 4K to 1T, such as 64M, 1G, 65536, "
+                     "at most MaxReclaimPerHour");
+        expect_error("[Reclaim]\nMaxReclaimPerAction=2T\n",
+                     ":2: MaxReclaimPerAction=2T: out of range; accepted: a size from 4K to 1T, such as 64M, 1G, 65536, "
+                     "at most MaxReclaimPerHour");
+        expect_error("[Reclaim]\nMaxReclaimPerAction=1K\n",
+                     ":2: MaxReclaimPerAction=1K: out of range; accepted: a size from 4K to 1T, such as 64M, 1G, 65536, "
+                     "at most MaxReclaimPerHour");
+        expect_error("[Reclaim]\nAllow=system.slice\n",
+                     ":2: Allow=system.slice: pattern 'system.slice' does not start with '/'; accepted: " PATTERNS);
+        expect_error("[Reclaim]\nDeny=/a/../b\n",
+                     ":2: Deny=/a/../b: pattern '/a/../b' has a \".\" or \"..\" component; accepted: " PATTERNS);
+        expect_error("[Reclaim]\nRefaultLimitPercent=101\n",
+                     ":2: RefaultLimitPercent=101: out of range; accepted: an integer 0..100 (0 = never back off)");
+        expect_error("[Reclaim]\nSwappiness=0\n",
+                     ":2: Swappiness=0: unknown key in [Reclaim]; accepted: Enable, Allow, Deny, MaxReclaimPerAction, "
+                     "MaxReclaimPerHour, AllowAnon, PressureLimitPercent, CgroupPressureLimitPercent, RefaultLimitPercent, "
+                     "NodeReclaim");
+        expect_error("[Reclaim]\nMaxReclaimPerHour=32M\nMaxReclaimPerAction=64M\n",
+                     ":3: MaxReclaimPerAction=64M: above MaxReclaimPerHour=32M (set at %s:2); accepted: "
+                     "MaxReclaimPerAction <= MaxReclaimPerHour");
+        expect_error("[Reclaim]\nMaxReclaimPerHour=32M\n",
+                     ":2: MaxReclaimPerHour=32M: below MaxReclaimPerAction=64M (set at (built-in default)); accepted: "
+                     "MaxReclaimPerHour >= MaxReclaimPerAction");
+}
+
 int main(void) {
         tmp_dir_make(tmpdir, sizeof(tmpdir), "test-conf");
         RUN(test_defaults_equal_shipped_file);
@@ -613,6 +684,7 @@ int main(void) {
         RUN(test_value_printers);
         RUN(test_enable_semantics);
         RUN(test_garbage);
+        RUN(test_reclaim_section);
         rm_rf(tmpdir);
         return tp_finish();
 }

@@ -34,7 +34,7 @@ static const struct bad bads[] = {
         { "buddyinfo-duplicate", BUDDY,
           ":2: zone Normal of node 0 appears twice; expected each zone once" },
         { "buddyinfo-page-overflow", BUDDY,
-          ":1: zone Normal of node 0: 18014398509481984 free blocks of order 10 make more than 2^64 pages; expected real counts" },
+          ":1: zone Normal of node 0: 18014398509481984 free blocks of order 10 make more than 2^50 pages; expected real counts" },
         { "buddyinfo-bad-node", BUDDY,
           ":1: node number \"x\" is not an unsigned decimal number; expected a node number 0..65535" },
         { "buddyinfo-no-counts", BUDDY,

@@ -82,7 +82,7 @@ static void test_hints_and_target(void) {
         ASSERT_TRUE(h->clear_candidates > 0);
 
         /* The reference: the planner's own choice under the rung's request. */
-        df_manager_plan_request(&conf, NULL, 9, NOW, &req);
+        df_manager_plan_request(&conf, DF_LEVER_CLEAR_OFFLINE, NULL, 9, NOW, &req);
         ASSERT_EQ_U64(req.budget_pages, 16384);
         ASSERT_EQ_INT(req.granularity, DF_PLAN_MEMBLOCK);
         for (size_t z = 0; z < p.view.n_zones; z++)
@@ -123,6 +123,7 @@ static void test_hints_and_target(void) {
         conf.clear_offline.max_pages_per_action = 1;
         df_ladder_input_init(in);
         in->n_hints = 0;
+        in->lever_present[DF_LEVER_CLEAR_OFFLINE] = true;
         df_manager_plan_hints(&p, &conf, NOW, in);
         h = hint_of(in, "Normal");
         ASSERT_TRUE(h && h->clear_candidates == 0);
@@ -154,19 +155,25 @@ static void test_request_want(void) {
         struct df_action a = { .target = { .order = 9 }, .suitable_blocks = 10, .target_high_blocks = 74 };
         struct df_plan_request req;
 
-        df_manager_plan_request(&conf, &a, 9, NOW, &req);
+        df_manager_plan_request(&conf, DF_LEVER_CLEAR_OFFLINE, &a, 9, NOW, &req);
         ASSERT_EQ_U64(req.want_blocks, 64);
         a.target.order = 10;
-        df_manager_plan_request(&conf, &a, 9, NOW, &req);
+        df_manager_plan_request(&conf, DF_LEVER_CLEAR_OFFLINE, &a, 9, NOW, &req);
         ASSERT_EQ_U64(req.want_blocks, 128);
         a.target.order = 4; /* 64 order-4 blocks fit in two order-9 blocks */
-        df_manager_plan_request(&conf, &a, 9, NOW, &req);
+        df_manager_plan_request(&conf, DF_LEVER_CLEAR_OFFLINE, &a, 9, NOW, &req);
         ASSERT_EQ_U64(req.want_blocks, 2);
         a.target_high_blocks = 5; /* already above: one */
-        df_manager_plan_request(&conf, &a, 9, NOW, &req);
+        df_manager_plan_request(&conf, DF_LEVER_CLEAR_OFFLINE, &a, 9, NOW, &req);
         ASSERT_EQ_U64(req.want_blocks, 1);
         ASSERT_EQ_U64(req.max_age_usec, 3600 * USEC_PER_SEC);
         ASSERT_TRUE(!req.allow_hypervisor);
+        /* the module rung: aligned blocks, the cheapest one, its own budget */
+        a.target_high_blocks = 74;
+        df_manager_plan_request(&conf, DF_LEVER_CLEAR_KMOD, &a, 9, NOW, &req);
+        ASSERT_EQ_INT(req.granularity, DF_PLAN_BLOCK);
+        ASSERT_EQ_U64(req.want_blocks, 1);
+        ASSERT_EQ_U64(req.budget_pages, 256);
 }
 
 static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {

@@ -157,7 +157,7 @@ static void test_contended_climbs(void) {
 
                 df_policy_record(w->c, &r, t + 4 * SEC, &w->st);
         }
-        CHECK_U64(rung(w, 0, DF_LEVER_CLEAR_KMOD)->backoff_usec, 120 * SEC);
+        CHECK_U64(rung(w, 0, DF_LEVER_CLEAR_KMOD)->backoff_usec, 2 * SEC); /* [ClearKmod] CooldownSec=1s, doubled */
         CHECK_U64(rung(w, 0, DF_LEVER_COMPACT_NODE)->backoff_usec, 60 * SEC);
         decide_at(w, t + 5 * SEC);
         CHECK_INT(w->d.n_actions, 0);

@@ -28,6 +28,7 @@ mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9
 if [ -f "$img/ok" ]; then
+        touch "$img/used"
         echo "$img"
         exit 0
 fi
@@ -121,6 +122,8 @@ customize_hook='
         rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/*
 '
 
+# gcc-12 is there for kernel modules only (kmod/, built in a chroot of this
+# root): its LTO compiler and sanitizer runtimes (~65 MiB) are left out.
 if ! mmdebstrap --mode=root --variant=essential --format=directory \
         --include="$packages" \
         --setup-hook="$setup_hook" \
@@ -129,6 +132,9 @@ if ! mmdebstrap --mode=root --variant=essential --format=directory \
         --dpkgopt='path-exclude=/usr/share/man/*' \
         --dpkgopt='path-exclude=/usr/share/locale/*' \
         --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+        --dpkgopt='path-exclude=/usr/lib/gcc/x86_64-linux-gnu/*/lto1' \
+        --dpkgopt='path-exclude=/usr/lib/gcc/x86_64-linux-gnu/*/lib*san*' \
+        --dpkgopt='path-exclude=/usr/lib/x86_64-linux-gnu/lib*san.so*' \
         bookworm "$tmp/root" "$sources" >"$log" 2>&1; then
         tail -n 20 "$log" >&2
         rm -rf "$tmp"
@@ -151,9 +157,12 @@ echo "$((end - start))" >"$tmp/build-seconds"
 touch "$tmp/ok"
 rm -rf "$img"
 mv "$tmp" "$img"
-# Older images are dead weight once the key changed.
+# Images of other keys are dead weight once nothing built or used them for a day
+# (branches that share one cache directory each keep theirs meanwhile).
+touch "$img/used"
 for old in "$cache"/image-*; do
-        [ "$old" = "$img" ] || rm -rf "$old"
+        [ "$old" = "$img" ] && continue
+        [ -n "$(find "$old/used" "$old/ok" -mmin -1440 2>/dev/null)" ] || rm -rf "$old"
 done
 echo "mkimage: built in $((end - start)) s, ${used_mib} MiB of packages, kernel ${kver:-unknown}" >&2
 echo "$img"

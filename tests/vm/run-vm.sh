@@ -10,7 +10,7 @@
 #   DEFRAGD_SOURCE_ROOT, DEFRAGD_BUILD_ROOT  set by tests/meson.build's test_env
 #   DEFRAGD_VM_CACHE      where the image is kept (default BUILD_ROOT/tests/vm/cache)
 #   DEFRAGD_VM_SCENARIOS  space-separated scenario names to run (default: all)
-#   DEFRAGD_VM_TIMEOUT    hard limit for the guest in seconds (default 420)
+#   DEFRAGD_VM_TIMEOUT    hard limit for the guest in seconds (default 600)
 #   DEFRAGD_VM_MEM        guest memory (default 1536M)
 #   DEFRAGD_VM_KEEP=1     keep the run directory (console log, payload)
 set -uo pipefail
@@ -21,7 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=${DEFRAGD_SOURCE_ROOT:-$(cd "$here/../.." && pwd)}
 bld=${DEFRAGD_BUILD_ROOT:?DEFRAGD_BUILD_ROOT is not set (run through meson test)}
 cache=${DEFRAGD_VM_CACHE:-$bld/tests/vm/cache}
-timeout_s=${DEFRAGD_VM_TIMEOUT:-420}
+timeout_s=${DEFRAGD_VM_TIMEOUT:-600}
 mem=${DEFRAGD_VM_MEM:-1536M}
 t0=$(date +%s.%N)
 
@@ -84,11 +84,14 @@ mkdir -p "$gdir/scenarios"
 install -m 0755 "$here/guest/guest-run.sh" "$gdir/guest-run.sh"
 install -m 0644 "$here/guest/lib.sh" "$gdir/lib.sh"
 install -m 0755 "$here"/guest/scenarios/*.sh "$gdir/scenarios/"
-for h in fragmenter; do
+for h in fragmenter metrics-render reclaim-tool kmod-clear-tool; do
         [ -x "$vmb/tests/helpers/$h" ] && install -m 0755 "$vmb/tests/helpers/$h" "$gdir/$h"
 done
 sed -n 's/^#define DF_\(MID_[A-Z_]*\) *"\([0-9a-f]\{32\}\)".*/\1=\2/p' \
         "$src/include/defragd/report.h" >"$gdir/mids.sh"
+# The companion module, built in a chroot of the guest root against its own
+# kernel's headers (and the 6.1 headers it carries), as dkms would there.
+"$here/build-kmod.sh" "$img" "$src/kmod" "$gdir/kmod" >"$bld/tests/vm/kmod-build.tap" 2>&1
 echo "${DEFRAGD_VM_SCENARIOS:-}" >"$gdir/selected"
 rm -rf "$run"
 mkdir -p "$run"
@@ -141,7 +144,7 @@ while IFS= read -r line; do
         "") ;;
         *) echo "# guest: $line" ;;
         esac
-done <"$run/results.log"
+done < <(cat "$bld/tests/vm/kmod-build.tap" "$run/results.log")
 
 if [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then
         emit "not ok" "guest finished within ${timeout_s}s (killed after ${guest_s}s)"

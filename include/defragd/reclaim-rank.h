@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Where each cgroup's pages sit: a bounded sample of a zone's pageblocks
+ * (kpageflags + kpagecgroup), the blocks cheapest to free by reclaim, and the pages each cgroup holds there. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "defragd/reclaim.h"
+
+/* include/uapi/linux/kernel-page-flags.h */
+#define DF_KPF_DIRTY        4
+#define DF_KPF_LRU          5
+#define DF_KPF_SLAB         7
+#define DF_KPF_WRITEBACK    8
+#define DF_KPF_BUDDY        10
+#define DF_KPF_ANON         12
+#define DF_KPF_SWAPBACKED   14
+#define DF_KPF_UNEVICTABLE  18
+#define DF_KPF_HWPOISON     19
+#define DF_KPF_NOPAGE       20
+#define DF_KPF_OFFLINE      23
+#define DF_KPF_PGTABLE      26
+#define DF_KPF_BIT(b) (UINT64_C(1) << (b))
+
+enum df_page_kind {
+        DF_PAGE_FREE,        /* KPF_BUDDY */
+        DF_PAGE_FILE,        /* clean file cache on the LRU: what swappiness=0 reclaim frees */
+        DF_PAGE_ANON,        /* anon or shmem on the LRU: only with AllowAnon= (and swap) */
+        DF_PAGE_STUCK,       /* anything reclaim cannot free now: slab, dirty, unevictable, no flags, holes */
+};
+enum df_page_kind df_page_kind(uint64_t kpageflags);
+
+/* One sampled pageblock. */
+struct df_block_sample {
+        uint64_t start_pfn;
+        uint32_t free_pages, file_pages, anon_pages, stuck_pages;
+};
+
+/* Classify one block; flags[i] is /proc/kpageflags of start_pfn + i. */
+void df_block_classify(uint64_t start_pfn, const uint64_t *flags, size_t nr_pages, struct df_block_sample *out);
+
+/* What reclaim must free to empty the block: file (+ anon with allow_anon)
+ * pages; UINT32_MAX when it cannot (a stuck page, or anon without
+ * allow_anon), and for a block already free. */
+uint32_t df_block_reclaim_cost(const struct df_block_sample *b, bool allow_anon);
+
+/* Pages per memory cgroup inode in the chosen blocks. */
+struct df_inode_pages {
+        uint64_t inode;
+        uint64_t pages;
+};
+
+/* The sample of a tick: the cheapest blocks seen, at most DF_RECLAIM_CHEAP_MAX. */
+#define DF_RECLAIM_CHEAP_MAX 64
+#define DF_RECLAIM_INODES_MAX 256
+struct df_reclaim_sample {
+        uint64_t blocks_sampled, pages_read;
+        size_t n_cheap;
+        struct df_block_sample cheap[DF_RECLAIM_CHEAP_MAX];  /* cost ascending */
+        size_t n_inodes;
+        struct df_inode_pages inodes[DF_RECLAIM_INODES_MAX]; /* pages per cgroup inode in cheap[] */
+        uint64_t unattributed_pages;                          /* beyond DF_RECLAIM_INODES_MAX inodes */
+};
+
+/* Offer a classified block to the sample: kept when among the `keep`
+ * (<= DF_RECLAIM_CHEAP_MAX) cheapest reclaimable blocks so far. Returns the
+ * slot it took, or -1. */
+int df_reclaim_sample_offer(struct df_reclaim_sample *s, const struct df_block_sample *b, bool allow_anon, size_t keep);
+
+/* Count a kept block's reclaimable pages by owner: cg[i] is
+ * /proc/kpagecgroup of b->start_pfn + i, flags[i] its kpageflags. */
+void df_reclaim_sample_attribute(struct df_reclaim_sample *s, const uint64_t *flags, const uint64_t *cg,
+                                 size_t nr_pages, bool allow_anon);
+
+/* cgs[i].cheap_pages = pages of the sample owned by cgs[i] or any cgroup
+ * below it (all[] maps every cgroup read to its inode). */
+void df_reclaim_assign_cheap_pages(const struct df_reclaim_sample *s, const struct df_reclaim_cgroup *all, size_t n_all,
+                                   struct df_reclaim_cgroup *cgs, size_t n_cgs);
+
+/* Which blocks to read this tick: `n` evenly spread over [0, nr_blocks),
+ * shifted by `tick` so successive ticks cover different blocks. */
+uint64_t df_reclaim_sample_block(uint64_t nr_blocks, uint64_t n, uint64_t i, uint64_t tick);

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* reclaim-tool: drives the reclaim levers and the aim by hand, for the kernel
+ * and guest tests and the ranking benchmark, until the ladder wires them in.
+ *
+ *   reclaim-tool rank [--node N] [--zone Z] [--max-pages N] [--keep N] [--ticks N]
+ *                     [--allow PAT]... [--deny PAT]... [--anon]
+ *       sample the zone, list every memory cgroup (cgroup v2) with its
+ *       verdict, best first; --ticks N times N samples and prints the cost.
+ *   reclaim-tool cgroup PATH BYTES [--anon] [--dry-run] [--pressure-limit P]
+ *                [--cgroup-pressure-limit P] [--psi FILE]
+ *   reclaim-tool node N BYTES [same options]
+ *       open the lever, apply the guard (PSI from FILE, default
+ *       /proc/pressure/memory; the cgroup's memory.pressure), run it once,
+ *       print its result as KEY=VALUE lines (OUTCOME=skipped: the guard).
+ *   reclaim-tool probe
+ *       open both levers: usable, or why not. */
+#include <assert.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "defragd/lever.h"
+#include "defragd/procfs.h"
+#include "defragd/memcg.h"
+#include "defragd/reclaim-rank.h"
+#include "defragd/reclaim.h"
+#include "defragd/snapshot.h"
+#include "defragd/util.h"
+
+static const char *lever_name(enum df_lever_kind k) {
+        return k == DF_LEVER_RECLAIM_NODE ? "reclaim-node" : k == DF_LEVER_RECLAIM_CGROUP ? "reclaim-cgroup" : "?";
+}
+
+static const char *outcome_name(enum df_action_outcome o) {
+        static const char *const n[] = { "done", "partial", "contended", "busy", "failed", "interrupted", "timeout", "dry-run" };
+
+        return o < ELEMENTSOF(n) ? n[o] : "?";
+}
+
+static int cmp_u64(const void *a, const void *b) {
+        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+
+        return x < y ? -1 : x > y;
+}
+
+static int do_probe(void) {
+        const struct df_lever_ops *ops[] = { &df_lever_reclaim_node, &df_lever_reclaim_cgroup };
+        struct df_lever_env env = { .root = "" };
+
+        for (size_t i = 0; i < ELEMENTSOF(ops); i++) {
+                char reason[512] = "";
+                void *state = NULL;
+                int r = ops[i]->open(&env, &state, reason, sizeof(reason));
+
+                if (r == 0) {
+                        const struct df_reclaim_lever_state *st = state;
+
+                        printf("%s: usable (swappiness= %s)\n", lever_name(ops[i]->kind),
+                               st->swappiness_arg ? "taken" : "refused");
+                        ops[i]->close(state);
+                } else
+                        printf("%s: absent: %s\n", lever_name(ops[i]->kind), reason);
+        }
+        return 0;
+}
+
+/* The guard as the ladder will apply it: machine PSI (from psi_path) and,
+ * for a cgroup, its own memory.pressure. 1 = closed (printed), 0 = open. */
+static int guard_closed(const struct df_reclaim_conf *conf, const char *psi_path, const char *cgroup) {
+        char text[1024] = "", mount[DF_CGROUP_PATH_MAX], reason[256];
+        struct df_reclaim_cgroup cg;
+        struct df_psi psi = { 0 };
+        struct df_error err;
+        bool have_cg = false;
+        enum df_reclaim_guard g;
+        FILE *f = fopen(psi_path, "re");
+
+        if (f) {
+                size_t n = fread(text, 1, sizeof(text) - 1, f);
+
+                text[n] = 0;
+                fclose(f);
+                if (df_parse_psi(text, psi_path, &psi, &err) < 0)
+                        psi.present = false;
+        }
+        if (cgroup && df_memcg_probe("", mount, sizeof(mount), reason, sizeof(reason)) == 0 &&
+            df_memcg_read(mount, cgroup, &cg, NULL) == 0)
+                have_cg = true;
+        g = df_reclaim_guard(conf, psi.present && psi.some.present, psi.some.avg10, have_cg ? &cg : NULL);
+        if (g == DF_RECLAIM_GUARD_OPEN)
+                return 0;
+        printf("OUTCOME=skipped\nGUARD=%s\nPSI_SOME_AVG10=%.2f\nCGROUP_PSI_SOME_AVG10=%.2f\n",
+               g == DF_RECLAIM_GUARD_PSI ? "psi" : "cgroup-psi", psi.some.avg10, have_cg ? cg.pressure_some_avg10 : 0.0);
+        return 1;
+}
+
+static int do_run(enum df_lever_kind kind, const char *target, const char *bytes, bool anon, bool dry_run,
+                  const struct df_reclaim_conf *conf, const char *psi_path) {
+        const struct df_lever_ops *ops = kind == DF_LEVER_RECLAIM_NODE ? &df_lever_reclaim_node : &df_lever_reclaim_cgroup;
+        struct df_lever_env env = { .root = "" };
+        struct df_action a = { .lever = kind, .dry_run = dry_run };
+        struct df_action_result res = { 0 };
+        char reason[512] = "";
+        void *state = NULL;
+        uint64_t node;
+        int r;
+
+        if (df_parse_u64(bytes, &a.amount) < 0) {
+                fprintf(stderr, "reclaim-tool: BYTES '%s': not a number; accepted: a byte count\n", bytes);
+                return 2;
+        }
+        if (kind == DF_LEVER_RECLAIM_NODE) {
+                if (df_parse_u64(target, &node) < 0 || node > 1023) {
+                        fprintf(stderr, "reclaim-tool: node '%s': accepted: 0..1023\n", target);
+                        return 2;
+                }
+                a.target.node = (int) node;
+        } else
+                snprintf(a.target.cgroup, sizeof(a.target.cgroup), "%s", target);
+        r = ops->open(&env, &state, reason, sizeof(reason));
+        if (r < 0) {
+                printf("ABSENT=%s\n", reason);
+                return 77;
+        }
+        if (guard_closed(conf, psi_path, kind == DF_LEVER_RECLAIM_CGROUP ? target : NULL)) {
+                ops->close(state);
+                return 0;
+        }
+        df_reclaim_lever_set_allow_anon(state, anon);
+        r = ops->run(&env, state, &a, &res);
+        printf("LEVER=%s\nOUTCOME=%s\nERROR=%d\nASKED_BYTES=%" PRIu64 "\nRECLAIMED_BYTES=%" PRIu64
+               "\nDURATION_USEC=%" PRIu64 "\nDETAIL=%s\n",
+               lever_name(kind), outcome_name(res.outcome), res.error, a.amount, res.amount_done, res.duration_usec,
+               res.detail);
+        ops->close(state);
+        return r < 0 ? 1 : 0;
+}
+
+struct rank_opts {
+        int node;
+        const char *zone;
+        uint64_t max_pages;
+        size_t keep;
+        unsigned ticks;
+        bool anon;
+        struct df_reclaim_conf conf;
+};
+
+static int do_rank(const struct rank_opts *o) {
+        char mount[DF_CGROUP_PATH_MAX] = "", reason[512] = "", own[DF_CGROUP_PATH_MAX] = "";
+        _cleanup_free_ struct df_reclaim_cgroup *all = NULL;
+        _cleanup_free_ struct df_reclaim_cgroup *cands = NULL;
+        _cleanup_free_ uint64_t *sample_usec = NULL, *cg_usec = NULL;
+        struct df_reclaim_sample s;
+        uint64_t start_pfn, spanned;
+        size_t n_all = 0, n_cands = 0;
+        bool have_cg;
+        int r;
+
+        r = df_zone_pfn_range("", o->node, o->zone, &start_pfn, &spanned);
+        if (r < 0) {
+                fprintf(stderr, "reclaim-tool: zone %s of node %d not in /proc/zoneinfo: %s\n", o->zone, o->node, strerror(-r));
+                return 1;
+        }
+        have_cg = df_memcg_probe("", mount, sizeof(mount), reason, sizeof(reason)) == 0;
+        if (!have_cg)
+                printf("# cgroups: %s\n", reason);
+        (void) df_memcg_own("", own, sizeof(own));
+        sample_usec = calloc(o->ticks ? o->ticks : 1, sizeof(uint64_t));
+        cg_usec = calloc(o->ticks ? o->ticks : 1, sizeof(uint64_t));
+        if (!sample_usec || !cg_usec)
+                return 1;
+        for (unsigned t = 0; t < (o->ticks ? o->ticks : 1); t++) {
+                uint64_t t0 = df_now_usec();
+
+                r = df_reclaim_sample_zone("", start_pfn, spanned, 512, o->max_pages, t, o->anon, o->keep, &s);
+                if (r < 0) {
+                        fprintf(stderr, "reclaim-tool: sampling /proc/kpageflags: %s\n", strerror(-r));
+                        return 1;
+                }
+                sample_usec[t] = df_now_usec() - t0;
+                t0 = df_now_usec();
+                if (have_cg) {
+                        free(all);
+                        all = NULL;
+                        r = df_memcg_list(mount, 4096, &all, &n_all);
+                        if (r < 0)
+                                return 1;
+                        free(cands);
+                        cands = calloc(n_all ? n_all : 1, sizeof(*cands));
+                        if (!cands)
+                                return 1;
+                        n_cands = 0;
+                        for (size_t i = 0; i < n_all; i++)
+                                if (df_reclaim_exclusion(&o->conf, all, n_all, &all[i], own) == DF_RECLAIM_OK)
+                                        cands[n_cands++] = all[i];
+                        df_reclaim_assign_cheap_pages(&s, all, n_all, cands, n_cands);
+                        df_reclaim_rank(cands, n_cands);
+                }
+                cg_usec[t] = df_now_usec() - t0;
+        }
+        printf("# zone %s node %d: pfn %" PRIu64 " +%" PRIu64 "; sampled %" PRIu64 " blocks (%" PRIu64
+               " pages), %zu cheap kept\n", o->zone, o->node, start_pfn, spanned, s.blocks_sampled, s.pages_read, s.n_cheap);
+        for (size_t i = 0; i < s.n_cheap; i++)
+                printf("# cheap block pfn %" PRIu64 ": free %u file %u anon %u stuck %u\n", s.cheap[i].start_pfn,
+                       s.cheap[i].free_pages, s.cheap[i].file_pages, s.cheap[i].anon_pages, s.cheap[i].stuck_pages);
+        for (size_t i = 0; i < s.n_inodes; i++)
+                printf("# inode %" PRIu64 ": %" PRIu64 " pages in cheap blocks\n", s.inodes[i].inode, s.inodes[i].pages);
+        if (o->ticks) {
+                qsort(sample_usec, o->ticks, sizeof(uint64_t), cmp_u64);
+                qsort(cg_usec, o->ticks, sizeof(uint64_t), cmp_u64);
+                printf("TICKS=%u\nSAMPLE_USEC_MEDIAN=%" PRIu64 "\nSAMPLE_USEC_MIN=%" PRIu64 "\nSAMPLE_USEC_MAX=%" PRIu64
+                       "\nCGROUPS_USEC_MEDIAN=%" PRIu64 "\nCGROUPS=%zu\n", o->ticks, sample_usec[o->ticks / 2], sample_usec[0],
+                       sample_usec[o->ticks - 1], cg_usec[o->ticks / 2], n_all);
+        }
+        /* Every cgroup with its verdict; candidates first, ranked. */
+        for (size_t i = 0; i < n_cands; i++)
+                printf("RANK %zu %s cheap_pages=%" PRIu64 " inactive_file=%" PRIu64 " current=%" PRIu64 "\n", i + 1,
+                       cands[i].path, cands[i].cheap_pages, cands[i].inactive_file_bytes, cands[i].current_bytes);
+        for (size_t i = 0; i < n_all; i++) {
+                enum df_reclaim_exclusion e = df_reclaim_exclusion(&o->conf, all, n_all, &all[i], own);
+
+                if (e != DF_RECLAIM_OK && e != DF_RECLAIM_NOT_ALLOWED)
+                        printf("EXCLUDED %s %s\n", all[i].path, df_reclaim_exclusion_to_string(e));
+        }
+        return 0;
+}
+
+static void add_pattern(struct df_conf_globs *g, const char *p) {
+        char why[96];
+
+        if (g->n >= DF_RECLAIM_MAX_PATTERNS || df_reclaim_pattern_check(p, why, sizeof(why)) < 0) {
+                fprintf(stderr, "reclaim-tool: pattern '%s': %s\n", p, g->n >= DF_RECLAIM_MAX_PATTERNS ? "too many" : why);
+                exit(2);
+        }
+        snprintf(g->pattern[g->n++], DF_RECLAIM_PATTERN_MAX, "%s", p);
+}
+
+int main(int argc, char **argv) {
+        static const struct option longopts[] = {
+                { "node", required_argument, NULL, 'n' },   { "zone", required_argument, NULL, 'z' },
+                { "max-pages", required_argument, NULL, 'm' }, { "keep", required_argument, NULL, 'k' },
+                { "ticks", required_argument, NULL, 't' },  { "allow", required_argument, NULL, 'a' },
+                { "deny", required_argument, NULL, 'd' },   { "anon", no_argument, NULL, 'A' },
+                { "dry-run", no_argument, NULL, 'D' },      { "pressure-limit", required_argument, NULL, 'p' },
+                { "cgroup-pressure-limit", required_argument, NULL, 'P' }, { "psi", required_argument, NULL, 'S' },
+                { 0 },
+        };
+        struct rank_opts o = { .node = 0, .zone = "Normal", .max_pages = 64 * 512, .keep = 32 };
+        bool dry_run = false;
+        const char *psi_path = "/proc/pressure/memory";
+        const char *cmd;
+        uint64_t v;
+        int c;
+
+        if (argc < 2) {
+                fprintf(stderr, "usage: reclaim-tool rank|cgroup PATH BYTES|node N BYTES|probe [options]\n");
+                return 2;
+        }
+        cmd = argv[1];
+        df_reclaim_conf_defaults(&o.conf);
+        optind = 2;
+        while ((c = getopt_long(argc, argv, "", longopts, NULL)) >= 0) {
+                switch (c) {
+                case 'n': o.node = atoi(optarg); break;
+                case 'z': o.zone = optarg; break;
+                case 'm': if (df_parse_u64(optarg, &o.max_pages) < 0) return 2; break;
+                case 'k': if (df_parse_u64(optarg, &v) < 0) return 2; o.keep = (size_t) v; break;
+                case 't': if (df_parse_u64(optarg, &v) < 0 || v > 100000) return 2; o.ticks = (unsigned) v; break;
+                case 'a': add_pattern(&o.conf.allow, optarg); break;
+                case 'd': add_pattern(&o.conf.deny, optarg); break;
+                case 'A': o.anon = o.conf.allow_anon = true; break;
+                case 'D': dry_run = true; break;
+                case 'p': if (df_parse_u64(optarg, &v) < 0 || v > 100) return 2; o.conf.pressure_limit_percent = (unsigned) v; break;
+                case 'P': if (df_parse_u64(optarg, &v) < 0 || v > 100) return 2; o.conf.cgroup_pressure_limit_percent = (unsigned) v; break;
+                case 'S': psi_path = optarg; break;
+                default: return 2;
+                }
+        }
+        if (strcmp(cmd, "probe") == 0)
+                return do_probe();
+        if (strcmp(cmd, "rank") == 0)
+                return do_rank(&o);
+        if ((strcmp(cmd, "cgroup") == 0 || strcmp(cmd, "node") == 0) && argc - optind == 2)
+                return do_run(cmd[0] == 'c' ? DF_LEVER_RECLAIM_CGROUP : DF_LEVER_RECLAIM_NODE, argv[optind], argv[optind + 1],
+                              o.anon, dry_run, &o.conf, psi_path);
+        fprintf(stderr, "reclaim-tool: unknown command or arguments; accepted: rank, cgroup PATH BYTES, node N BYTES, probe\n");
+        return 2;
+}
