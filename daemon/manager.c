@@ -26,6 +26,7 @@
 #include "defragd/lever-offline.h"
 #include "defragd/lever.h"
 #include "defragd/manager-plan.h"
+#include "defragd/metrics-sink.h"
 #include "defragd/manager.h"
 #include "defragd/model.h"
 #include "defragd/probe-entries.h"
@@ -97,6 +98,7 @@ struct manager {
         char state_path[PATH_MAX + 32];   /* knobs and offline memory blocks */
         struct df_manager_plan plan;      /* the block planner's view (clear rungs) */
         struct df_manager_plan_status plan_status;
+        struct df_metrics_sink metrics;   /* per-lever counters, trend, the textfile */
         struct df_probes *probes;
         sd_event_source *probes_source;  /* ring buffer: high-order failures */
 
@@ -402,6 +404,7 @@ static void finish_lever(struct manager *m, struct df_action_result *res) {
         }
         df_manager_plan_outcome(&m->plan, a, &ra.result, now);
         df_lever_stats_add(&m->levers[a->lever].stats, a, &ra.result);
+        (void) df_metrics_account(&m->metrics.levers, a, &ra.result);
         df_policy_record(&m->config, &ra.result, now, m->policy);
         df_report_action(&ra);
         remember(m, &ra);
@@ -528,6 +531,7 @@ static void enqueue(struct manager *m, const struct df_action *a) {
                 ra.result.suitable_after = ra.result.suitable_before;
                 ra.unusable_after = ra.unusable_before;
                 df_lever_stats_add(&m->levers[a->lever].stats, a, &ra.result);
+                (void) df_metrics_account(&m->metrics.levers, a, &ra.result);
                 df_report_action(&ra);
                 remember(m, &ra);
                 return;
@@ -539,6 +543,65 @@ static void enqueue(struct manager *m, const struct df_action *a) {
         }
         m->queue[(m->queue_head + m->n_queue) % DF_POLICY_MAX_ITEMS] = *a;
         m->n_queue++;
+}
+
+/* ---- metrics ---- */
+
+static enum df_metrics_state metrics_cell_state(void *userdata, int node, const char *zone, int order,
+                                                uint64_t *ret_since_usec) {
+        const struct df_policy_state *st = userdata;
+
+        *ret_since_usec = 0;
+        for (size_t i = 0; i < DF_POLICY_MAX_ZONES; i++) {
+                const struct df_zone_state *zs = &st->zones[i];
+
+                if (zs->used && zs->node == node && strcmp(zs->zone, zone) == 0 && order >= 0 && order < DF_MAX_ORDERS) {
+                        *ret_since_usec = zs->since_usec[order];
+                        return zs->state[order] == DF_STATE_SHORT ? DF_METRICS_STATE_SHORT :
+                                zs->state[order] == DF_STATE_OK ? DF_METRICS_STATE_OK : DF_METRICS_STATE_UNKNOWN;
+                }
+        }
+        return DF_METRICS_STATE_UNKNOWN;
+}
+
+/* The input for one rendering; *cells to free() after. */
+static int metrics_input(struct manager *m, struct df_metrics_input *in, struct df_metrics_cell **cells) {
+        struct df_metrics_health h = {
+                .start_realtime_usec = m->started_realtime_usec,
+                .evaluations = m->evaluations,
+                .last_evaluation_realtime_usec = m->last_evaluation_realtime_usec,
+                .dry_run = m->config.dry_run,
+        };
+
+        return df_metrics_sink_input(&m->metrics, &m->config, m->evaluations ? &m->snapshot : NULL, m->probes, &h,
+                                     metrics_cell_state, m->policy, df_now_usec(), df_realtime_usec(), in, cells);
+}
+
+/* Each evaluation, with [Metrics] TextfileDirectory= set. */
+static void metrics_publish(struct manager *m) {
+        struct df_metrics_input in;
+        struct df_metrics_cell *cells = NULL;
+
+        if (metrics_input(m, &in, &cells) < 0) {
+                df_log(LOG_WARNING, "metrics: out of memory, textfile not written, ignoring");
+                return;
+        }
+        (void) df_metrics_sink_publish(&m->metrics, &m->config, &in); /* logs its own failures */
+        free(cells);
+}
+
+/* The control socket's "metrics" request. */
+static void metrics_render(void *userdata, FILE *f, bool openmetrics) {
+        struct manager *m = userdata;
+        struct df_metrics_input in;
+        struct df_metrics_cell *cells = NULL;
+
+        if (metrics_input(m, &in, &cells) < 0) {
+                fputs("error: out of memory\n", f);
+                return;
+        }
+        (void) df_metrics_render_format(f, &in, openmetrics ? DF_METRICS_OPENMETRICS : DF_METRICS_PROMETHEUS);
+        free(cells);
 }
 
 /* ---- evaluation ---- */
@@ -575,6 +638,7 @@ static bool target_action(struct manager *m, struct df_action *a) {
         ra.result.suitable_after = ra.result.suitable_before;
         ra.unusable_after = ra.unusable_before;
         df_policy_record(&m->config, &ra.result, df_now_usec(), m->policy);
+        (void) df_metrics_account(&m->metrics.levers, &ra.action, &ra.result);
         df_report_action(&ra);
         remember(m, &ra);
         return false;
@@ -598,6 +662,8 @@ static void evaluate(struct manager *m, const char *why) {
         df_probes_evaluation_started(m->probes); /* failure -> policy latency */
         if (read_snapshot(m, DF_PROCFS_ALL & ~DF_PROCFS_PAGETYPEINFO, &m->snapshot) < 0)
                 return;
+        if (df_metrics_sink_observe(&m->metrics, &m->config, &m->snapshot) < 0)
+                df_log(LOG_DEBUG, "trend: out of memory for a sample, ignoring");
         if (m->plan.on) {
                 struct df_error err = { "" };
 
@@ -633,6 +699,8 @@ static void evaluate(struct manager *m, const char *why) {
         }
         start_next(m);
         notify_status(m);
+        if (m->config.metrics.textfile_dir[0])
+                metrics_publish(m);
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -674,6 +742,7 @@ static void apply_config(struct manager *m, const struct df_config *c) {
         memset(m->last_skip, 0, sizeof(m->last_skip));
         levers_configure(m);
         plan_reconcile(m);
+        df_metrics_sink_reconfigure(&m->metrics, &m->config);
 }
 
 static int load_config(struct manager *m, struct df_config *c, struct df_error *err) {
@@ -772,6 +841,7 @@ int manager_new(const struct manager_options *o, struct manager **ret, struct df
                 return df_error_set(err, -ENOMEM, "out of memory");
         m->worker.fd = -1;
         m->plan.kpf.fd_flags = m->plan.kpf.fd_cgroup = -1;
+        df_metrics_sink_init(&m->metrics);
         m->policy = calloc(1, sizeof(*m->policy));
         m->decision = calloc(1, sizeof(*m->decision));
         m->ladder_in = calloc(1, sizeof(*m->ladder_in));
@@ -920,6 +990,7 @@ void manager_free(struct manager *m) {
                 sd_event_source_unref(m->abandoned[i]);
         levers_close(m);
         df_manager_plan_stop(&m->plan);
+        df_metrics_sink_done(&m->metrics); /* removes the textfile: nothing stale for node_exporter */
         sd_event_source_unref(m->probes_source);
         df_probes_free(m->probes);
         sd_event_source_unref(m->timer);
@@ -965,6 +1036,8 @@ static void fill_status(struct manager *m, bool live_probes, struct df_status_vi
                 .evaluations = m->evaluations,
                 .last_evaluation_realtime_usec = m->last_evaluation_realtime_usec,
                 .config_source = m->config_source,
+                .metrics_render = metrics_render,
+                .metrics_userdata = m,
         };
 }
 

@@ -12,9 +12,11 @@ static const char *const request_names[_DF_CONTROL_REQUEST_MAX] = {
         [DF_CONTROL_STATUS] = "status",
         [DF_CONTROL_STATUS_JSON] = "status json",
         [DF_CONTROL_PROBES_JSON] = "probes json",
+        [DF_CONTROL_METRICS] = "metrics",
+        [DF_CONTROL_METRICS_OPENMETRICS] = "metrics openmetrics",
 };
 
-#define ACCEPTED "accepted: status, status json, probes json"
+#define ACCEPTED "accepted: status, status json, probes json, metrics, metrics openmetrics"
 #define QUOTED_MAX_BYTES 32 /* of the request, echoed back in an error */
 
 /* The request echoed back safely: printable ASCII, anything else as \xNN

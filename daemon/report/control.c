@@ -107,6 +107,13 @@ static int answer(struct df_control *c, const char *req, size_t len, char **out,
                 else
                         fputs("error: probes are not loaded (disabled in [Probes] or unavailable; see defragctl status)\n", f);
                 break;
+        case DF_CONTROL_METRICS:
+        case DF_CONTROL_METRICS_OPENMETRICS:
+                if (v.metrics_render)
+                        v.metrics_render(v.metrics_userdata, f, what == DF_CONTROL_METRICS_OPENMETRICS);
+                else
+                        fputs("error: this defragd does not export metrics\n", f);
+                break;
         default:
                 fputs("error: request not handled (a bug)\n", f);
                 break;

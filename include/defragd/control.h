@@ -3,6 +3,7 @@
  * the runtime directory. Protocol: one request line, one reply, close.
  *   "status"       -> text table        "status json" -> JSON object
  *   "probes json"  -> probe counters (JSON)
+ *   "metrics", "metrics openmetrics" -> the exposition (defragctl metrics)
  * A reply that starts with "error: " is an error the client prints as is. */
 #pragma once
 
@@ -19,6 +20,8 @@ enum df_control_request {
         DF_CONTROL_STATUS,
         DF_CONTROL_STATUS_JSON,
         DF_CONTROL_PROBES_JSON,
+        DF_CONTROL_METRICS,             /* Prometheus text 0.0.4 */
+        DF_CONTROL_METRICS_OPENMETRICS, /* OpenMetrics 1.0.0 text */
         _DF_CONTROL_REQUEST_MAX,
 };
 

@@ -67,6 +67,9 @@ struct df_status_view {
         uint64_t evaluations;
         uint64_t last_evaluation_realtime_usec;
         const char *config_source;
+        /* The metrics exposition, rendered on request (control socket "metrics"). */
+        void (*metrics_render)(void *userdata, FILE *f, bool openmetrics);
+        void *metrics_userdata;
 };
 
 /* The control socket's source of views: fills *v, valid until the next call. */
