@@ -14,7 +14,7 @@ trap cleanup EXIT
 
 root=$tmp/root
 "$test_plan" --make-root "$root" || fail "cannot build the fixture root"
-mkdir -p "$tmp/run"
+mkdir -p "$tmp/run" "$tmp/textfile"
 # Normal's order-9 blocks in the capture; ask for more so it is short.
 normal9=$(awk '$1 == "Node" && $2 == "0," && $4 == "Normal" { s = 0; for (i = 14; i <= NF; i++) s += $i * 2 ^ (i - 14); print s }' "$root/proc/buddyinfo")
 want=$((normal9 + 100))
@@ -27,6 +27,8 @@ PressureGuardPercent=0
 DryRun=yes
 [Probes]
 Enable=no
+[Metrics]
+TextfileDirectory=$tmp/textfile
 [Planner]
 SlicePages=4194304
 [ClearOffline]
@@ -71,8 +73,19 @@ assert not c["clear-kmod"]["present"], c
 assert c["planner"]["on"] and c["planner"]["pages_read"] > 0, c["planner"]
 ' || fail "status JSON lacks the clearing section"
 
+# Metrics: the socket answers, the textfile is written each evaluation, the
+# dry run counted for the clear-offline lever.
+"$defragctl" metrics --runtime-dir "$tmp/run" >"$tmp/metrics.txt" || fail "defragctl metrics failed"
+grep -q '^defragd_actions_total{lever="clear-offline",result="dry-run"} [1-9]' "$tmp/metrics.txt" ||
+        { grep actions_total "$tmp/metrics.txt"; fail "metrics lack the clear-offline dry runs"; }
+grep -q '^defragd_free_blocks{node="0",zone="Normal",order="9"}' "$tmp/metrics.txt" || fail "metrics lack the Normal zone"
+"$defragctl" metrics --openmetrics --runtime-dir "$tmp/run" | tail -1 | grep -qx "# EOF" || fail "OpenMetrics without # EOF"
+[ -s "$tmp/textfile/defragd.prom" ] || fail "no textfile in [Metrics] TextfileDirectory="
+grep -q '^defragd_evaluations_total [1-9]' "$tmp/textfile/defragd.prom" || fail "textfile lacks evaluations"
+
 # A budget below every block's cost: no candidate, the rung does not act.
 kill "$dpid"; wait "$dpid"; dpid=
+[ ! -e "$tmp/textfile/defragd.prom" ] || fail "textfile left after a clean stop"
 sed -i "s/^MaxPagesPerAction=.*/MaxPagesPerAction=1/" "$tmp/a.conf"
 "$defragd" --config "$tmp/a.conf" --root "$root" --runtime-dir "$tmp/run" --log-target console --log-level debug >"$tmp/log" 2>&1 &
 dpid=$!
