@@ -31,6 +31,7 @@
 #include "defragd/model.h"
 #include "defragd/probe-entries.h"
 #include "defragd/probes.h"
+#include "defragd/reclaim.h"
 #include "defragd/procfs.h"
 #include "defragd/report.h"
 #include "defragd/util.h"
@@ -99,6 +100,7 @@ struct manager {
         struct df_manager_plan plan;      /* the block planner's view (clear rungs) */
         struct df_manager_plan_status plan_status;
         struct df_metrics_sink metrics;   /* per-lever counters, trend, the textfile */
+        struct df_reclaim_budget reclaim_budget; /* [Reclaim] MaxReclaimPerHour= over a sliding hour */
         struct df_probes *probes;
         sd_event_source *probes_source;  /* ring buffer: high-order failures */
 
@@ -238,6 +240,8 @@ static void levers_open(struct manager *m) {
 static void levers_configure(struct manager *m) {
         const struct df_lever_conf *lc = &m->config.levers[DF_LEVER_CLEAR_OFFLINE];
 
+        if (m->levers[DF_LEVER_RECLAIM_NODE].present && m->lever_state[DF_LEVER_RECLAIM_NODE])
+                df_reclaim_lever_set_allow_anon(m->lever_state[DF_LEVER_RECLAIM_NODE], m->config.reclaim.allow_anon);
         if (m->levers[DF_LEVER_CLEAR_OFFLINE].present && m->lever_state[DF_LEVER_CLEAR_OFFLINE])
                 df_lever_offline_configure(m->lever_state[DF_LEVER_CLEAR_OFFLINE],
                                            m->config.clear_offline.allow_hypervisor, lc->timeout_usec);
@@ -403,6 +407,8 @@ static void finish_lever(struct manager *m, struct df_action_result *res) {
                 /* else: the re-read failed; gain unknown, not "no gain" */
         }
         df_manager_plan_outcome(&m->plan, a, &ra.result, now);
+        if (a->lever == DF_LEVER_RECLAIM_NODE && ra.result.amount_done > 0)
+                df_reclaim_budget_add(&m->reclaim_budget, now, ra.result.amount_done);
         df_lever_stats_add(&m->levers[a->lever].stats, a, &ra.result);
         (void) df_metrics_account(&m->metrics.levers, a, &ra.result);
         df_policy_record(&m->config, &ra.result, now, m->policy);
@@ -616,6 +622,28 @@ static void fill_ladder_input(struct manager *m, struct df_ladder_input *in) {
         df_manager_plan_hints(&m->plan, &m->config, df_now_usec(), in);
 }
 
+/* Node reclaim: the aim bounds the amount (MaxReclaimPerAction=, what is
+ * left of MaxReclaimPerHour=) and re-checks the PSI guard. 0 or -EAGAIN. */
+static int reclaim_node_amount(struct manager *m, struct df_action *a, char *why, size_t why_size) {
+        struct df_reclaim_choice_input in = {
+                .psi_present = m->snapshot.psi.present && m->snapshot.psi.some.present,
+                .psi_some_avg10 = m->snapshot.psi.some.avg10,
+                .blocks_short = a->target_high_blocks > a->suitable_blocks ? a->target_high_blocks - a->suitable_blocks : 1,
+                .block_bytes = (UINT64_C(1) << (a->target.order > 0 ? a->target.order : 0)) * (uint64_t) sysconf(_SC_PAGESIZE),
+                .page_bytes = (uint64_t) sysconf(_SC_PAGESIZE),
+        };
+        struct df_action chosen = *a;
+        enum df_reclaim_verdict v;
+
+        v = df_reclaim_choose_node(&m->config.reclaim, &m->reclaim_budget, &in, a->target.node, df_now_usec(), &chosen);
+        if (v != DF_RECLAIM_ACT) {
+                snprintf(why, why_size, "node reclaim not run: %s", df_reclaim_verdict_to_string(v));
+                return -EAGAIN;
+        }
+        a->amount = chosen.amount;
+        return 0;
+}
+
 /* A clear action gets its block from the planner before it is queued (the
  * policy chose the rung; which block is the planner's pure choice). False:
  * no block; reported as a failed action so the rung yields. */
@@ -624,9 +652,12 @@ static bool target_action(struct manager *m, struct df_action *a) {
         char why[200];
         int r;
 
-        if (a->lever != DF_LEVER_CLEAR_OFFLINE && a->lever != DF_LEVER_CLEAR_KMOD)
+        if (a->lever == DF_LEVER_RECLAIM_NODE) {
+                r = reclaim_node_amount(m, a, why, sizeof(why));
+        } else if (a->lever == DF_LEVER_CLEAR_OFFLINE || a->lever == DF_LEVER_CLEAR_KMOD)
+                r = df_manager_plan_target(&m->plan, &m->config, df_now_usec(), a, why, sizeof(why));
+        else
                 return true;
-        r = df_manager_plan_target(&m->plan, &m->config, df_now_usec(), a, why, sizeof(why));
         if (r == 0)
                 return true;
         ra.action.dry_run = false; /* it did not run, dry or not */

@@ -8,6 +8,7 @@
 #include "defragd/knobs.h"
 #include "defragd/lever-offline.h"
 #include "defragd/lever.h"
+#include "defragd/reclaim.h"
 #include "defragd/util.h"
 
 static const struct df_lever_ops *const table[_DF_LEVER_MAX] = {
@@ -15,6 +16,9 @@ static const struct df_lever_ops *const table[_DF_LEVER_MAX] = {
         [DF_LEVER_PROACTIVENESS] = &df_lever_proactiveness,
         [DF_LEVER_CLEAR_OFFLINE] = &df_lever_offline_ops,
         [DF_LEVER_CLEAR_KMOD] = &df_lever_clear_kmod,
+        /* reclaim-cgroup is not in the table yet: it needs the aim's cgroup
+         * ranking (kpagecgroup sample) wired before an action has a target. */
+        [DF_LEVER_RECLAIM_NODE] = &df_lever_reclaim_node,
 };
 
 const struct df_lever_ops *df_lever_ops(enum df_lever_kind kind) {

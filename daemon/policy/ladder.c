@@ -59,6 +59,11 @@ void df_policy_lever_conf(const struct df_config *c, enum df_lever_kind k, struc
         }
         if (k == DF_LEVER_PROACTIVENESS)
                 ret->enabled = ret->enabled && c->proactiveness_while_short >= 0;
+        /* [Reclaim] Enable=no (the default) turns off both; NodeReclaim=no the node rung. */
+        if (k == DF_LEVER_RECLAIM_CGROUP || k == DF_LEVER_RECLAIM_NODE)
+                ret->enabled = ret->enabled && c->reclaim.enabled;
+        if (k == DF_LEVER_RECLAIM_NODE)
+                ret->enabled = ret->enabled && c->reclaim.node_reclaim;
         if (ret->backoff_max_usec < ret->cooldown_usec)
                 ret->backoff_max_usec = ret->cooldown_usec;
 }

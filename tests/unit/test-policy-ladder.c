@@ -281,6 +281,12 @@ static void test_reclaim_after_fragmented_fails(void) {
         sk = skip_rung(&w->d, 0, DF_LEVER_RECLAIM_NODE);
         CHECK(sk && sk->reason == DF_SKIP_DISABLED);
         w->c->levers[DF_LEVER_RECLAIM_NODE].enabled = true;
+        /* [Reclaim] NodeReclaim=no (the default) disables it the same way */
+        w->c->reclaim.node_reclaim = false;
+        decide_at(w, t + 4 * SEC);
+        sk = skip_rung(&w->d, 0, DF_LEVER_RECLAIM_NODE);
+        CHECK(sk && sk->reason == DF_SKIP_DISABLED);
+        w->c->reclaim.node_reclaim = true;
         decide_at(w, t + 4 * SEC);
         CHECK_INT(w->d.n_actions, 1);
         CHECK_INT(w->d.actions[0].lever, DF_LEVER_RECLAIM_NODE);

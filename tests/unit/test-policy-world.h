@@ -55,6 +55,8 @@ static inline struct df_config *config(void) {
         struct df_config *c = malloc(sizeof(*c));
 
         df_config_defaults(c);
+        /* [Reclaim] is opt-in; the ladder tests exercise its rungs */
+        c->reclaim.enabled = c->reclaim.node_reclaim = true;
         return c;
 }
 
