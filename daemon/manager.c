@@ -612,6 +612,51 @@ static void metrics_render(void *userdata, FILE *f, bool openmetrics) {
 
 /* ---- evaluation ---- */
 
+/* The hint of (node, zone), added when missing; NULL when full. */
+static struct df_ladder_hint *hint_for(struct df_ladder_input *in, int node, const char *zone) {
+        struct df_ladder_hint *h;
+
+        for (unsigned i = 0; i < in->n_hints; i++)
+                if (in->hints[i].node == node && strcmp(in->hints[i].zone, zone) == 0)
+                        return &in->hints[i];
+        if (in->n_hints >= DF_POLICY_MAX_HINTS)
+                return NULL;
+        h = &in->hints[in->n_hints++];
+        *h = (struct df_ladder_hint) { .node = node };
+        snprintf(h->zone, sizeof(h->zone), "%s", zone);
+        return h;
+}
+
+/* [Trend] ActBeforeSec=: cells whose fit reaches the low mark within it act
+ * early (the policy treats them as short; the pure test is the trend's). */
+static void trend_hints(struct manager *m, struct df_ladder_input *in) {
+        uint64_t now = df_now_usec();
+
+        for (size_t i = 0; i < m->snapshot.n_zones; i++) {
+                const struct df_zone *z = &m->snapshot.zones[i];
+
+                if (!df_config_node_watched(&m->config, z->node) || !df_config_zone_watched(&m->config, z->name))
+                        continue;
+                for (int o = 0; o < z->nr_orders && o < DF_MAX_ORDERS && o < 32; o++) {
+                        const struct df_target *t = &m->config.targets[o];
+                        struct df_trend_fit fit;
+                        struct df_ladder_hint *h;
+                        uint64_t suitable;
+                        int unusable;
+
+                        if (!t->enabled || t->low_blocks == 0)
+                                continue;
+                        cell_measure(&m->snapshot, z->node, z->name, o, &suitable, &unusable);
+                        df_metrics_sink_trend_fit(&m->metrics, &m->config, z->node, z->name, o, now, &fit);
+                        if (!df_trend_should_act_early(&fit, suitable, t->low_blocks, m->config.trend.act_before_usec))
+                                continue;
+                        h = hint_for(in, z->node, z->name);
+                        if (h)
+                                h->act_early_orders |= UINT32_C(1) << o;
+                }
+        }
+}
+
 /* The hints other stages give the ladder. Levers outside the table get
  * "none"; the planner and reclaim fillers hook in here. */
 static void fill_ladder_input(struct manager *m, struct df_ladder_input *in) {
@@ -620,6 +665,8 @@ static void fill_ladder_input(struct manager *m, struct df_ladder_input *in) {
                 in->lever_present[k] = m->levers[k].present;
         in->lever_busy = m->worker.pid != 0 || m->n_queue > 0;
         df_manager_plan_hints(&m->plan, &m->config, df_now_usec(), in);
+        if (m->config.trend.act_before_usec > 0)
+                trend_hints(m, in);
 }
 
 /* Node reclaim: the aim bounds the amount (MaxReclaimPerAction=, what is

@@ -205,7 +205,7 @@ void df_policy_decide(const struct df_config *c, const struct df_snapshot *s, co
                                 out->worst_high_blocks = t->high_blocks;
                                 out->worst_state = zs->state[o];
                         }
-                        if (zs->state[o] != DF_STATE_SHORT)
+                        if (zs->state[o] != DF_STATE_SHORT && !(h && o < 32 && (h->act_early_orders >> o) & 1))
                                 continue;
                         out->any_short = true;
                         if (!agg)

@@ -100,6 +100,10 @@ struct df_ladder_hint {
         uint64_t clear_candidates;     /* blocks the planner believes it can clear */
         uint64_t clear_min_cost_pages; /* pages the cheapest of them needs moved */
         bool reclaim_candidate;        /* a cgroup worth reclaiming from has pages here */
+        /* Bit o: the trend predicts order o's low mark within [Trend]
+         * ActBeforeSec= (df_trend_should_act_early): the cell is treated as
+         * short in this evaluation (its hysteresis state is not changed). */
+        uint32_t act_early_orders;
 };
 
 struct df_ladder_input {

@@ -166,6 +166,29 @@ static void test_contended_climbs(void) {
         world_free(w);
 }
 
+/* [Trend] ActBeforeSec=: a cell the trend says will be short acts as short,
+ * with the same rungs, without changing its hysteresis state. */
+static void test_act_early(void) {
+        struct world *w = world_new();
+        struct df_ladder_hint *h = &w->in.hints[w->in.n_hints++];
+
+        fake_zone(&w->f, 0, "Normal", 100); /* above Low=64: OK */
+        *h = (struct df_ladder_hint) { .node = 0 };
+        snprintf(h->zone, sizeof(h->zone), "Normal");
+        decide_at(w, w->now);
+        CHECK_INT(w->d.n_actions, 0);
+        h->act_early_orders = UINT32_C(1) << 9;
+        decide_at(w, w->now + SEC);
+        CHECK_INT(w->d.n_actions, 1);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
+        CHECK_INT(df_policy_cell_state(&w->st, 0, "Normal", 9), DF_STATE_OK);
+        /* another order's bit does not count */
+        h->act_early_orders = UINT32_C(1) << 4;
+        decide_at(w, w->now + 120 * SEC);
+        CHECK_INT(w->d.n_actions, 0);
+        world_free(w);
+}
+
 /* The clear rungs need the planner's candidates in a short zone of the node. */
 static void test_clear_needs_candidates(void) {
         struct world *w = world_new();
@@ -576,6 +599,7 @@ int main(void) {
         RUN(test_compaction_no_gain_climbs);
         RUN(test_contended_climbs);
         RUN(test_clear_needs_candidates);
+        RUN(test_act_early);
         RUN(test_reclaim_guard);
         RUN(test_reclaim_after_fragmented_fails);
         RUN(test_budget_per_lever);
