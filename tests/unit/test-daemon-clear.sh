@@ -52,7 +52,7 @@ echo "planner: memory$mb pfn $pfn+$nr, $cost pages"
 
 "$defragd" --config "$tmp/a.conf" --root "$root" --runtime-dir "$tmp/run" --log-target console --log-level debug >"$tmp/log" 2>&1 &
 dpid=$!
-for _ in $(seq 100); do grep -q "would clear-offline" "$tmp/log" && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q "would clear-offline" "$tmp/log" && break; sleep 0.1; done
 grep "would clear-offline" "$tmp/log" | head -1
 grep -q "dry run: would clear-offline node 0 memory$mb pfn $pfn+$nr ($cost pages to move planned, 0 moved) (Normal order 9" "$tmp/log" ||
         fail "the daemon did not name memory$mb pfn $pfn+$nr ($cost pages)"
@@ -89,7 +89,7 @@ kill "$dpid"; wait "$dpid"; dpid=
 sed -i "s/^MaxPagesPerAction=.*/MaxPagesPerAction=1/" "$tmp/a.conf"
 "$defragd" --config "$tmp/a.conf" --root "$root" --runtime-dir "$tmp/run" --log-target console --log-level debug >"$tmp/log" 2>&1 &
 dpid=$!
-for _ in $(seq 50); do grep -q "clear-offline does not act" "$tmp/log" && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q "clear-offline does not act" "$tmp/log" && break; sleep 0.1; done
 grep -q "clear-offline does not act: .*candidate" "$tmp/log" || fail "with MaxPagesPerAction=1 the rung was not skipped for want of a candidate"
 grep -q "would clear-offline" "$tmp/log" && fail "acted beyond MaxPagesPerAction"
 echo ok
