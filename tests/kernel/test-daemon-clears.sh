@@ -102,13 +102,13 @@ sed -e 's/^Order=.*/Order=clear-offline/' -e 's/^CooldownSec=1s$/&\nMaxPagesPerA
 "$defragd" --config "$tmp/clear-only.conf" --runtime-dir "$tmp/run" --log-target console --log-level debug >"$tmp/daemon.log" 2>&1 &
 dpid=$!
 pids+=("$dpid")
-n0=$(grep -c "clear-offline node 0: running in process" "$tmp/daemon.log")
+started() { grep -q "clear-offline node 0: running in process" "$tmp/daemon.log" 2>/dev/null; }
 for _ in $(seq 1 1200); do
-        [ "$(grep -c "clear-offline node 0: running in process" "$tmp/daemon.log")" -gt "$n0" ] && break
+        started && break
         kill -0 "$dpid" 2>/dev/null || fail "defragd exited early"
         sleep 0.1
 done
-[ "$(grep -c "clear-offline node 0: running in process" "$tmp/daemon.log")" -gt "$n0" ] || fail "no clearing started in 120 s"
+started || fail "no clearing started in 120 s"
 sleep 0.02
 kill -KILL "$dpid"; wait "$dpid" 2>/dev/null
 echo "SIGKILL during a clearing; offline then: $(offline_blocks | tr '\n' ' '); state file: $(cat "$tmp/run/knobs.state" 2>/dev/null | tr '\n\t' '; ')"
