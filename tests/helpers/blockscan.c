@@ -2,7 +2,7 @@
 /* blockscan: classifies every 2 MiB pageblock of physical memory from
  * /proc/kpageflags (root): free, movable only, or holding pages compaction
  * cannot move (slab, page tables, flagless kernel pages), or blank (every
- * page flagless: not initialised yet). One line out. */
+ * page flagless: not initialised yet). A BLOCKS line, then one ZONE line each. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "pageplace.h"
 
 /* include/uapi/linux/kernel-page-flags.h; 32 is a "kernel hacking" bit */
 #define KPF_LRU 5
@@ -99,17 +101,32 @@ static void classify_block(const uint64_t *flags, struct block_counts *c) {
                 c->movable++;
 }
 
+static void print_counts(const char *tag, const struct block_counts *c) {
+        assert(tag);
+        assert(c);
+        printf("%s%stotal=%" PRIu64 " free=%" PRIu64 " movable=%" PRIu64 " polluted=%" PRIu64 " slab=%" PRIu64
+               " pgtable=%" PRIu64 " unknown=%" PRIu64 " blank=%" PRIu64 " reserved=%" PRIu64 " absent=%" PRIu64
+               " free_pages=%" PRIu64 " slab_pages=%" PRIu64 " pgtable_pages=%" PRIu64 " unknown_pages=%" PRIu64,
+               tag, *tag ? " " : "", c->blocks, c->free, c->movable, c->polluted, c->slab, c->pgtable, c->unknown, c->blank, c->reserved,
+               c->absent, c->free_pages, c->slab_pages, c->pgtable_pages, c->unknown_pages);
+}
+
 int main(int argc, char **argv) {
         static uint64_t flags[CHUNK_BLOCKS * BLOCK_PAGES];
-        struct block_counts c = { 0 };
+        struct zone_span zones[PAGEPLACE_MAX_ZONES];
+        struct block_counts all = { 0 }, per_zone[PAGEPLACE_MAX_ZONES] = { { 0 } };
         struct timespec t0, t1;
+        uint64_t block = 0;
         off_t off = 0;
-        int fd;
+        int fd, n_zones;
 
         if (argc > 1) {
-                fprintf(stderr, "blockscan: unexpected argument '%s'; accepted: none (prints one BLOCKS line)\n", argv[1]);
+                fprintf(stderr, "blockscan: unexpected argument '%s'; accepted: none (prints BLOCKS and ZONE lines)\n", argv[1]);
                 return 2;
         }
+        n_zones = zones_read(zones, PAGEPLACE_MAX_ZONES);
+        if (n_zones < 0)
+                n_zones = 0;  /* no per-zone lines, the total still stands */
         fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
                 fprintf(stderr, "blockscan: /proc/kpageflags: %s (needs root)\n", strerror(errno));
@@ -124,19 +141,26 @@ int main(int argc, char **argv) {
                         close(fd);
                         return 1;
                 }
-                for (ssize_t b = 0; b + (ssize_t) (BLOCK_PAGES * sizeof *flags) <= n; b += BLOCK_PAGES * sizeof *flags)
-                        classify_block(flags + b / sizeof *flags, &c);
+                for (ssize_t b = 0; b + (ssize_t) (BLOCK_PAGES * sizeof *flags) <= n; b += BLOCK_PAGES * sizeof *flags, block++) {
+                        uint64_t pfn = block * BLOCK_PAGES;
+
+                        classify_block(flags + b / sizeof *flags, &all);
+                        for (int z = 0; z < n_zones; z++)
+                                if (pfn >= zones[z].start_pfn && pfn < zones[z].end_pfn)
+                                        classify_block(flags + b / sizeof *flags, &per_zone[z]);
+                }
                 if (n < (ssize_t) sizeof flags)
                         break;
                 off += n;
         }
         close(fd);
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        printf("BLOCKS total=%" PRIu64 " free=%" PRIu64 " movable=%" PRIu64 " polluted=%" PRIu64 " slab=%" PRIu64
-               " pgtable=%" PRIu64 " unknown=%" PRIu64 " blank=%" PRIu64 " reserved=%" PRIu64 " absent=%" PRIu64 " free_pages=%" PRIu64
-               " slab_pages=%" PRIu64 " pgtable_pages=%" PRIu64 " unknown_pages=%" PRIu64 " scan_ms=%.0f\n",
-               c.blocks, c.free, c.movable, c.polluted, c.slab, c.pgtable, c.unknown, c.blank, c.reserved, c.absent,
-               c.free_pages, c.slab_pages, c.pgtable_pages, c.unknown_pages,
-               (double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6);
+        print_counts("BLOCKS", &all);
+        printf(" scan_ms=%.0f\n", (double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6);
+        for (int z = 0; z < n_zones; z++) {
+                printf("ZONE name=%s ", zones[z].name);  /* print_counts adds no space for "" */
+                print_counts("", &per_zone[z]);
+                putchar('\n');
+        }
         return 0;
 }
