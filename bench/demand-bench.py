@@ -44,6 +44,7 @@ HIST_PER_OCTAVE = 16
 HIST_BUCKETS = HIST_PER_OCTAVE * 28
 # Metrics a run record must carry (the smoke test checks each).
 REQUIRED = ("consumer.rounds", "consumer.thp_share", "consumer.p50_usec", "consumer.p99_usec", "consumer.max_usec",
+            "consumer.cpu_p99_usec",
             "consumer.compact_count", "consumer.reclaim_count", "window.compact_stall", "window.allocstall",
             "window.pgmigrate_success", "window.pgsteal", "window.refaults", "cpu_sec.kcompactd", "cpu_sec.kswapd",
             "cpu_sec.khugepaged", "cpu_sec.defragd", "other_cpu_pct", "series", "latency_hist")
@@ -186,8 +187,9 @@ def read_consumer(path):
             elif r["type"] == "round":
                 for ns in r.pop("lat_ns"):
                     hist[hist_bucket(ns / 1000)] += 1
+                r.pop("cpu_ns", None)
                 rounds.append({k: r[k] for k in ("round", "t_sec", "regions", "huge", "p50_usec", "p99_usec",
-                                                   "max_usec", "compact_count", "compact_delay_usec",
+                                                   "max_usec", "cpu_p99_usec", "compact_count", "compact_delay_usec",
                                                    "reclaim_count", "reclaim_delay_usec", "late_usec")})
             elif r["type"] == "summary":
                 summary = r

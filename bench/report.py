@@ -157,6 +157,8 @@ DEMAND_METRICS = [
     ("fault p50 ms", lambda r: _ms(r["consumer"]["p50_usec"]), "{:.2f}"),
     ("fault p99 ms", lambda r: _ms(r["consumer"]["p99_usec"]), "{:.1f}"),
     ("fault max ms", lambda r: _ms(r["consumer"]["max_usec"]), "{:.0f}"),
+    # the faulting thread's own CPU time: wall minus this is waiting (for a CPU, or asleep in the kernel)
+    ("fault p99 CPU ms", lambda r: _ms(r["consumer"].get("cpu_p99_usec")), "{:.1f}"),
     ("consumer compaction stalls", lambda r: r["consumer"]["compact_count"], "{:.0f}"),
     ("consumer compaction ms", lambda r: _ms(r["consumer"]["compact_delay_usec"]), "{:.0f}"),
     ("consumer reclaim stalls", lambda r: r["consumer"]["reclaim_count"], "{:.0f}"),
@@ -274,7 +276,8 @@ set ylabel 'percent of 2 MiB regions backed by a THP'
 set yrange [0:105]
 plot {plot_thp}
 set output '{d}/{w}-cost.png'
-set title 'Workload {w}: CPU (kcompactd + kswapd + khugepaged + defragd) and refaults (median, min-max)'
+set title '{w}: CPU of kcompactd, kswapd, khugepaged, defragd; refaults (median, min-max)'
+set offsets 0, 0, graph 0.08, 0
 set yrange [0:*]
 set xrange [-0.5:{len(cs) - 0.5}]
 set style fill solid 0.5

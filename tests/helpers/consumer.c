@@ -53,6 +53,7 @@ static const char *const USAGE =
         "  --hold SEC       keep each region mapped this long before unmapping (default 0)\n"
         "  --out FILE       JSON lines to FILE instead of stdout\n"
         "Lines: {\"type\":\"start\",...}, one {\"type\":\"round\",...} per round, {\"type\":\"summary\",...} last.\n"
+        "Per 2 MiB: wall time of the first write (lat_ns) and this thread's CPU time in it (cpu_ns).\n"
         "Stall counters come from the kernel's delay accounting (kernel.task_delayacct=1).\n";
 
 static void die_usage(const char *flag, const char *value, const char *accepted) {
@@ -183,6 +184,15 @@ static uint64_t now_ns(void) {
         return (uint64_t) ts.tv_sec * NSEC_PER_SEC + (uint64_t) ts.tv_nsec;
 }
 
+/* This thread's CPU time: a fault's wall time minus this is time spent
+ * waiting (for a CPU on a busy machine, or asleep in reclaim/compaction). */
+static uint64_t thread_cpu_ns(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return (uint64_t) ts.tv_sec * NSEC_PER_SEC + (uint64_t) ts.tv_nsec;
+}
+
 static sigset_t stop_signals;
 
 static bool stop_pending(void) {
@@ -297,31 +307,39 @@ static uint64_t percentile(const uint64_t *v, size_t n, unsigned pct) {
 
 struct stats {
         uint64_t *lat_ns;       /* every first-touch latency so far */
+        uint64_t *cpu_ns;       /* the CPU time of each (same order until sorted) */
         size_t n_lat, cap_lat;
         uint64_t regions, huge, huge_unknown, rounds, late_rounds;
         struct task_delays delays; /* summed per-round deltas */
 };
 
-static int stats_add(struct stats *s, uint64_t ns) {
+static int stats_add(struct stats *s, uint64_t ns, uint64_t cpu_ns) {
         assert(s);
         if (s->n_lat == s->cap_lat) {
                 size_t cap = s->cap_lat ? s->cap_lat * 2 : 4096;
-                uint64_t *p = realloc(s->lat_ns, cap * sizeof *p);
+                uint64_t *p = realloc(s->lat_ns, cap * sizeof *p), *q;
 
                 if (!p)
                         return -ENOMEM;
                 s->lat_ns = p;
+                q = realloc(s->cpu_ns, cap * sizeof *q);
+                if (!q)
+                        return -ENOMEM;
+                s->cpu_ns = q;
                 s->cap_lat = cap;
         }
-        s->lat_ns[s->n_lat++] = ns;
+        s->lat_ns[s->n_lat] = ns;
+        s->cpu_ns[s->n_lat++] = cpu_ns;
         return 0;
 }
 
-static void put_percentiles(FILE *out, uint64_t *sorted, size_t n) {
+/* "<prefix>p50_usec":...,"<prefix>p99_usec":...,"<prefix>max_usec":... */
+static void put_percentiles(FILE *out, const char *prefix, uint64_t *sorted, size_t n) {
         assert(out);
-        fprintf(out, "\"p50_usec\":%.1f,\"p99_usec\":%.1f,\"max_usec\":%.1f",
-                (double) percentile(sorted, n, 50) / NSEC_PER_USEC, (double) percentile(sorted, n, 99) / NSEC_PER_USEC,
-                n ? (double) sorted[n - 1] / NSEC_PER_USEC : 0.0);
+        assert(prefix);
+        fprintf(out, "\"%sp50_usec\":%.1f,\"%sp99_usec\":%.1f,\"%smax_usec\":%.1f",
+                prefix, (double) percentile(sorted, n, 50) / NSEC_PER_USEC, prefix, (double) percentile(sorted, n, 99) / NSEC_PER_USEC,
+                prefix, n ? (double) sorted[n - 1] / NSEC_PER_USEC : 0.0);
 }
 
 static void put_delays(FILE *out, const struct task_delays *d, bool known) {
@@ -345,6 +363,7 @@ struct consumer {
         uint64_t t0_ns;
         struct stats s;
         uint64_t *round_lat;    /* per round, sorted copy for percentiles */
+        uint64_t *round_cpu;
         char *huge_map;         /* per round: '1' THP, '0' not, '?' unknown */
 };
 
@@ -370,13 +389,15 @@ static int run_round(struct consumer *c, uint64_t round, uint64_t late_ns) {
         }
         for (uint64_t i = 0; i < n; i++) {
                 uint8_t *region = p + i * HUGE_BYTES;
-                uint64_t a = now_ns(), b;
+                uint64_t ca = thread_cpu_ns(), a = now_ns(), b, cb;
 
                 /* the first write of a 2 MiB region is the fault that gets (or
                  * does not get) a huge page: what the service feels */
                 *(volatile uint8_t *) region = 1;
                 b = now_ns();
+                cb = thread_cpu_ns();
                 c->round_lat[i] = b - a;
+                c->round_cpu[i] = cb - ca;
                 /* the other 511 pages: fault them too when no THP came, so
                  * the footprint is the same whatever the kernel gave */
                 for (uint64_t off = PAGE_BYTES; off < HUGE_BYTES; off += PAGE_BYTES)
@@ -424,12 +445,18 @@ static int run_round(struct consumer *c, uint64_t round, uint64_t late_ns) {
         fputs(",\"lat_ns\":[", c->out);
         for (uint64_t i = 0; i < n; i++) {
                 fprintf(c->out, "%s%" PRIu64, i ? "," : "", c->round_lat[i]);
-                if (stats_add(&c->s, c->round_lat[i]) < 0)
+                if (stats_add(&c->s, c->round_lat[i], c->round_cpu[i]) < 0)
                         return -ENOMEM;
         }
+        fputs("],\"cpu_ns\":[", c->out);
+        for (uint64_t i = 0; i < n; i++)
+                fprintf(c->out, "%s%" PRIu64, i ? "," : "", c->round_cpu[i]);
         fprintf(c->out, "],\"huge_map\":\"%.*s\",", (int) n, c->huge_map);
         qsort(c->round_lat, n, sizeof *c->round_lat, cmp_u64);
-        put_percentiles(c->out, c->round_lat, n);
+        qsort(c->round_cpu, n, sizeof *c->round_cpu, cmp_u64);
+        put_percentiles(c->out, "", c->round_lat, n);
+        fputc(',', c->out);
+        put_percentiles(c->out, "cpu_", c->round_cpu, n);
         fputs("}\n", c->out);
         fflush(c->out);
         c->s.regions += n;
@@ -446,6 +473,7 @@ static void print_summary(struct consumer *c, const char *stopped_by) {
         assert(c);
         assert(stopped_by);
         qsort(c->s.lat_ns, c->s.n_lat, sizeof *c->s.lat_ns, cmp_u64);
+        qsort(c->s.cpu_ns, c->s.n_lat, sizeof *c->s.cpu_ns, cmp_u64);
         known = c->s.regions - c->s.huge_unknown;
         fprintf(c->out, "{\"type\":\"summary\",\"pid\":%d,\"stopped_by\":\"%s\",\"elapsed_sec\":%.3f,\"rounds\":%" PRIu64
                 ",\"late_rounds\":%" PRIu64 ",\"regions\":%" PRIu64 ",\"huge\":%" PRIu64 ",\"huge_unknown\":%" PRIu64 ",",
@@ -455,7 +483,9 @@ static void print_summary(struct consumer *c, const char *stopped_by) {
                 fprintf(c->out, "\"thp_share\":%.4f,", (double) c->s.huge / (double) known);
         else
                 fputs("\"thp_share\":null,", c->out);
-        put_percentiles(c->out, c->s.lat_ns, c->s.n_lat);
+        put_percentiles(c->out, "", c->s.lat_ns, c->s.n_lat);
+        fputc(',', c->out);
+        put_percentiles(c->out, "cpu_", c->s.cpu_ns, c->s.n_lat);
         fputc(',', c->out);
         put_delays(c->out, &c->s.delays, c->have_taskstats);
         fputs("}\n", c->out);
@@ -480,8 +510,9 @@ int main(int argc, char **argv) {
                 return 2;
         }
         c.round_lat = calloc(c.o.size_bytes / HUGE_BYTES, sizeof *c.round_lat);
+        c.round_cpu = calloc(c.o.size_bytes / HUGE_BYTES, sizeof *c.round_cpu);
         c.huge_map = calloc(c.o.size_bytes / HUGE_BYTES + 1, 1);
-        if (!c.round_lat || !c.huge_map) {
+        if (!c.round_lat || !c.round_cpu || !c.huge_map) {
                 fprintf(stderr, "consumer: out of memory\n");
                 goto out;
         }
@@ -536,7 +567,9 @@ out:
         if (c.have_taskstats)
                 taskstats_close(&c.ts);
         free(c.s.lat_ns);
+        free(c.s.cpu_ns);
         free(c.round_lat);
+        free(c.round_cpu);
         free(c.huge_map);
         if (c.out && c.out != stdout)
                 fclose(c.out);

@@ -61,7 +61,8 @@ if s.get("pid") != lines[0].get("pid"): bad.append("summary pid differs from sta
 if s["thp_share"] is not None and not 0 <= s["thp_share"] <= 1: bad.append(f"thp_share {s['thp_share']}")
 if not 0 < s["p50_usec"] <= s["p99_usec"] <= s["max_usec"]: bad.append(f"percentiles {s['p50_usec']} {s['p99_usec']} {s['max_usec']}")
 for r in lines[1:-1]:
-    if len(r["lat_ns"]) != r["regions"] or len(r["huge_map"]) != r["regions"]: bad.append(f"round {r['round']}: {len(r['lat_ns'])} latencies")
+    if len(r["lat_ns"]) != r["regions"] or len(r["cpu_ns"]) != r["regions"] or len(r["huge_map"]) != r["regions"]: bad.append(f"round {r['round']}: {len(r['lat_ns'])} latencies")
+    if sorted(r["cpu_ns"])[-1] / 1000 - r["cpu_max_usec"] > 0.1: bad.append("cpu max mismatch")
     if r["huge"] + r["huge_unknown"] > r["regions"]: bad.append(f"round {r['round']}: huge {r['huge']}")
     if max(r["lat_ns"]) / 1000 != r["max_usec"] and abs(max(r["lat_ns"]) / 1000 - r["max_usec"]) > 0.1: bad.append("max mismatch")
 if sum(r["huge"] for r in lines[1:-1]) != s["huge"]: bad.append("summary huge is not the sum of rounds")
