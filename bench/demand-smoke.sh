@@ -32,6 +32,7 @@ python3 "$here/demand-bench.py" --build "$build" --out "$out" --smoke --dir "$di
         --workloads "$workload" --contenders "$contenders"
 rc=$?
 [ "$rc" = 77 ] && exit 77
+echo "# harness ran ${SECONDS}s with the machine lock held"
 after=$(knobs)
 fail=0
 check() { local what=$1; shift; if "$@"; then echo "ok - $what"; else echo "not ok - $what"; fail=1; fi; }
