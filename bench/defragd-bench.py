@@ -5,230 +5,22 @@
 """Usage: defragd-bench.py --build BUILD_DIR --out DIR [options]; see --help."""
 
 import argparse
-import fcntl
 import json
 import os
-import platform
 import signal
-import statistics
 import subprocess
 import sys
 import time
 
-PAGE = 4096
-ORDER = 9  # COMPACTION_HPAGE_ORDER on x86-64: THP and pageblock order
-USER_HZ = os.sysconf("SC_CLK_TCK")
-VM = "/proc/sys/vm/"
-LOCK_PATH = "/run/lock/defragd-bench.lock"
-
-VMSTAT_KEYS = ("compact_stall", "compact_fail", "compact_success", "compact_migrate_scanned",
-               "compact_free_scanned", "pgmigrate_success", "thp_fault_alloc", "thp_fault_fallback",
-               "workingset_refault_anon", "workingset_refault_file")
-VMSTAT_PREFIXES = ("allocstall_", "pgsteal_")
-
-
-def log(*a):
-    print("bench:", *a, file=sys.stderr, flush=True)
-
-
-# ---------------------------------------------------------------- knobs
-class Knobs:
-    """Every sysctl the harness writes, restored on exit (normal, exception or signal)."""
-
-    def __init__(self):
-        self.saved = {}
-
-    def set(self, name, value):
-        path = VM + name
-        if name not in self.saved:
-            with open(path) as f:
-                self.saved[name] = f.read().strip()
-        with open(path, "w") as f:
-            f.write(str(value))
-
-    def restore(self, name=None):
-        for n in [name] if name else list(self.saved):
-            if n in self.saved:
-                try:
-                    with open(VM + n, "w") as f:
-                        f.write(self.saved[n])
-                except OSError as e:
-                    log(f"could not restore {VM + n} to {self.saved[n]}: {e}")
-                del self.saved[n]
-
-
-KNOBS = Knobs()
-CHILDREN = []  # Popen objects this harness started; only these are ever signalled
-
-
-def stop_children():
-    for p in CHILDREN:
-        if p.poll() is None:
-            p.terminate()
-    for p in CHILDREN:
-        try:
-            p.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-    CHILDREN.clear()
-
-
-def on_signal(signum, _frame):
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
-# ---------------------------------------------------------------- readers
-def read(path):
-    with open(path) as f:
-        return f.read()
-
-
-def buddyinfo():
-    """[(node, zone, [free blocks per order])]"""
-    out = []
-    for line in read("/proc/buddyinfo").splitlines():
-        f = line.split()
-        if len(f) < 5:
-            continue
-        out.append((int(f[1].rstrip(",")), f[3], [int(x) for x in f[4:]]))
-    return out
-
-
-def zone_present_pages():
-    present, node, zone = {}, None, None
-    for line in read("/proc/zoneinfo").splitlines():
-        f = line.split()
-        if line.startswith("Node"):
-            node, zone = int(f[1].rstrip(",")), f[3]
-        elif len(f) == 2 and f[0] == "present" and zone:
-            present[(node, zone)] = int(f[1])
-    return present
-
-
-def extfrag_for_order(blocks, order):
-    """mm/vmstat.c extfrag_for_order(): percent of free memory unusable at order."""
-    free_pages = sum(n << o for o, n in enumerate(blocks))
-    suitable = sum(n << (o - order) for o, n in enumerate(blocks) if o >= order)
-    if free_pages == 0:
-        return 0
-    return (free_pages - (suitable << order)) * 100 // free_pages
-
-
-def compaction_scores(bi, present):
-    """mm/compaction.c fragmentation_score_node() for each node."""
-    node_present = {}
-    for (node, _zone), p in present.items():
-        node_present[node] = node_present.get(node, 0) + p
-    scores = {}
-    for node, zone, blocks in bi:
-        p = present.get((node, zone), 0)
-        if p == 0:
-            continue
-        scores[node] = scores.get(node, 0) + p * extfrag_for_order(blocks, ORDER) // (node_present[node] + 1)
-    return scores
-
-
-def vmstat():
-    v = {}
-    for line in read("/proc/vmstat").splitlines():
-        k, val = line.split()
-        if k in VMSTAT_KEYS or k.startswith(VMSTAT_PREFIXES):
-            v[k] = int(val)
-    return v
-
-
-def delta(a, b):
-    d = {k: b[k] - a.get(k, 0) for k in b}
-    d["allocstall"] = sum(v for k, v in d.items() if k.startswith("allocstall_"))
-    d["pgsteal"] = sum(v for k, v in d.items() if k.startswith("pgsteal_"))
-    return d
-
-
-def proc_ticks(pid):
-    """utime + stime of a process (read-only /proc/<pid>/stat), in clock ticks."""
-    try:
-        s = read(f"/proc/{pid}/stat")
-    except OSError:
-        return 0
-    f = s[s.rindex(")") + 2:].split()
-    return int(f[11]) + int(f[12])
-
-
-def proc_children_ticks(pid):
-    try:
-        s = read(f"/proc/{pid}/stat")
-    except OSError:
-        return 0
-    f = s[s.rindex(")") + 2:].split()
-    return int(f[13]) + int(f[14])
-
-
-def kthreads():
-    """{pid: comm} of kcompactd*/kswapd* kernel threads."""
-    out = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            comm = read(f"/proc/{d}/comm").strip()
-        except OSError:
-            continue
-        if comm.startswith(("kcompactd", "kswapd")):
-            out[int(d)] = comm
-    return out
-
-
-def kthread_ticks(kt):
-    t = {"kcompactd": 0, "kswapd": 0}
-    for pid, comm in kt.items():
-        t["kcompactd" if comm.startswith("kcompactd") else "kswapd"] += proc_ticks(pid)
-    return t
-
-
-def cpu_busy_ticks():
-    f = read("/proc/stat").splitlines()[0].split()[1:]
-    vals = [int(x) for x in f]
-    idle = vals[3] + (vals[4] if len(vals) > 4 else 0)
-    return sum(vals[:8]) - idle
-
-
-def status_kib(pid, key):
-    try:
-        for line in read(f"/proc/{pid}/status").splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def meminfo_kib(key):
-    for line in read("/proc/meminfo").splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    return 0
-
-
-def free_suitable_blocks(bi, order=ORDER):
-    return sum(n << (o - order) for _node, _zone, blocks in bi for o, n in enumerate(blocks) if o >= order)
-
-
-def free_by_order(bi):
-    n = max(len(b) for _, _, b in bi)
-    return [sum(b[o] for _, _, b in bi if o < len(b)) for o in range(n)]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import (CHILDREN, DEFRAGD_CONFIGS, KNOBS, LOCK_PATH, USER_HZ, VM, buddyinfo,  # noqa: E402
+                      compaction_scores, cpu_busy_ticks, delta, free_by_order, free_suitable_blocks,
+                      kthread_ticks, kthreads, log, machine, meminfo_kib, on_signal, parse_bytes,
+                      proc_children_ticks, proc_ticks, read, status_kib, stop_children, take_lock,
+                      vmstat, zone_present_pages)
 
 
 # ---------------------------------------------------------------- contenders
-DEFRAGD_CONFIGS = {
-    # shipped defaults: an empty file (defaults only, no drop-ins)
-    "defragd": "",
-    # each lever alone. Today the shipped default *is* compaction alone
-    # (ProactivenessWhileShort is empty by default), kept as its own row so a
-    # later lever changing the default shows up here.
-    "defragd-compact": "[Compaction]\nEnable=yes\nProactivenessWhileShort=\n",
-    "defragd-pws": "[Compaction]\nEnable=no\nProactivenessWhileShort=100\n",
-}
 KERNEL_CONTENDERS = ("kernel", "pro100", "defrag_mode")
 ALL_CONTENDERS = KERNEL_CONTENDERS + tuple(DEFRAGD_CONFIGS)
 
@@ -432,31 +224,6 @@ def one_run(args, workload, contender_name, rep, seed):
 
 
 # ---------------------------------------------------------------- session
-def machine():
-    model = "?"
-    for line in read("/proc/cpuinfo").splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    return {"kernel": platform.release(), "kernel_version": platform.version(), "cpu": model,
-            "ncpu": os.cpu_count(), "mem_total_kib": meminfo_kib("MemTotal"),
-            "thp_enabled": read("/sys/kernel/mm/transparent_hugepage/enabled").strip(),
-            "thp_defrag": read("/sys/kernel/mm/transparent_hugepage/defrag").strip(),
-            "compaction_proactiveness": read(VM + "compaction_proactiveness").strip(),
-            "defrag_mode": read(VM + "defrag_mode").strip() if os.path.exists(VM + "defrag_mode") else None,
-            "date": time.strftime("%Y-%m-%d %H:%M:%S %z")}
-
-
-def parse_bytes(s):
-    mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-    try:
-        if s and s[-1].upper() in mult:
-            return int(s[:-1]) * mult[s[-1].upper()]
-        return int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{s}' is not a size; accepted: an integer with optional K, M or G")
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--build", required=True, help="meson build directory (fragmenter, thp-probe, defragd)")
@@ -520,19 +287,10 @@ def main():
             log(f"{args.defragd} not built: contender {c} left out")
             contenders.remove(c)
 
-    # One harness at a time on a machine: two would save and restore each
-    # other's knob values (and measure each other).
-    lock = open(LOCK_PATH, "w")
-    deadline = time.monotonic() + (60 if args.smoke else 3600)
-    while True:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                print(f"bench: SKIP: another benchmark holds {LOCK_PATH}")
-                return 77
-            time.sleep(2)
+    lock = take_lock(60 if args.smoke else 3600)
+    if lock is None:
+        print(f"bench: SKIP: another benchmark holds {LOCK_PATH}")
+        return 77
 
     os.makedirs(os.path.join(args.out, "tmp"), exist_ok=True)
     signal.signal(signal.SIGTERM, on_signal)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 # report: turns bench results (results.jsonl, machine.json) into a Markdown
-# table of medians with min-max, and gnuplot PNGs.
+# table of medians with min-max, and gnuplot PNGs; both harnesses' records
+# (defragd-bench.py, and demand-bench.py: "kind": "demand-bench").
 """Usage: report.py RESULTS_DIR [--no-plots]"""
 
 import json
@@ -140,6 +141,162 @@ plot '{cpu}' using ($1-0.18):3:4:5:(0.35):xtic(2) with boxerrorbars title 'kcomp
             sys.exit(1)
 
 
+# ---------------------------------------------------------------- demand-bench
+def _cpu_total(r):
+    c = r["cpu_sec"]
+    return c["kcompactd"] + c["kswapd"] + c.get("khugepaged", 0) + c["defragd"]
+
+
+def _ms(v):
+    return None if v is None else v / 1000
+
+
+# (column title, function of one run record, format); None values are left out of the cell
+DEMAND_METRICS = [
+    ("THP share", lambda r: None if r["consumer"]["thp_share"] is None else 100 * r["consumer"]["thp_share"], "{:.1f}%"),
+    ("fault p50 ms", lambda r: _ms(r["consumer"]["p50_usec"]), "{:.2f}"),
+    ("fault p99 ms", lambda r: _ms(r["consumer"]["p99_usec"]), "{:.1f}"),
+    ("fault max ms", lambda r: _ms(r["consumer"]["max_usec"]), "{:.0f}"),
+    # the faulting thread's own CPU time: wall minus this is waiting (for a CPU, or asleep in the kernel)
+    ("fault p99 CPU ms", lambda r: _ms(r["consumer"].get("cpu_p99_usec")), "{:.1f}"),
+    ("consumer compaction stalls", lambda r: r["consumer"]["compact_count"], "{:.0f}"),
+    ("consumer compaction ms", lambda r: _ms(r["consumer"]["compact_delay_usec"]), "{:.0f}"),
+    ("consumer reclaim stalls", lambda r: r["consumer"]["reclaim_count"], "{:.0f}"),
+    ("compact_stall (all)", lambda r: r["window"]["compact_stall"], "{:.0f}"),
+    ("allocstall (all)", lambda r: r["window"]["allocstall"], "{:.0f}"),
+    ("pgmigrate_success", lambda r: r["window"]["pgmigrate_success"], "{:.0f}"),
+    ("pgsteal", lambda r: r["window"]["pgsteal"], "{:.0f}"),
+    ("refaults", lambda r: r["window"]["refaults"], "{:.0f}"),
+    ("kcompactd s", lambda r: r["cpu_sec"]["kcompactd"], "{:.2f}"),
+    ("kswapd s", lambda r: r["cpu_sec"]["kswapd"], "{:.2f}"),
+    ("khugepaged s", lambda r: r["cpu_sec"].get("khugepaged", 0), "{:.2f}"),
+    ("defragd s", lambda r: r["cpu_sec"]["defragd"], "{:.2f}"),
+    ("CPU total s", _cpu_total, "{:.2f}"),
+    ("polluted blocks at start", lambda r: None if not r.get("blocks_start") else
+        100 * r["blocks_start"]["all"]["polluted"] / max(1, r["blocks_start"]["all"]["total"] - r["blocks_start"]["all"].get("blank", 0)), "{:.0f}%"),
+    ("other CPU %", lambda r: r["other_cpu_pct"], "{:.0f}"),
+]
+
+
+def demand_table(runs, machine):
+    lines = [f"Machine: {machine['cpu']}, {machine['ncpu']} CPUs, {machine['mem_total_kib'] >> 20} GiB; "
+             f"kernel {machine['kernel']}; THP enabled {machine['thp_enabled']}, defrag {machine['thp_defrag']}; "
+             f"vm.compaction_proactiveness {machine['compaction_proactiveness']}, "
+             f"vm.watermark_boost_factor {machine.get('watermark_boost_factor')}, vm.defrag_mode {machine['defrag_mode']}; "
+             f"{machine['date']}.", ""]
+    g = groups(runs)
+    for w in dict.fromkeys(r["workload"] for r in runs):
+        rs = [r for r in runs if r["workload"] == w]
+        n_c = len({r["contender"] for r in rs})
+        lines.append(f"### Workload `{w}`: median (min–max) of {len(rs) // max(1, n_c)} runs per contender; "
+                     f"window {rs[0]['window_sec']:.0f} s, consumer {rs[0]['consumer']['regions'] // max(1, rs[0]['consumer']['rounds']) * 2} MiB "
+                     f"per round")
+        lines.append("")
+        lines.append("| contender | " + " | ".join(m[0] for m in DEMAND_METRICS) + " |")
+        lines.append("|---" * (len(DEMAND_METRICS) + 1) + "|")
+        for c in dict.fromkeys(r["contender"] for r in rs):
+            cells = []
+            for _, f, fmt in DEMAND_METRICS:
+                v = [x for x in (f(r) for r in g[(w, c)]) if x is not None]
+                cells.append(cell(v, fmt) if v else "–")
+            lines.append(f"| {c} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def demand_plots(runs, d):
+    gp = shutil.which("gnuplot")
+    if not gp:
+        print("report: gnuplot not found; no plots", file=sys.stderr)
+        return
+    g = groups(runs)
+    tmp = os.path.join(d, "tmp")
+    os.makedirs(tmp, exist_ok=True)
+    for w in dict.fromkeys(r["workload"] for r in runs):
+        cs = list(dict.fromkeys(r["contender"] for r in runs if r["workload"] == w))
+        # fault latency CDF: all runs of a contender pooled
+        cdf = []
+        for i, c in enumerate(cs):
+            hist = [sum(col) for col in zip(*(r["latency_hist"] for r in g[(w, c)]))]
+            per_octave = g[(w, c)][0]["latency_hist_per_octave"]
+            fn = os.path.join(tmp, f"{w}-{c}-cdf.dat")
+            total, acc = sum(hist), 0
+            with open(fn, "w") as f:
+                for b, n in enumerate(hist):
+                    if n:
+                        acc += n
+                        f.write(f"{2 ** ((b + 1) / per_octave) / 1000:.6f} {acc / total:.6f}\n")
+            cdf.append((c, i + 1, fn))
+        # free order-9 blocks and THP share per round, every run
+        series, rounds = [], []
+        for i, c in enumerate(cs):
+            for k, r in enumerate(sorted(g[(w, c)], key=lambda r: r["rep"])):
+                fn = os.path.join(tmp, f"{w}-{c}-{r['rep']}-free.dat")
+                with open(fn, "w") as f:
+                    for smp in r["series"]:
+                        f.write(f"{smp['t']} {smp['free_order9']}\n")
+                series.append((c, i + 1, k == 0, fn))
+                fn = os.path.join(tmp, f"{w}-{c}-{r['rep']}-rounds.dat")
+                with open(fn, "w") as f:
+                    for rd in r["rounds"]:
+                        f.write(f"{rd['t_sec']} {100 * rd['huge'] / max(1, rd['regions'])} {rd['p99_usec'] / 1000}\n")
+                rounds.append((c, i + 1, k == 0, fn))
+        cost = os.path.join(tmp, f"{w}-cost.dat")
+        with open(cost, "w") as f:
+            for i, c in enumerate(cs):
+                t = [_cpu_total(r) for r in g[(w, c)]]
+                rf = [r["window"]["refaults"] for r in g[(w, c)]]
+                f.write(f"{i} \"{c}\" {statistics.median(t)} {min(t)} {max(t)} {statistics.median(rf)} {min(rf)} {max(rf)}\n")
+        plot_cdf = ", ".join(f"'{fn}' using 1:2 with steps lw 2 lc {i} title '{c}'" for c, i, fn in cdf)
+        plot_free = ", ".join(f"'{fn}' using 1:2 with lines lw 2 lc {i} " + (f"title '{c}'" if first else "notitle")
+                              for c, i, first, fn in series)
+        plot_thp = ", ".join(f"'{fn}' using 1:2 with linespoints lw 1 pt 7 ps 0.4 lc {i} " + (f"title '{c}'" if first else "notitle")
+                             for c, i, first, fn in rounds)
+        script = f"""
+set terminal pngcairo size 900,500 noenhanced
+set key outside right
+set grid
+set output '{d}/{w}-latency-cdf.png'
+set title 'Workload {w}: first-touch fault latency per 2 MiB, all runs pooled'
+set xlabel 'latency, ms (log)'
+set ylabel 'fraction of faults at or below'
+set logscale x
+set yrange [0:1.02]
+plot {plot_cdf}
+unset logscale x
+set autoscale
+set output '{d}/{w}-free-blocks.png'
+set title 'Workload {w}: free blocks usable for order 9 (all zones), every run'
+set xlabel 'seconds since the contender started'
+set ylabel 'free order-9 blocks'
+plot {plot_free}
+set output '{d}/{w}-thp-rounds.png'
+set title 'Workload {w}: THP share of each consumer round, every run'
+set ylabel 'percent of 2 MiB regions backed by a THP'
+set yrange [0:105]
+plot {plot_thp}
+set output '{d}/{w}-cost.png'
+set title '{w}: CPU of kcompactd, kswapd, khugepaged, defragd; refaults (median, min-max)'
+set offsets 0, 0, graph 0.08, 0
+set yrange [0:*]
+set xrange [-0.5:{len(cs) - 0.5}]
+set style fill solid 0.5
+set boxwidth 0.35
+set xtics rotate by -20
+unset xlabel
+set ylabel 'CPU seconds in the window'
+set y2label 'refaults (workingset_refault_*)'
+set y2tics
+set y2range [0:*]
+plot '{cost}' using ($1-0.18):3:4:5:(0.35):xtic(2) axes x1y1 with boxerrorbars title 'CPU s', \\
+     '{cost}' using ($1+0.18):6:7:8:(0.35) axes x1y2 with boxerrorbars title 'refaults'
+"""
+        r = subprocess.run([gp], input=script, text=True, capture_output=True)
+        if r.returncode != 0:
+            print(f"report: gnuplot failed: {r.stderr}", file=sys.stderr)
+            sys.exit(1)
+
+
 def main():
     if len(sys.argv) < 2:
         print(__doc__, file=sys.stderr)
@@ -149,12 +306,18 @@ def main():
     if not runs:
         print(f"report: {d}/results.jsonl has no runs", file=sys.stderr)
         return 1
-    md = table(runs, machine)
+    demand = [r for r in runs if r.get("kind") == "demand-bench"]
+    classic = [r for r in runs if r.get("kind") != "demand-bench"]
+    md = "\n".join(x for x in (table(classic, machine) if classic else "",
+                               demand_table(demand, machine) if demand else "") if x)
     with open(os.path.join(d, "results.md"), "w") as f:
         f.write(md + "\n")
     print(md)
     if "--no-plots" not in sys.argv:
-        plots(runs, d)
+        if classic:
+            plots(classic, d)
+        if demand:
+            demand_plots(demand, d)
     return 0
 
 

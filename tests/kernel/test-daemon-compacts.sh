@@ -15,6 +15,13 @@ fail() { echo "FAIL: $*"; [ -f "$tmp/daemon.log" ] && sed 's/^/  daemon: /' "$tm
         skip "no writable compaction knob (/sys/devices/system/node/node0/compact, /proc/sys/vm/compact_memory)"
 [ -w /proc/sys/vm/compaction_proactiveness ] || skip "no vm.compaction_proactiveness on this kernel"
 
+# The machine is shared: fragmenting and compacting hold its lock (unless
+# the caller already does, e.g. around a whole kernel-suite run).
+if [ -z "${DEFRAGD_MACHINE_LOCK_HELD:-}" ]; then
+        exec 9>/tmp/defragd-machine.lock
+        flock -w 1200 9 || { echo "FAIL: could not take /tmp/defragd-machine.lock in 20 min"; exit 1; }
+fi
+
 KNOB=/proc/sys/vm/compaction_proactiveness
 tmp=$(mktemp -d /tmp/defragd-test.XXXXXX)
 orig_proactiveness=$(cat $KNOB)
