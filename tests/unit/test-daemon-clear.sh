@@ -92,4 +92,28 @@ dpid=$!
 for _ in $(seq 300); do grep -q "clear-offline does not act" "$tmp/log" && break; sleep 0.1; done
 grep -q "clear-offline does not act: .*candidate" "$tmp/log" || fail "with MaxPagesPerAction=1 the rung was not skipped for want of a candidate"
 grep -q "would clear-offline" "$tmp/log" && fail "acted beyond MaxPagesPerAction"
+# The module rung: with the companion module's sysfs present (a capture
+# from the guest, tests/fixtures/kmod-clear-6.12) clear-kmod comes first in
+# the default ladder and names an aligned 2 MiB block, the planner's cheapest.
+kill "$dpid"; wait "$dpid"; dpid=
+sed -i "s/^MaxPagesPerAction=.*/MaxPagesPerAction=$budget/" "$tmp/a.conf"
+mkdir -p "$root/sys/kernel"
+cp -r "${DEFRAGD_FIXTURES:?}/kmod-clear-6.12/sys/kernel/defragd_clear" "$root/sys/kernel/"
+"$defragctl" plan --root "$root" --json >"$tmp/plan.json" || fail "defragctl plan failed"
+read -r bpfn bcost <<<"$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+z = [z for z in d["zones"] if z["zone"] == "Normal"][0]
+b = [p for p in z["plans"] if p["granularity"] == "block"][0]
+print(b["chosen"][0]["start_pfn"], b["chosen"][0]["cost_pages"])' "$tmp/plan.json")"
+"$defragd" --config "$tmp/a.conf" --root "$root" --runtime-dir "$tmp/run" --log-target console --log-level debug >"$tmp/log" 2>&1 &
+dpid=$!
+for _ in $(seq 300); do grep -q "would clear-kmod" "$tmp/log" && break; sleep 0.1; done
+grep "would clear-kmod" "$tmp/log" | head -1
+grep -q "dry run: would clear-kmod node 0 pfn $bpfn+512 ($bcost pages to move planned" "$tmp/log" ||
+        fail "clear-kmod did not name the planner's cheapest aligned block pfn $bpfn ($bcost pages)"
+"$defragctl" status --json --runtime-dir "$tmp/run" | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["clearing"]["clear-kmod"]
+assert c["present"] and c["dry_runs"] >= 1, c' || fail "status does not show the module rung present"
 echo ok
