@@ -30,14 +30,17 @@
 static const char *const USAGE =
         "usage: kmod-clear-tool [--root DIR] status\n"
         "       kmod-clear-tool [--root DIR] clear PFN ORDER\n"
-        "       kmod-clear-tool [--root DIR] clear-list ORDER   (PFNs on stdin, one per line)\n"
+        "       kmod-clear-tool [--root DIR] clear-list ORDER [--budget-ms N]   (PFNs on stdin, one per line)\n"
         "       kmod-clear-tool candidates ZONE ORDER N [--busy]\n"
         "       kmod-clear-tool free-pages PFN ORDER\n"
         "  status      ABI, accepted orders and counters of /sys/kernel/defragd_clear\n"
         "  clear       clear one block; exit 0 cleared, 1 the kernel refused (errno printed)\n"
-        "  clear-list  clear every listed block, then print totals (rate, pages moved per block)\n"
+        "  clear-list  clear every listed block, then print totals (rate, pages moved per block);\n"
+        "              stops when the module goes away (ENODEV) or, with --budget-ms, when the\n"
+        "              time is spent (a block is never cut short)\n"
         "  candidates  N aligned blocks of node 0's ZONE whose used pages are all on the LRU\n"
-        "              (cheapest first, free blocks skipped): \"PFN USED anon= file= dirty= ...\";\n"
+        "              (cheapest first, free blocks and blocks with dirty or writeback pages\n"
+        "              skipped: migrating those waits for writeback): \"PFN USED anon= file= ...\";\n"
         "              --busy: blocks holding a slab page\n"
         "  free-pages  how many pages of the block /proc/kpageflags marks free (KPF_BUDDY)\n";
 
@@ -112,15 +115,20 @@ static int cmd_clear(const char *root, const char *pfn_s, const char *order_s) {
         return r.error == 0 ? 0 : 1;
 }
 
-static int cmd_clear_list(const char *root, const char *order_s) {
+static int cmd_clear_list(const char *root, const char *order_s, const char *budget_s) {
         uint64_t n = 0, ok = 0, busy = 0, other = 0, moved = 0, in_use = 0, usec = 0, known = 0;
-        uint64_t t0 = df_now_usec(), wall;
+        uint64_t t0 = df_now_usec(), wall, budget_msec = 0;
         struct df_kmod_clear *k;
+        const char *stopped = "end of input";
         char line[64];
         unsigned order;
 
         if (parse_order(order_s, &order) < 0)
                 return 2;
+        if (budget_s && df_parse_u64(budget_s, &budget_msec) < 0) {
+                fprintf(stderr, "kmod-clear-tool: --budget-ms '%s' is invalid; accepted: milliseconds\n", budget_s);
+                return 2;
+        }
         if (open_or_say(root, &k) < 0)
                 return 2;
         while (fgets(line, sizeof(line), stdin)) {
@@ -135,8 +143,16 @@ static int cmd_clear_list(const char *root, const char *order_s) {
                         df_kmod_clear_close(k);
                         return 2;
                 }
+                if (budget_msec && df_now_usec() - t0 >= budget_msec * USEC_PER_MSEC) {
+                        stopped = "time budget spent";
+                        break;
+                }
                 df_kmod_clear_block(k, pfn, order, &r);
                 print_result(pfn, order, &r);
+                if (r.error == -ENODEV) {
+                        stopped = "module gone";
+                        break;
+                }
                 n++;
                 usec += r.duration_usec;
                 if (r.error == 0)
@@ -154,9 +170,9 @@ static int cmd_clear_list(const char *root, const char *order_s) {
         wall = df_now_usec() - t0;
         printf("TOTAL tried=%" PRIu64 " cleared=%" PRIu64 " busy=%" PRIu64 " other=%" PRIu64 " clear_usec=%" PRIu64
                " wall_usec=%" PRIu64 " pages_moved=%" PRIu64 " pages_in_use=%" PRIu64 " blocks_per_sec=%.1f"
-               " moved_per_block=%.1f\n",
+               " moved_per_block=%.1f stopped=\"%s\"\n",
                n, ok, busy, other, usec, wall, moved, in_use, usec ? (double) ok * 1e6 / (double) usec : 0.0,
-               known ? (double) moved / (double) known : 0.0);
+               known ? (double) moved / (double) known : 0.0, stopped);
         df_kmod_clear_close(k);
         return other ? 1 : 0;
 }
@@ -243,7 +259,7 @@ static int cmd_candidates(const char *zone, const char *order_s, const char *n_s
                         }
                 }
                 k.in_use = used;
-                if (busy ? (slab > 0 && bad == 0) : (used > 0 && slab == 0 && bad == 0))
+                if (busy ? (slab > 0 && bad == 0) : (used > 0 && slab == 0 && bad == 0 && k.dirty == 0))
                         c[n_c++] = k;
         }
         qsort(c, n_c, sizeof(*c), by_in_use);
@@ -251,7 +267,7 @@ static int cmd_candidates(const char *zone, const char *order_s, const char *n_s
                 printf("%" PRIu64 " %" PRIu64 " anon=%" PRIu64 " file=%" PRIu64 " dirty=%" PRIu64 " unevictable=%" PRIu64 " thp=%" PRIu64 "\n",
                        c[i].pfn, c[i].in_use, c[i].anon, c[i].file, c[i].dirty, c[i].unevictable, c[i].thp);
         fprintf(stderr, "kmod-clear-tool: zone %s pfn %" PRIu64 "..%" PRIu64 ": %" PRIu64 " %s blocks of order %u\n",
-                zone, start, start + spanned, n_c, busy ? "slab-holding" : "LRU-only", order);
+                zone, start, start + spanned, n_c, busy ? "slab-holding" : "clean LRU-only", order);
         return 0;
 }
 
@@ -294,7 +310,9 @@ int main(int argc, char **argv) {
         if (argc - i == 3 && strcmp(argv[i], "clear") == 0)
                 return cmd_clear(root, argv[i + 1], argv[i + 2]);
         if (argc - i == 2 && strcmp(argv[i], "clear-list") == 0)
-                return cmd_clear_list(root, argv[i + 1]);
+                return cmd_clear_list(root, argv[i + 1], NULL);
+        if (argc - i == 4 && strcmp(argv[i], "clear-list") == 0 && strcmp(argv[i + 2], "--budget-ms") == 0)
+                return cmd_clear_list(root, argv[i + 1], argv[i + 3]);
         if (argc - i == 3 && strcmp(argv[i], "free-pages") == 0)
                 return cmd_free_pages(argv[i + 1], argv[i + 2]);
         if ((argc - i == 4 || argc - i == 5) && strcmp(argv[i], "candidates") == 0) {

@@ -21,7 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=${DEFRAGD_SOURCE_ROOT:-$(cd "$here/../.." && pwd)}
 bld=${DEFRAGD_BUILD_ROOT:?DEFRAGD_BUILD_ROOT is not set (run through meson test)}
 cache=${DEFRAGD_VM_CACHE:-$bld/tests/vm/cache}
-timeout_s=${DEFRAGD_VM_TIMEOUT:-600}
+timeout_s=${DEFRAGD_VM_TIMEOUT:-900}
 mem=${DEFRAGD_VM_MEM:-1536M}
 t0=$(date +%s.%N)
 

@@ -15,8 +15,10 @@ zone=DMA32
 # Clears measured per run: enough for a rate, short under TCG.
 n_clear=48
 p0=$(cat /proc/sys/vm/compaction_proactiveness)
+printk0=$(cut -f1 /proc/sys/kernel/printk)
 cleanup() {
         echo "$p0" >/proc/sys/vm/compaction_proactiveness
+        dmesg -n "$printk0"
         systemctl stop vm-fragmenter.service 2>/dev/null
         rmmod defragd_clear 2>/dev/null
         rm -f /run/vm-fragmenter.out /run/kmod-*.txt
@@ -24,6 +26,9 @@ cleanup() {
 trap cleanup EXIT
 # kcompactd's proactive runs off: the migration counter then shows ours.
 echo 0 >/proc/sys/vm/compaction_proactiveness
+# Whatever the kernel says while the module runs reaches the console log
+# (run/console.log), stack traces included.
+dmesg -n 7
 
 if [ ! -f "$ko" ] || [ ! -x "$tool" ] || [ ! -x "$frag" ]; then
         not_ok "the module built for $(uname -r), kmod-clear-tool and the fragmenter are in the payload" "$(ls -la "$gdir" "$gdir/kmod" 2>&1)"
@@ -113,7 +118,7 @@ k0=$(counter cleared)
 f0=$(counter fallback_pages)
 m0=$(vmstat pgmigrate_success)
 b0=$(suitable_blocks $zone 9)
-tail -n +2 /run/kmod-cands.txt | cut -d' ' -f1 | "$tool" clear-list 9 >/run/kmod-list.txt 2>&1
+tail -n +2 /run/kmod-cands.txt | cut -d' ' -f1 | "$tool" clear-list 9 --budget-ms 10000 >/run/kmod-list.txt 2>&1
 rc=$?
 b1=$(suitable_blocks $zone 9)
 m1=$(vmstat pgmigrate_success)
@@ -127,6 +132,7 @@ note "batch: $zone order-9 blocks $b0 -> $b1, pgmigrate_success +$((m1 - m0))"
 sed -n 's/^pfn=\([0-9]*\) order=[0-9]* result=\([-0-9]*\) .*pages_in_use=\([0-9]*\) pages_moved=\([0-9]*\) .*/\1 \2 \3 \4/p' /run/kmod-list.txt >/run/kmod-res.txt
 note "cleared blocks held: $(awk 'NR == FNR { r[$1] = $2; next } ($1 in r) && r[$1] == 0 { n++; u += $2; for (i = 3; i <= NF; i++) { split($i, kv, "="); s[kv[1]] += kv[2] } }
         END { printf "%d blocks, %d used pages (anon %d, file %d, dirty %d, unevictable %d, thp %d)", n, u, s["anon"], s["file"], s["dirty"], s["unevictable"], s["thp"] }' /run/kmod-res.txt /run/kmod-cands.txt); module: $(awk '$2 == 0 { i += $3; m += $4 } END { printf "pages_in_use %d, pages_moved %d", i, m }' /run/kmod-res.txt)"
+note "slow clears (> 1 s): $(awk -F'[ =]' '/^pfn=/ { for (i = 1; i < NF; i++) if ($i == "duration_usec" && $(i + 1) > 1000000) printf "pfn %s %d ms; ", $2, $(i + 1) / 1000 }' /run/kmod-list.txt)"
 note "EBUSY blocks: $(awk 'NR == FNR { r[$1] = $2; next } ($1 in r) && r[$1] == -16 { printf "%s; ", $0 }' /run/kmod-res.txt /run/kmod-cands.txt)"
 if [ $rc -eq 0 ] && [ -n "$cleared" ] && [ "$cleared" -ge $((tried / 2)) ] && [ "$cleared" -ge 1 ]; then
         ok "cleared $cleared of $tried chosen blocks, no error but EBUSY"
@@ -185,20 +191,24 @@ if grep -q "No such device" <<<"$err"; then ok "the held file answers ENODEV aft
 res=$("$tool" clear "$first" 9 2>&1)
 if [ $? -eq 2 ] && grep -q "not loaded" <<<"$res"; then ok "client: module gone, said once: $res"; else not_ok "client reports the unloaded module" "$res"; fi
 
-# Unload in the middle of a batch: rmmod waits for the clear in progress,
-# the rest of the batch gets ENODEV.
+# Unload in the middle of clears: an endless batch on one block runs until
+# the module is gone; rmmod waits for the clear in progress, the next write
+# gets ENODEV and ends the batch.
 insmod "$ko"
-"$tool" candidates $zone 9 64 2>/dev/null | cut -d' ' -f1 >/run/kmod-cands.txt
-( yes "$(head -n 1 /run/kmod-cands.txt)" | head -n 2000 | "$tool" clear-list 9 >/run/kmod-race.txt 2>&1 ) &
+( yes "$first" 2>/dev/null | "$tool" clear-list 9 >/run/kmod-race.txt 2>&1 ) &
 bg=$!
 sleep 1
 rmmod defragd_clear
 rmrc=$?
-wait $bg
-if [ $rmrc -eq 0 ] && [ ! -e "$sys" ] && grep -q "result=-19 " /run/kmod-race.txt; then
-        ok "rmmod during a batch of clears: done, the rest got ENODEV ($(grep -c 'result=0 ' /run/kmod-race.txt) cleared before)"
+if wait_until 30 sh -c "! kill -0 $bg 2>/dev/null"; then
+        if [ $rmrc -eq 0 ] && [ ! -e "$sys" ] && tail -n 2 /run/kmod-race.txt | grep -q 'result=-19 ' && grep -q 'stopped="module gone"' /run/kmod-race.txt; then
+                ok "rmmod during endless clears: done, the next write got ENODEV ($(grep -c '^pfn=' /run/kmod-race.txt) writes)"
+        else
+                not_ok "rmmod during endless clears" "rmmod exit $rmrc" "$(tail -n 3 /run/kmod-race.txt)"
+        fi
 else
-        not_ok "rmmod during a batch of clears" "rmmod exit $rmrc" "$(grep -v '^pfn' /run/kmod-race.txt | tail -n 5)" "$(tail -n 3 /run/kmod-race.txt)"
+        kill $bg 2>/dev/null
+        not_ok "the endless clears end with the module (ENODEV)" "$(tail -n 3 /run/kmod-race.txt)"
 fi
 
 # While defragd runs: load, clear through the client, unload; the daemon
