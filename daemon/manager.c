@@ -22,6 +22,7 @@
 #include "config.h"
 #include "defragd/control.h"
 #include "defragd/entries.h"
+#include "defragd/fault.h"
 #include "defragd/knobs.h"
 #include "defragd/lever.h"
 #include "defragd/manager.h"
@@ -363,6 +364,7 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
         struct df_action_result r = { 0 };
         ssize_t n;
 
+        df_fault_point("lever-parent-after-exit");
         n = read(w->fd, &r, sizeof(r));
         if (n != (ssize_t) sizeof(r)) {
                 memset(&r, 0, sizeof(r));
