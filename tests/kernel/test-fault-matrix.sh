@@ -156,7 +156,12 @@ daemon_point() { # lever point kill
         "$plain" --config "$tmp/a.conf" --root "$tmp/root" --runtime-dir "$tmp/run" --log-target console >"$tmp/log2" 2>&1 &
         dpid=$!
         for _ in $(seq 100); do grep -q "compact node 0" "$tmp/log2" && break; sleep 0.05; done
+        # repaired at start: the knob the crashed instance left is back before
+        # this one changes it (its first knob line names the crash's value)
+        local first
+        first=$(grep -m1 "compaction_proactiveness:" "$tmp/log2")
         kill -TERM "$dpid"; wait "$dpid"; out=$?; dpid=
+        case $left in knob\ 55*) [[ $first == *"55 -> 20 (restored after an unclean exit"* ]] || out="0, but not repaired at start: ${first:-no knob line}" ;; esac
         bad=$(consistent)
         local said
         said=$(grep -c "restored after an unclean exit\|onlined again" "$tmp/log2")
@@ -187,7 +192,10 @@ once_point() { # lever point kill args...
                         "$plain" --config "$tmp/a.conf" --root "$tmp/root" --runtime-dir "$tmp/run" --log-target console >"$tmp/restore.log" 2>&1 &
                         dpid=$!
                         for _ in $(seq 100); do grep -q "compact node 0" "$tmp/restore.log" && break; sleep 0.05; done
+                        # online at start, not only at the stop that follows
+                        running=$(grep -l '^offline' "$tmp"/root/sys/devices/system/memory/memory*/state 2>/dev/null)
                         kill -TERM "$dpid"; wait "$dpid"; out=$?; dpid=
+                        [ -z "$running" ] || out="0, but offline while running: ${running#"$tmp"/root}"
                 fi
                 bad=$(consistent)
                 [ "$out" = 0 ] && [ -z "$bad" ] && row "$lever" "$point" "$kill" "$killed; left $left; $([ $after = restore ] && echo -- --restore-knobs || echo next start): consistent" ok ||
