@@ -101,8 +101,9 @@ for c in "${configs[@]}"; do
         "$defragd" --config "$conf" --runtime-dir "$run" --log-target console >"$out/$name.log" 2>&1 &
         dpid=$!
         echo "# $name: $conf, $minutes min, sampled every $interval s, daemon $dpid, churn $churn pages/s"
-        for m in $(seq 0 "$minutes"); do
-                [ "$m" -gt 0 ] && sleep "$interval"
+        for i in $(seq 0 $((minutes * 60 / interval))); do
+                [ "$i" -gt 0 ] && sleep "$interval"
+                m=$(echo "scale=2; $i * $interval / 60" | bc | sed 's/^\./0./')
                 if ! kill -0 "$dpid" 2>/dev/null; then
                         echo "not ok - $name: daemon died at minute $m"; tail -5 "$out/$name.log"; fail=1; break
                 fi
@@ -132,7 +133,7 @@ for c in dict.fromkeys(r["config"] for r in rows):
     rs = [r for r in rows if r["config"] == c]
     rss = [int(r["rss_kib"]) for r in rs]; fds = [int(r["fds"]) for r in rs]
     cpu = [float(r["cpu_sec"]) for r in rs]; lines = [int(r["log_lines"]) for r in rs]
-    hours = (len(rs) - 1) * interval / 3600 or 1
+    hours = (len(rs) - 1) * interval / 3600 or 1 / 60
     cpu_per_min = [(b - a) * 60 / interval for a, b in zip(cpu, cpu[1:])]
     print(f"{c}: samples={len(rs)} rss_kib min={min(rss)} max={max(rss)} fds min={min(fds)} max={max(fds)} "
           f"cpu_sec_per_min min={min(cpu_per_min, default=0):.2f} max={max(cpu_per_min, default=0):.2f} "
