@@ -151,7 +151,7 @@ cat "$out/summary.txt"
 
 if command -v gnuplot >/dev/null; then
         gnuplot <<EOF 2>"$out/gnuplot.err" || echo "# gnuplot failed, ignoring: $(head -1 "$out/gnuplot.err")"
-set terminal png size 1000,900
+set terminal png size 1000,900 noenhanced
 set output "$out/soak.png"
 set datafile separator ","
 set key autotitle columnhead
