@@ -252,9 +252,10 @@ if [ "$mode" = fixture ]; then
 fi
 
 if [ "$mode" = live ]; then
-        # The live row: the kernel's own offline/online. A block of node 0
-        # Normal whose every page is free now (kpageflags: buddy), so the
-        # offline moves nothing; the lever's own safety checks still apply.
+        # The live row: the kernel's own offline/online. The block of node 0
+        # Normal with the fewest used pages, all of them on an LRU list
+        # (kpageflags), at most 16 MiB: the offline migrates little and
+        # cannot meet an unmovable page; the lever's own checks still apply.
         [ -r /proc/kpageflags ] || { echo "SKIP: no /proc/kpageflags"; exit 77; }
         echo "# live kernel: lever x step x kill -> outcome"
         pick_block() {
@@ -272,15 +273,20 @@ for d in sorted(os.listdir(M), key=lambda x: int(x[6:]) if x[6:].isdigit() else 
     with open("/proc/kpageflags", "rb") as f:
         f.seek(pfn * 8); data = f.read(bs * 8)
     flags = struct.unpack(f"{bs}Q", data)
-    if all((fl >> 10) & 1 for fl in flags):   # KPF_BUDDY on every page
-        print(d[6:]); break
+    # free (KPF_BUDDY), on an LRU list (KPF_LRU: movable page cache/anon), or
+    # flagless (tails of free or compound pages; a stray kernel page gives EBUSY)
+    used = [fl for fl in flags if fl != 1 << 10]
+    if all(fl == 0 or (fl >> 5) & 1 for fl in used) and (best is None or len(used) < best[0]):
+        best = (len(used), d[6:])
+if best and best[0] <= 4096:
+    print(best[1])
 PY
         }
         for p in offline-after-record offline-after-offline offline-after-online; do
                 for kill in process daemon; do
                         rm -rf "$tmp/run"; mkdir -m 700 "$tmp/run"
                         blk=$(pick_block)
-                        [ -n "$blk" ] || { echo "SKIP: no wholly free online Normal block of node 0 right now"; exit 77; }
+                        [ -n "$blk" ] || { echo "SKIP: no online Normal block of node 0 with only free and LRU pages (<= 4096 used) right now"; exit 77; }
                         DEFRAGD_FAULT_AT=$p DEFRAGD_FAULT_KILL=$kill "$lever_once" --lever offline --runtime-dir "$tmp/run" \
                                 --node 0 --block "$blk" >"$tmp/once.log" 2>&1; rc=$?
                         st=$(cat /sys/devices/system/memory/memory$blk/state)
