@@ -22,6 +22,7 @@
 #include "config.h"
 #include "defragd/control.h"
 #include "defragd/entries.h"
+#include "defragd/fault.h"
 #include "defragd/knobs.h"
 #include "defragd/lever-offline.h"
 #include "defragd/lever.h"
@@ -428,6 +429,7 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
         struct df_action_result r = { 0 };
         ssize_t n;
 
+        df_fault_point("lever-parent-after-exit");
         n = read(w->fd, &r, sizeof(r));
         if (n != (ssize_t) sizeof(r)) {
                 memset(&r, 0, sizeof(r));
@@ -435,6 +437,10 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
                 r.error = -EPIPE;
                 snprintf(r.detail, sizeof(r.detail), "the lever's process %s %d without a result",
                          si->si_code == CLD_EXITED ? "exited with status" : "was killed by signal", si->si_status);
+                /* It may have died between offlining its block and onlining it
+                 * again; it has exited, so no write of its is still running. */
+                if (w->ra.action.lever == DF_LEVER_CLEAR_OFFLINE)
+                        recover_memblocks(m, "a clearing process that died without a result");
         }
         finish_lever(m, &r);
         return 0;

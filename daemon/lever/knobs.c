@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "defragd/fault.h"
 #include "defragd/knobs.h"
 #include "defragd/report.h"
 #include "defragd/util.h"
@@ -298,6 +299,7 @@ int df_knobs_recover_memblocks(const char *state_path, const char *root, const c
                         }
                         df_log(LOG_NOTICE, "memory%" PRId64 ": onlined again (%s, %s)", mb[i].id, mb[i].online_type, why);
                         onlined++;
+                        df_fault_point("memblock-recover-after-online");
                 }
                 r = df_knobs_memblock_forget(state_path, mb[i].id, err);
                 if (r < 0)
@@ -408,6 +410,7 @@ int df_knobs_recover(struct df_knobs *k, struct df_error *err) {
                         return r;
                 }
                 report_knob(line, cur, tab + 1, "restored after an unclean exit of a previous instance");
+                df_fault_point("knob-recover-after-write");
                 restored++;
         }
         /* Knobs are back: keep only what still concerns a live instance (memory
@@ -445,11 +448,13 @@ int df_knobs_set(struct df_knobs *k, const char *path, const char *value, const 
                 snprintf(kn->original, sizeof(kn->original), "%s", cur);
                 kn->current[0] = 0; /* set once the knob is written */
                 /* The record must exist before the knob changes. */
+                df_fault_point("knob-before-state");
                 r = state_save(k, err);
                 if (r < 0) {
                         k->n--;
                         return r;
                 }
+                df_fault_point("knob-after-state");
         }
         r = df_write_file(full, value);
         if (r < 0) {
@@ -463,6 +468,7 @@ int df_knobs_set(struct df_knobs *k, const char *path, const char *value, const 
                 }
                 return r;
         }
+        df_fault_point("knob-after-write");
         snprintf(kn->current, sizeof(kn->current), "%s", value);
         report_knob(path, cur, value, why);
         return 0;
@@ -484,6 +490,7 @@ int df_knobs_restore(struct df_knobs *k, const char *path, const char *why, stru
                 if (r < 0)
                         return df_error_set(err, r, "%s: cannot restore \"%s\": %s", full, kn->original, strerror(-r));
                 report_knob(path, cur, kn->original, why);
+                df_fault_point("knob-restore-after-write");
         }
         idx = (unsigned) (kn - k->items);
         memmove(&k->items[idx], &k->items[idx + 1], (k->n - idx - 1) * sizeof(k->items[0]));

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stddef.h>
 
+#include "defragd/fault.h"
 #include "defragd/knobs.h"
 #include "defragd/lever-offline.h"
 #include "defragd/lever.h"
@@ -37,7 +38,9 @@ int df_lever_run(const struct df_lever_ops *ops, const struct df_lever_env *env,
                 r->error = -EOPNOTSUPP; /* a knob lever has no run: the manager reconciles it */
                 return r->error;
         }
+        df_fault_point("lever-child-before-run");
         r->error = ops->run(env, state, a, r);
+        df_fault_point("lever-child-after-run");
         if (r->error < 0)
                 r->outcome = DF_OUTCOME_FAILED;
         if (r->duration_usec == 0)

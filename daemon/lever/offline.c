@@ -14,6 +14,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "defragd/fault.h"
 #include "defragd/knobs.h"
 #include "defragd/lever-offline.h"
 #include "defragd/plan-source.h"
@@ -222,6 +223,7 @@ static int offline_run(const struct df_lever_env *env, void *state, const struct
                 set_detail(r, "not offlined, no record: %s", err.msg);
                 return e;
         }
+        df_fault_point("offline-after-record");
         migrated0 = read_pgmigrate_success(root);
         t1 = df_now_usec();
         e = write_offline(path, s->timeout_usec);
@@ -246,8 +248,12 @@ static int offline_run(const struct df_lever_env *env, void *state, const struct
         /* Online whatever the outcome said: the state file's word is what
          * counts (a signal may race a finished offline). */
         if (df_knob_read(path, cur, sizeof(cur)) == 0 && strcmp(cur, "offline") == 0) {
-                uint64_t t3 = df_now_usec();
-                int e2 = df_write_file(path, online_type);
+                uint64_t t3;
+                int e2;
+
+                df_fault_point("offline-after-offline");
+                t3 = df_now_usec();
+                e2 = df_write_file(path, online_type);
 
                 if (e2 < 0) {
                         r->outcome = DF_OUTCOME_FAILED;
@@ -263,6 +269,7 @@ static int offline_run(const struct df_lever_env *env, void *state, const struct
         } else
                 set_detail(r, "memory%" PRId64 ": offline %s after %" PRIu64 " ms, still online",
                          a->target.memory_block, e == 0 ? "done" : strerror(-e), (t2 - t1) / USEC_PER_MSEC);
+        df_fault_point("offline-after-online");
         if (df_knobs_memblock_forget(state_file, a->target.memory_block, &err) < 0)
                 df_log(LOG_WARNING, "%s, ignoring (the next start finds the block online)", err.msg);
         r->pages_moved = read_pgmigrate_success(root) - migrated0;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "defragd/fault.h"
 #include "defragd/lever.h"
 #include "defragd/memcg.h"
 #include "defragd/reclaim.h"
@@ -116,6 +117,7 @@ static int cgroup_run(const struct df_lever_env *env, void *state, const struct 
                 r->outcome = DF_OUTCOME_FAILED;
                 return r->error = -ENOENT;
         }
+        df_fault_point("reclaim-cgroup-before-write");
         start = df_now_usec();
         e = df_write_file(path, req);
         r->duration_usec = df_now_usec() - start;

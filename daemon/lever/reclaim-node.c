@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "defragd/fault.h"
 #include "defragd/lever.h"
 #include "defragd/reclaim.h"
 #include "defragd/util.h"
@@ -98,6 +99,7 @@ static int node_run(const struct df_lever_env *env, void *state, const struct df
                 return r->error = -EINVAL;
         }
         rb = df_reclaim_read_pgsteal(root, &before);
+        df_fault_point("reclaim-node-before-write");
         start = df_now_usec();
         e = df_write_file(path, req);
         r->duration_usec = df_now_usec() - start;

@@ -4,15 +4,22 @@
 # reads, so the compaction lever's write blocks in its child process. The
 # daemon must keep answering, kill it at TimeoutSec= (reported "timeout",
 # counted as no gain: back-off), and on SIGTERM during a run report it
-# "interrupted", restore the knob and exit at once.
+# "interrupted", restore the knob and exit at once. Under a watchdog
+# (WATCHDOG_USEC, a NOTIFY_SOCKET listener) the pings keep coming while the
+# lever hangs past its timeout.
 set -u
 defragd=$1 defragctl=$2
 fixture=${DEFRAGD_FIXTURES:?}/live-6.18-fragmented/proc
 
 fail() { echo "FAIL: $*"; [ -f "$tmp/log" ] && sed 's/^/  daemon: /' "$tmp/log" | tail -30; exit 1; }
 tmp=$(mktemp -d /tmp/defragd-child.XXXXXX)
-dpid=
-cleanup() { [ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null; rm -rf "$tmp"; }
+dpid= npid=
+client=$(cd "$(dirname "$0")" && pwd)/control-client.py
+cleanup() {
+        [ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
+        [ -n "$npid" ] && kill "$npid" 2>/dev/null && wait "$npid" 2>/dev/null
+        rm -rf "$tmp"
+}
 trap cleanup EXIT
 
 root=$tmp/root
@@ -91,4 +98,29 @@ grep -q "compact node 0 interrupted after" "$tmp/log" || fail "the blocked lever
 [ -d "/proc/$pid" ] && fail "the lever process $pid outlived the daemon"
 [ "$(cat "$root/proc/sys/vm/compaction_proactiveness")" = 20 ] || fail "knob not restored"
 [ ! -e "$tmp/run/knobs.state" ] || fail "state file left behind"
+
+# 3. Watchdog: WatchdogSec=1s, a lever hanging until its 3 s
+# timeout: the pings never stop (the loop is not the lever's), the hang is
+# abandoned and reported, and the daemon goes on evaluating.
+conf 3s >"$tmp/a.conf"
+python3 "$client" notify "$tmp/notify" "$tmp/notify.log" &
+npid=$!
+for _ in $(seq 50); do [ -S "$tmp/notify" ] && break; sleep 0.1; done
+NOTIFY_SOCKET=$tmp/notify WATCHDOG_USEC=1000000 \
+        "$defragd" --config "$tmp/a.conf" --root "$root" --runtime-dir "$tmp/run" --log-target console >"$tmp/log" 2>&1 &
+dpid=$!
+for _ in $(seq 100); do grep -q "compact node 0 timed out" "$tmp/log" && break; sleep 0.1; done
+grep -q "compact node 0 timed out" "$tmp/log" || fail "the hanging lever was not abandoned at TimeoutSec=3s"
+sleep 1.2 # and after it
+kill -TERM "$dpid"; wait "$dpid" || fail "exit status $? on SIGTERM"
+dpid=
+grep -q READY=1 "$tmp/notify.log" || fail "no READY=1"
+python3 "$client" watchdog-gap "$tmp/notify.log" 1 || fail "watchdog missed while the lever hung"
+hang=$(python3 - "$tmp/notify.log" <<'PY'
+import sys
+t = [float(l.split()[0]) for l in open(sys.argv[1]) if "WATCHDOG=1" in l]
+print(len(t), "pings over %.1f s" % (t[-1] - t[0]))
+PY
+)
+echo "ok: watchdog fed through a 3 s hang: $hang; $(grep -m1 "timed out" "$tmp/log" | cut -c1-120)"
 echo PASS
