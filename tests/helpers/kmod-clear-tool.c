@@ -39,7 +39,7 @@ static const char *const USAGE =
         "              stops when the module goes away (ENODEV) or, with --budget-ms, when the\n"
         "              time is spent (a block is never cut short)\n"
         "  candidates  N aligned blocks of node 0's ZONE whose used pages are all on the LRU\n"
-        "              (cheapest first, free blocks and blocks with dirty or writeback pages\n"
+        "              (cheapest first, free blocks and blocks with dirty file or writeback pages\n"
         "              skipped: migrating those waits for writeback): \"PFN USED anon= file= ...\";\n"
         "              --busy: blocks holding a slab page\n"
         "  free-pages  how many pages of the block /proc/kpageflags marks free (KPF_BUDDY)\n";
@@ -201,7 +201,7 @@ static int zone_span(const char *zone, uint64_t *start, uint64_t *spanned) {
 
 struct candidate {
         uint64_t pfn, in_use;
-        uint64_t anon, file, dirty, unevictable, thp; /* of the used pages */
+        uint64_t anon, file, dirty, unevictable, thp; /* of the used pages; dirty: file or writeback */
 };
 
 static int by_in_use(const void *a, const void *b) {
@@ -253,7 +253,10 @@ static int cmd_candidates(const char *zone, const char *order_s, const char *n_s
                         if (f & BIT(KPF_LRU)) {
                                 k.anon += (f & BIT(KPF_ANON)) != 0;
                                 k.file += (f & BIT(KPF_ANON)) == 0;
-                                k.dirty += (f & (BIT(KPF_DIRTY) | BIT(KPF_WRITEBACK))) != 0;
+                                /* Dirty anonymous pages migrate like clean ones (a
+                                 * migrated anon page is always dirty); dirty or
+                                 * writeback file pages wait for the disk. */
+                                k.dirty += (f & BIT(KPF_WRITEBACK)) || ((f & BIT(KPF_DIRTY)) && !(f & BIT(KPF_ANON)));
                                 k.unevictable += (f & BIT(KPF_UNEVICTABLE)) != 0;
                                 k.thp += (f & BIT(KPF_THP)) != 0;
                         }

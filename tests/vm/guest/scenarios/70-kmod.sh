@@ -131,7 +131,7 @@ note "batch: $zone order-9 blocks $b0 -> $b1, pgmigrate_success +$((m1 - m0))"
 # what the module counted: clean page cache is dropped, not migrated.
 sed -n 's/^pfn=\([0-9]*\) order=[0-9]* result=\([-0-9]*\) .*pages_in_use=\([0-9]*\) pages_moved=\([0-9]*\) .*/\1 \2 \3 \4/p' /run/kmod-list.txt >/run/kmod-res.txt
 note "cleared blocks held: $(awk 'NR == FNR { r[$1] = $2; next } ($1 in r) && r[$1] == 0 { n++; u += $2; for (i = 3; i <= NF; i++) { split($i, kv, "="); s[kv[1]] += kv[2] } }
-        END { printf "%d blocks, %d used pages (anon %d, file %d, dirty %d, unevictable %d, thp %d)", n, u, s["anon"], s["file"], s["dirty"], s["unevictable"], s["thp"] }' /run/kmod-res.txt /run/kmod-cands.txt); module: $(awk '$2 == 0 { i += $3; m += $4 } END { printf "pages_in_use %d, pages_moved %d", i, m }' /run/kmod-res.txt)"
+        END { printf "%d blocks, %d used pages (anon %d, file %d, dirty file %d, unevictable %d, thp %d)", n, u, s["anon"], s["file"], s["dirty"], s["unevictable"], s["thp"] }' /run/kmod-res.txt /run/kmod-cands.txt); module: $(awk '$2 == 0 { i += $3; m += $4 } END { printf "pages_in_use %d, pages_moved %d", i, m }' /run/kmod-res.txt)"
 note "slow clears (> 1 s): $(awk -F'[ =]' '/^pfn=/ { for (i = 1; i < NF; i++) if ($i == "duration_usec" && $(i + 1) > 1000000) printf "pfn %s %d ms; ", $2, $(i + 1) / 1000 }' /run/kmod-list.txt)"
 note "EBUSY blocks: $(awk 'NR == FNR { r[$1] = $2; next } ($1 in r) && r[$1] == -16 { printf "%s; ", $0 }' /run/kmod-res.txt /run/kmod-cands.txt)"
 if [ $rc -eq 0 ] && [ -n "$cleared" ] && [ "$cleared" -ge $((tried / 2)) ] && [ "$cleared" -ge 1 ]; then
