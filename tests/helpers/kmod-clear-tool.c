@@ -42,7 +42,7 @@ static const char *const USAGE =
         "              reserved, dirty file or writeback page (migrating those waits for the disk);\n"
         "              pages with no flag are allowed (per-CPU lists); cheapest first:\n"
         "              \"PFN USED anon= file= dirty= unevictable= thp= unknown=\";\n"
-        "              --busy: blocks holding slab pages and otherwise only LRU or free ones\n"
+        "              --busy: blocks holding slab pages (and no page table or reserved page)\n"
         "  free-pages  how many pages of the block /proc/kpageflags marks free (KPF_BUDDY)\n";
 
 static int open_or_say(const char *root, struct df_kmod_clear **k) {
@@ -269,7 +269,7 @@ static int cmd_candidates(const char *zone, const char *order_s, const char *n_s
                 /* A block of LRU pages may also hold pages with no flag: per-CPU
                  * list pages are the usual ones right after mass frees, and the
                  * clear drains them; a raw kernel page shows up as EBUSY. */
-                if (busy ? (slab > 0 && bad == 0 && k.unknown == 0)
+                if (busy ? (slab > 0 && bad == 0)
                          : (k.anon + k.file > 0 && slab == 0 && bad == 0 && k.dirty == 0))
                         c[n_c++] = k;
         }
