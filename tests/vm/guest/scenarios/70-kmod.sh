@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The companion module (kmod/) on the guest kernel, built on the host in a
 # chroot of this root against its own headers: load, ABI, bad writes refused
-# without a trace, fragment, clear the cheapest LRU-only blocks picked from
+# without a trace, fragment, clear the cheapest blocks of LRU pages picked from
 # /proc/kpageflags (free 2 MiB blocks rise, counters move; measured), a block
 # holding a slab page refused with EBUSY, unload while a writer holds the file
 # open, during clears and while defragd runs, and a clean unload.
