@@ -154,10 +154,11 @@ static unsigned int dfc_free_order(unsigned int order)
  * and the last put frees that one. Returns the pages freed one by one. */
 static u64 dfc_give_back(unsigned long pfn, unsigned int order)
 {
-	unsigned long nr = 1UL << order, i = 1, j;
-
+	unsigned long nr = 1UL << order, j;
 #ifndef DFC_FREE_AS_PAGES
-	for (; i < nr; i++)
+	unsigned long i;
+
+	for (i = 1; i < nr; i++)
 		if (!page_ref_freeze(pfn_to_page(pfn + i), 1))
 			break;
 	if (i == nr) {

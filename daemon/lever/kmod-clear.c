@@ -114,7 +114,8 @@ int df_kmod_clear_open(const char *root, struct df_kmod_clear **ret, struct df_e
         }
         k->order_min = (unsigned) omin;
         k->order_max = (unsigned) omax;
-        /* Where the module's record stands now, so a clear recognises its own. */
+        /* Where the module's record stands now, so a clear recognises its own.
+         * Unreadable: seq 0, and the first clear takes the record that names it. */
         if (read_last(k->dir, &last) == 0)
                 k->seen_seq = last.seq;
         *ret = k;

@@ -38,10 +38,11 @@ static const char *const USAGE =
         "  clear-list  clear every listed block, then print totals (rate, pages moved per block);\n"
         "              stops when the module goes away (ENODEV) or, with --budget-ms, when the\n"
         "              time is spent (a block is never cut short)\n"
-        "  candidates  N aligned blocks of node 0's ZONE whose used pages are all on the LRU\n"
-        "              (cheapest first, free blocks and blocks with dirty or writeback pages\n"
-        "              skipped: migrating those waits for writeback): \"PFN USED anon= file= ...\";\n"
-        "              --busy: blocks holding a slab page\n"
+        "  candidates  N aligned blocks of node 0's ZONE holding LRU pages and no slab, page table,\n"
+        "              reserved, dirty file or writeback page (migrating those waits for the disk);\n"
+        "              pages with no flag are allowed (per-CPU lists); cheapest first:\n"
+        "              \"PFN USED anon= file= dirty= unevictable= thp= unknown=\";\n"
+        "              --busy: blocks holding slab pages (and no page table or reserved page)\n"
         "  free-pages  how many pages of the block /proc/kpageflags marks free (KPF_BUDDY)\n";
 
 static int open_or_say(const char *root, struct df_kmod_clear **k) {
@@ -201,7 +202,8 @@ static int zone_span(const char *zone, uint64_t *start, uint64_t *spanned) {
 
 struct candidate {
         uint64_t pfn, in_use;
-        uint64_t anon, file, dirty, unevictable, thp; /* of the used pages */
+        uint64_t anon, file, dirty, unevictable, thp; /* of the LRU pages; dirty: file or writeback */
+        uint64_t unknown;                             /* used pages with no flag */
 };
 
 static int by_in_use(const void *a, const void *b) {
@@ -247,27 +249,37 @@ static int cmd_candidates(const char *zone, const char *order_s, const char *n_s
                                 continue;
                         else if (f & BIT(KPF_SLAB))
                                 slab++;
-                        else if (!(f & BIT(KPF_LRU)) || (f & BIT(KPF_PGTABLE)))
-                                bad++; /* no flag: per-CPU list or raw kernel page, unknown */
+                        else if (f & BIT(KPF_PGTABLE))
+                                bad++;
+                        else if (!(f & BIT(KPF_LRU)))
+                                k.unknown++; /* no flag: on a per-CPU list (drained by the clear) or a raw kernel page */
                         used++;
                         if (f & BIT(KPF_LRU)) {
                                 k.anon += (f & BIT(KPF_ANON)) != 0;
                                 k.file += (f & BIT(KPF_ANON)) == 0;
-                                k.dirty += (f & (BIT(KPF_DIRTY) | BIT(KPF_WRITEBACK))) != 0;
+                                /* Dirty anonymous pages migrate like clean ones (a
+                                 * migrated anon page is always dirty); dirty or
+                                 * writeback file pages wait for the disk. */
+                                k.dirty += (f & BIT(KPF_WRITEBACK)) || ((f & BIT(KPF_DIRTY)) && !(f & BIT(KPF_ANON)));
                                 k.unevictable += (f & BIT(KPF_UNEVICTABLE)) != 0;
                                 k.thp += (f & BIT(KPF_THP)) != 0;
                         }
                 }
                 k.in_use = used;
-                if (busy ? (slab > 0 && bad == 0) : (used > 0 && slab == 0 && bad == 0 && k.dirty == 0))
+                /* A block of LRU pages may also hold pages with no flag: per-CPU
+                 * list pages are the usual ones right after mass frees, and the
+                 * clear drains them; a raw kernel page shows up as EBUSY. */
+                if (busy ? (slab > 0 && bad == 0)
+                         : (k.anon + k.file > 0 && slab == 0 && bad == 0 && k.dirty == 0))
                         c[n_c++] = k;
         }
         qsort(c, n_c, sizeof(*c), by_in_use);
         for (uint64_t i = 0; i < n_c && i < want; i++)
-                printf("%" PRIu64 " %" PRIu64 " anon=%" PRIu64 " file=%" PRIu64 " dirty=%" PRIu64 " unevictable=%" PRIu64 " thp=%" PRIu64 "\n",
-                       c[i].pfn, c[i].in_use, c[i].anon, c[i].file, c[i].dirty, c[i].unevictable, c[i].thp);
+                printf("%" PRIu64 " %" PRIu64 " anon=%" PRIu64 " file=%" PRIu64 " dirty=%" PRIu64 " unevictable=%" PRIu64
+                       " thp=%" PRIu64 " unknown=%" PRIu64 "\n",
+                       c[i].pfn, c[i].in_use, c[i].anon, c[i].file, c[i].dirty, c[i].unevictable, c[i].thp, c[i].unknown);
         fprintf(stderr, "kmod-clear-tool: zone %s pfn %" PRIu64 "..%" PRIu64 ": %" PRIu64 " %s blocks of order %u\n",
-                zone, start, start + spanned, n_c, busy ? "slab-holding" : "clean LRU-only", order);
+                zone, start, start + spanned, n_c, busy ? "slab-holding" : "LRU (no dirty file page)", order);
         return 0;
 }
 

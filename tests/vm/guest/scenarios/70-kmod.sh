@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The companion module (kmod/) on the guest kernel, built on the host in a
 # chroot of this root against its own headers: load, ABI, bad writes refused
-# without a trace, fragment, clear the cheapest LRU-only blocks picked from
+# without a trace, fragment, clear the cheapest blocks of LRU pages picked from
 # /proc/kpageflags (free 2 MiB blocks rise, counters move; measured), a block
 # holding a slab page refused with EBUSY, unload while a writer holds the file
 # open, during clears and while defragd runs, and a clean unload.
@@ -98,9 +98,9 @@ sleep 2
 # buddy allocator (not parked on a per-CPU list), the record read back.
 "$tool" candidates $zone 9 $((n_clear + 1)) >/run/kmod-cands.txt 2>/run/kmod-cands.err
 note "candidates: $(cat /run/kmod-cands.err)"
-first=$(head -n 1 /run/kmod-cands.txt | cut -d' ' -f1)
+first=$(grep -m 1 ' unknown=0$' /run/kmod-cands.txt | cut -d' ' -f1)
 if [ -z "$first" ]; then
-        not_ok "kpageflags shows LRU-only blocks to clear" "$(cat /run/kmod-cands.err)" "$(cat /proc/buddyinfo)"
+        not_ok "kpageflags shows a block of LRU and free pages only to clear" "$(cat /run/kmod-cands.err)" "$(head -n 5 /run/kmod-cands.txt)" "$(cat /proc/buddyinfo)"
         finish
 fi
 res=$("$tool" clear "$first" 9 2>&1)
@@ -118,7 +118,7 @@ k0=$(counter cleared)
 f0=$(counter fallback_pages)
 m0=$(vmstat pgmigrate_success)
 b0=$(suitable_blocks $zone 9)
-tail -n +2 /run/kmod-cands.txt | cut -d' ' -f1 | "$tool" clear-list 9 --budget-ms 10000 >/run/kmod-list.txt 2>&1
+grep -v "^$first " /run/kmod-cands.txt | head -n $n_clear | cut -d' ' -f1 | "$tool" clear-list 9 --budget-ms 10000 >/run/kmod-list.txt 2>&1
 rc=$?
 b1=$(suitable_blocks $zone 9)
 m1=$(vmstat pgmigrate_success)
@@ -131,7 +131,7 @@ note "batch: $zone order-9 blocks $b0 -> $b1, pgmigrate_success +$((m1 - m0))"
 # what the module counted: clean page cache is dropped, not migrated.
 sed -n 's/^pfn=\([0-9]*\) order=[0-9]* result=\([-0-9]*\) .*pages_in_use=\([0-9]*\) pages_moved=\([0-9]*\) .*/\1 \2 \3 \4/p' /run/kmod-list.txt >/run/kmod-res.txt
 note "cleared blocks held: $(awk 'NR == FNR { r[$1] = $2; next } ($1 in r) && r[$1] == 0 { n++; u += $2; for (i = 3; i <= NF; i++) { split($i, kv, "="); s[kv[1]] += kv[2] } }
-        END { printf "%d blocks, %d used pages (anon %d, file %d, dirty %d, unevictable %d, thp %d)", n, u, s["anon"], s["file"], s["dirty"], s["unevictable"], s["thp"] }' /run/kmod-res.txt /run/kmod-cands.txt); module: $(awk '$2 == 0 { i += $3; m += $4 } END { printf "pages_in_use %d, pages_moved %d", i, m }' /run/kmod-res.txt)"
+        END { printf "%d blocks, %d used pages (anon %d, file %d, dirty file %d, unevictable %d, thp %d, no flag %d)", n, u, s["anon"], s["file"], s["dirty"], s["unevictable"], s["thp"], s["unknown"] }' /run/kmod-res.txt /run/kmod-cands.txt); module: $(awk '$2 == 0 { i += $3; m += $4 } END { printf "pages_in_use %d, pages_moved %d", i, m }' /run/kmod-res.txt)"
 note "slow clears (> 1 s): $(awk -F'[ =]' '/^pfn=/ { for (i = 1; i < NF; i++) if ($i == "duration_usec" && $(i + 1) > 1000000) printf "pfn %s %d ms; ", $2, $(i + 1) / 1000 }' /run/kmod-list.txt)"
 note "EBUSY blocks: $(awk 'NR == FNR { r[$1] = $2; next } ($1 in r) && r[$1] == -16 { printf "%s; ", $0 }' /run/kmod-res.txt /run/kmod-cands.txt)"
 if [ $rc -eq 0 ] && [ -n "$cleared" ] && [ "$cleared" -ge $((tried / 2)) ] && [ "$cleared" -ge 1 ]; then
