@@ -4,8 +4,8 @@
 # socket unit answers a scrape, and `systemctl stop defragd` leaves no series
 # that looks fresh. Parts that need the daemon's wiring (writing the textfile
 # each evaluation, answering "metrics" on the control socket, removing the
-# file on stop) are checked when present and reported as SKIP otherwise; the
-# textfile is then written by the same renderer from a helper.
+# file on stop) fail when absent; the textfile is then written by the same
+# renderer from a helper so the node_exporter checks still say something.
 . /usr/lib/defragd-vm/lib.sh
 tdir=/var/lib/prometheus/node-exporter
 tfile=$tdir/defragd.prom
@@ -41,7 +41,7 @@ if wait_until 8 test -s "$tfile"; then
         wired_textfile=1
         ok "defragd wrote $tfile ($(stat -c '%a %U' "$tfile"), $(grep -c '^defragd_' "$tfile") series)"
 else
-        skip "defragd writes $tfile each evaluation" "not wired into the daemon yet (manager: df_metrics_write_textfile); the helper writes it"
+        not_ok "defragd writes $tfile each evaluation" "$(journalctl -u defragd.service -n 20 --no-pager)"
         "$render" >"$tdir/.defragd.prom.helper" && chmod 0644 "$tdir/.defragd.prom.helper" &&
                 mv -f "$tdir/.defragd.prom.helper" "$tfile"
 fi
@@ -89,7 +89,7 @@ if [ "$code" = 200 ]; then
         fi
 elif [ "$code" = 503 ] && grep -q 'unknown request' "$tmp/b"; then
         ok "curl $ep: the socket unit ran defragctl, which reached defragd's control socket (503: \"$(head -c 120 "$tmp/b")\")"
-        skip "curl $ep returns the exposition" "defragd does not answer \"metrics\" yet (control.c wiring)"
+        not_ok "curl $ep returns the exposition" "defragd answered \"unknown request\": the control socket lost its \"metrics\" request"
 else
         not_ok "curl $ep answers" "code $code" "$(cat "$tmp/h" "$tmp/b" 2>/dev/null)" "$(journalctl -u 'defragd-metrics@*' -n 20 --no-pager)"
 fi
@@ -105,7 +105,7 @@ if [ $wired_textfile -eq 1 ]; then
         if [ ! -e "$tfile" ]; then ok "clean stop removed $tfile"; else not_ok "clean stop removed $tfile" "$(ls -l "$tfile")"; fi
         if ! curl -sf "$ne" | grep -q '^defragd_'; then ok "node_exporter serves no defragd series after the stop"; else not_ok "no defragd series after the stop"; fi
 else
-        skip "clean stop removes $tfile" "needs the daemon wiring (df_metrics_remove_textfile on clean exit)"
+        not_ok "clean stop removes $tfile" "defragd never wrote it (see above)"
         # What a reader sees when a daemon stopped without removing it: the
         # last evaluation's timestamp ages, which the DefragdStale alert reads.
         ts=$(sed -n 's/^defragd_last_evaluation_timestamp_seconds //p' "$tfile")
