@@ -38,6 +38,14 @@ done
 defragd=$build/daemon/defragd fragmenter=$build/tests/helpers/fragmenter
 [ -x "$defragd" ] && [ -x "$fragmenter" ] || { echo "soak.sh: no $defragd or $fragmenter; build first" >&2; exit 2; }
 [ ${#configs[@]} -gt 0 ] || configs=(shipped aggressive)
+# Under AddressSanitizer (the test suite's build) freed memory sits in ASan's
+# quarantine (up to 256 MiB) before reuse, so RSS climbs by megabytes with no
+# leak (measured: +2,160 and +3,832 KiB in one minute); leaks there are
+# LeakSanitizer's job at exit. RSS growth is judged tightly in plain builds.
+if [ "$max_growth_kib" = 2048 ] && grep -qa __asan_init "$build/daemon/defragd" 2>/dev/null; then
+        max_growth_kib=16384
+        echo "# $build/daemon/defragd is built with AddressSanitizer: RSS growth limit ${max_growth_kib} KiB (quarantine), leaks left to LeakSanitizer"
+fi
 [ -n "$out" ] || out=$(mktemp -d /tmp/defragd-soak.XXXXXX)
 mkdir -p "$out"
 
