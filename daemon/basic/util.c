@@ -18,6 +18,7 @@ static uint64_t clock_usec(clockid_t id) {
 
 uint64_t df_now_usec(void) { return clock_usec(CLOCK_MONOTONIC); }
 uint64_t df_realtime_usec(void) { return clock_usec(CLOCK_REALTIME); }
+uint64_t df_thread_cpu_usec(void) { return clock_usec(CLOCK_THREAD_CPUTIME_ID); }
 
 int df_parse_u64(const char *s, uint64_t *ret) {
         uint64_t v = 0;

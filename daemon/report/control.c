@@ -23,7 +23,11 @@
 #include "defragd/util.h"
 
 #define CONTROL_REQUEST_MAX DF_CONTROL_REQUEST_MAX_BYTES
-#define CONTROL_TIMEOUT_USEC (1 * USEC_PER_SEC)        /* client side: the daemon answers at once */
+/* Client side. The daemon answers at once when it gets a CPU, but on a
+ * machine whose CPUs both run compaction in the kernel (PREEMPT_NONE) it may
+ * wait most of a second for one (measured: an evaluation of 12 ms CPU took
+ * 653 ms): 5 s tells a stuck daemon from a busy machine. */
+#define CONTROL_TIMEOUT_USEC (5 * USEC_PER_SEC)
 #define CONTROL_CLIENT_DEADLINE_USEC (2 * USEC_PER_SEC) /* server side: whole exchange, then the client is dropped */
 #define CONTROL_CLIENTS_MAX 16 /* in flight at once; more are told "busy" (root-only socket: a mistake, not an attack) */
 
@@ -326,5 +330,10 @@ int df_control_request(const char *path, const char *request, FILE *out, struct 
                 first = false;
                 fwrite(buf, 1, (size_t) n, out);
         }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                return df_error_set(err, -ETIMEDOUT,
+                                    "%s: defragd did not answer within %" PRIu64
+                                    " s; is it stuck? (journalctl -u defragd, systemctl status defragd)",
+                                    path, CONTROL_TIMEOUT_USEC / USEC_PER_SEC);
         return n < 0 ? df_error_set(err, -errno, "%s: %s", path, strerror(errno)) : 0;
 }

@@ -24,6 +24,7 @@ static inline void df_fclosep(FILE **f) { if (*f) fclose(*f); }
 
 uint64_t df_now_usec(void);      /* CLOCK_MONOTONIC */
 uint64_t df_realtime_usec(void); /* CLOCK_REALTIME */
+uint64_t df_thread_cpu_usec(void); /* CLOCK_THREAD_CPUTIME_ID: CPU time this thread used */
 
 /* Strict unsigned decimal: whole string, no sign, no overflow. 0 or -EINVAL/-ERANGE. */
 int df_parse_u64(const char *s, uint64_t *ret);
