@@ -11,14 +11,14 @@
 /* Dirty or under writeback: reclaim without writeback skips it (EAGAIN). */
 #define BUSY_FLAGS (DF_KPF_BIT(DF_KPF_DIRTY) | DF_KPF_BIT(DF_KPF_WRITEBACK))
 
-enum df_page_kind df_page_kind(uint64_t f) {
+enum df_reclaim_page_kind df_reclaim_page_kind(uint64_t f) {
         if (f & DF_KPF_BIT(DF_KPF_BUDDY))
-                return DF_PAGE_FREE;
+                return DF_RPAGE_FREE;
         if ((f & STUCK_FLAGS) || (f & BUSY_FLAGS) || !(f & DF_KPF_BIT(DF_KPF_LRU)))
-                return DF_PAGE_STUCK;
+                return DF_RPAGE_STUCK;
         if (f & (DF_KPF_BIT(DF_KPF_ANON) | DF_KPF_BIT(DF_KPF_SWAPBACKED)))
-                return DF_PAGE_ANON;
-        return DF_PAGE_FILE;
+                return DF_RPAGE_ANON;
+        return DF_RPAGE_FILE;
 }
 
 void df_block_classify(uint64_t start_pfn, const uint64_t *flags, size_t nr_pages, struct df_block_sample *out) {
@@ -27,11 +27,11 @@ void df_block_classify(uint64_t start_pfn, const uint64_t *flags, size_t nr_page
         memset(out, 0, sizeof(*out));
         out->start_pfn = start_pfn;
         for (size_t i = 0; i < nr_pages; i++)
-                switch (df_page_kind(flags[i])) {
-                case DF_PAGE_FREE:  out->free_pages++; break;
-                case DF_PAGE_FILE:  out->file_pages++; break;
-                case DF_PAGE_ANON:  out->anon_pages++; break;
-                case DF_PAGE_STUCK: out->stuck_pages++; break;
+                switch (df_reclaim_page_kind(flags[i])) {
+                case DF_RPAGE_FREE:  out->free_pages++; break;
+                case DF_RPAGE_FILE:  out->file_pages++; break;
+                case DF_RPAGE_ANON:  out->anon_pages++; break;
+                case DF_RPAGE_STUCK: out->stuck_pages++; break;
                 }
 }
 
@@ -88,9 +88,9 @@ void df_reclaim_sample_attribute(struct df_reclaim_sample *s, const uint64_t *fl
         assert(flags);
         assert(cg);
         for (size_t i = 0; i < nr_pages; i++) {
-                enum df_page_kind k = df_page_kind(flags[i]);
+                enum df_reclaim_page_kind k = df_reclaim_page_kind(flags[i]);
 
-                if (k == DF_PAGE_FILE || (k == DF_PAGE_ANON && allow_anon))
+                if (k == DF_RPAGE_FILE || (k == DF_RPAGE_ANON && allow_anon))
                         add_pages(s, cg[i], 1);
         }
 }

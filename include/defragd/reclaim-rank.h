@@ -7,30 +7,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "defragd/plan.h"
 #include "defragd/reclaim.h"
 
-/* include/uapi/linux/kernel-page-flags.h */
-#define DF_KPF_DIRTY        4
-#define DF_KPF_LRU          5
-#define DF_KPF_SLAB         7
-#define DF_KPF_WRITEBACK    8
-#define DF_KPF_BUDDY        10
-#define DF_KPF_ANON         12
-#define DF_KPF_SWAPBACKED   14
-#define DF_KPF_UNEVICTABLE  18
-#define DF_KPF_HWPOISON     19
-#define DF_KPF_NOPAGE       20
-#define DF_KPF_OFFLINE      23
-#define DF_KPF_PGTABLE      26
+/* The DF_KPF_* bit numbers are the planner's (defragd/plan.h). */
 #define DF_KPF_BIT(b) (UINT64_C(1) << (b))
 
-enum df_page_kind {
-        DF_PAGE_FREE,        /* KPF_BUDDY */
-        DF_PAGE_FILE,        /* clean file cache on the LRU: what swappiness=0 reclaim frees */
-        DF_PAGE_ANON,        /* anon or shmem on the LRU: only with AllowAnon= (and swap) */
-        DF_PAGE_STUCK,       /* anything reclaim cannot free now: slab, dirty, unevictable, no flags, holes */
+enum df_reclaim_page_kind {
+        DF_RPAGE_FREE,        /* KPF_BUDDY */
+        DF_RPAGE_FILE,        /* clean file cache on the LRU: what swappiness=0 reclaim frees */
+        DF_RPAGE_ANON,        /* anon or shmem on the LRU: only with AllowAnon= (and swap) */
+        DF_RPAGE_STUCK,       /* anything reclaim cannot free now: slab, dirty, unevictable, no flags, holes */
 };
-enum df_page_kind df_page_kind(uint64_t kpageflags);
+enum df_reclaim_page_kind df_reclaim_page_kind(uint64_t kpageflags);
 
 /* One sampled pageblock. */
 struct df_block_sample {

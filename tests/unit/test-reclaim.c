@@ -154,7 +154,7 @@ static void test_rank_capture(void) {
                         if (c.pfn[i] == s.cheap[k].start_pfn) {
                                 df_reclaim_sample_attribute(&s, c.flags + i * BLOCK, c.cg + i * BLOCK, BLOCK, false);
                                 for (size_t p = 0; p < BLOCK; p++)
-                                        if (df_page_kind(c.flags[i * BLOCK + p]) == DF_PAGE_FILE)
+                                        if (df_reclaim_page_kind(c.flags[i * BLOCK + p]) == DF_RPAGE_FILE)
                                                 for (size_t g = 0; g < c.n_cg; g++)
                                                         if (c.cgs[g].inode == c.cg[i * BLOCK + p]) {
                                                                 want_pages[g]++;
