@@ -24,11 +24,17 @@ static bool rung_on(const struct df_config *c, const bool lever_present[_DF_LEVE
 
 bool df_manager_plan_wanted(const struct df_config *c, const bool lever_present[_DF_LEVER_MAX]) {
         assert(c && lever_present);
-        return rung_on(c, lever_present, DF_LEVER_CLEAR_OFFLINE) || rung_on(c, lever_present, DF_LEVER_CLEAR_KMOD);
+        return rung_on(c, lever_present, DF_LEVER_CLEAR_OFFLINE) || rung_on(c, lever_present, DF_LEVER_CLEAR_KMOD) ||
+                df_manager_plan_wants_cgroups(c, lever_present);
+}
+
+bool df_manager_plan_wants_cgroups(const struct df_config *c, const bool lever_present[_DF_LEVER_MAX]) {
+        assert(c && lever_present);
+        return rung_on(c, lever_present, DF_LEVER_RECLAIM_CGROUP) && c->reclaim.enabled;
 }
 
 int df_manager_plan_start(struct df_manager_plan *p, const struct df_snapshot *s, int pageblock_order,
-                          const struct df_config *c, const char *root, struct df_error *err) {
+                          const struct df_config *c, bool want_cgroups, const char *root, struct df_error *err) {
         const char *zones[DF_CONF_MAX_ZONES + 1];
         int r;
 
@@ -47,7 +53,7 @@ int df_manager_plan_start(struct df_manager_plan *p, const struct df_snapshot *s
                 r = df_plan_view_read_memblocks(&p->view, root, err);
         }
         if (r >= 0)
-                r = df_kpageflags_open(&p->kpf, root, false, err);
+                r = df_kpageflags_open(&p->kpf, root, want_cgroups, err);
         if (r >= 0) {
                 p->scratch = malloc(sizeof(*p->scratch));
                 if (!p->scratch)
@@ -59,6 +65,7 @@ int df_manager_plan_start(struct df_manager_plan *p, const struct df_snapshot *s
                 return r;
         }
         p->on = true;
+        p->cgroups = want_cgroups;
         return 0;
 }
 
@@ -231,4 +238,37 @@ void df_manager_plan_status(const struct df_manager_plan *p, uint64_t now_usec, 
         for (size_t z = 0; z < p->view.n_zones && out->n_zones < DF_MANAGER_PLAN_MAX_ZONES; z++)
                 if (p->view.zones[z].watched)
                         df_plan_summarize(&p->view, z, now_usec, &out->zones[out->n_zones++]);
+}
+
+int df_manager_plan_reclaim_sample(struct df_manager_plan *p, bool allow_anon, uint64_t max_age_usec,
+                                   uint64_t now_usec, struct df_reclaim_sample *s, struct df_error *err) {
+        struct df_reclaim_block_ref refs[DF_RECLAIM_CHEAP_MAX];
+        uint64_t block_pages, *flags = NULL, *cg = NULL;
+        uint64_t t0 = df_now_usec();
+        size_t n;
+        int r = 0;
+
+        assert(p && s && err);
+        memset(s, 0, sizeof(*s));
+        if (!p->on || p->kpf.fd_cgroup < 0)
+                return df_error_set(err, -ENOENT, "planner: %s",
+                                    !p->on ? p->reason : "no /proc/kpagecgroup (kernel without CONFIG_MEMCG?)");
+        block_pages = UINT64_C(1) << p->view.block_order;
+        /* Which blocks: the view's counts, no read; then only those blocks' pages. */
+        n = df_reclaim_cheap_blocks(&p->view, allow_anon, max_age_usec, now_usec, DF_RECLAIM_CHEAP_MAX, refs);
+        flags = malloc(block_pages * sizeof(*flags));
+        cg = malloc(block_pages * sizeof(*cg));
+        if (!flags || !cg)
+                r = df_error_set(err, -ENOMEM, "planner: out of memory");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                r = df_kpageflags_read(&p->kpf, refs[i].start_pfn, block_pages, flags, cg, err);
+                if (r >= 0 && s->n_cheap < DF_RECLAIM_CHEAP_MAX) {
+                        df_block_classify(refs[i].start_pfn, flags, block_pages, &s->cheap[s->n_cheap++]);
+                        df_reclaim_sample_from_inodes(s, flags, cg, block_pages, allow_anon);
+                }
+        }
+        free(flags);
+        free(cg);
+        p->last_cgroup_sample_cost_usec = df_now_usec() - t0;
+        return r < 0 ? r : 0;
 }

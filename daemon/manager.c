@@ -248,9 +248,9 @@ static void levers_configure(struct manager *m) {
                                            m->config.clear_offline.allow_hypervisor, lc->timeout_usec);
 }
 
-/* The planner reads page flags only while a clear rung may use them. */
+/* The planner reads page flags only while a clear rung or the cgroup reclaim rung may use them. */
 static void plan_reconcile(struct manager *m) {
-        bool present[_DF_LEVER_MAX];
+        bool present[_DF_LEVER_MAX], want_cgroups;
         struct df_error err = { "" };
 
         for (int k = 0; k < _DF_LEVER_MAX; k++)
@@ -261,9 +261,12 @@ static void plan_reconcile(struct manager *m) {
                 snprintf(m->plan.reason, sizeof(m->plan.reason), "no clear rung is enabled, present and in [Ladder] Order=");
                 return;
         }
+        want_cgroups = df_manager_plan_wants_cgroups(&m->config, present);
+        if (m->plan.on && m->plan.cgroups != want_cgroups)
+                df_manager_plan_stop(&m->plan); /* reopened with or without /proc/kpagecgroup */
         if (m->plan.on)
                 return;
-        if (df_manager_plan_start(&m->plan, &m->snapshot, m->pageblock_order, &m->config, m->root, &err) < 0)
+        if (df_manager_plan_start(&m->plan, &m->snapshot, m->pageblock_order, &m->config, want_cgroups, m->root, &err) < 0)
                 df_log(LOG_WARNING, "block planner unavailable, the clear rungs have no candidates: %s", err.msg);
         else
                 df_log(LOG_INFO, "block planner: %zu memory blocks of %" PRIu64 " pages, reading %" PRIu64

@@ -131,3 +131,67 @@ uint64_t df_reclaim_sample_block(uint64_t nr_blocks, uint64_t n, uint64_t i, uin
          * walks every offset before repeating when step is a power of two). */
         return (i * step + (tick * 7919) % (step ? step : 1)) % nr_blocks;
 }
+
+/* ---- the planner's view as the sample (the daemon's path: no second sampler) ---- */
+
+/* Pages reclaim frees in a block the planner read, and the pages it leaves
+ * for compaction to move. False: reclaim cannot help this block (a page
+ * neither reclaim nor compaction can shift, nothing to reclaim, or free). */
+static bool view_block_cost(const struct df_block_stats *b, bool allow_anon, uint64_t *reclaim, uint64_t *leftover) {
+        if (df_block_stats_blocking_pages(b) > 0)
+                return false;
+        *reclaim = b->pages[DF_PAGE_FILE_CLEAN] + (allow_anon ? b->pages[DF_PAGE_ANON] : 0);
+        *leftover = df_block_stats_cost_pages(b) - *reclaim;
+        return *reclaim > 0;
+}
+
+static bool cheaper(const struct df_reclaim_block_ref *x, const struct df_reclaim_block_ref *y) {
+        if (x->leftover_pages != y->leftover_pages)
+                return x->leftover_pages < y->leftover_pages;
+        if (x->reclaim_pages != y->reclaim_pages)
+                return x->reclaim_pages < y->reclaim_pages;
+        return x->start_pfn < y->start_pfn;
+}
+
+size_t df_reclaim_cheap_blocks(const struct df_plan_view *v, bool allow_anon, uint64_t max_age_usec, uint64_t now_usec,
+                               size_t keep, struct df_reclaim_block_ref *out) {
+        size_t n = 0;
+
+        assert(v);
+        assert(out || keep == 0);
+        for (size_t z = 0; z < v->n_zones; z++) {
+                const struct df_plan_zone *pz = &v->zones[z];
+
+                if (!pz->watched)
+                        continue;
+                for (size_t i = 0; i < pz->n_blocks; i++) {
+                        const struct df_block_stats *b = &pz->blocks[i];
+                        struct df_reclaim_block_ref r = { .zone = z };
+                        size_t at;
+
+                        if (b->read_usec == 0 || (max_age_usec && b->read_usec + max_age_usec < now_usec))
+                                continue;
+                        if (!view_block_cost(b, allow_anon, &r.reclaim_pages, &r.leftover_pages))
+                                continue;
+                        r.start_pfn = pz->first_block_pfn + ((uint64_t) i << v->block_order);
+                        for (at = n; at > 0 && cheaper(&r, &out[at - 1]); at--)
+                                ;
+                        if (at >= keep)
+                                continue;
+                        if (n == keep)
+                                n--; /* the dearest drops out */
+                        memmove(&out[at + 1], &out[at], (n - at) * sizeof(out[0]));
+                        out[at] = r;
+                        n++;
+                }
+        }
+        return n;
+}
+
+void df_reclaim_sample_from_inodes(struct df_reclaim_sample *s, const uint64_t *flags, const uint64_t *cg,
+                                   size_t nr_pages, bool allow_anon) {
+        assert(s);
+        df_reclaim_sample_attribute(s, flags, cg, nr_pages, allow_anon);
+        s->blocks_sampled++;
+        s->pages_read += nr_pages;
+}

@@ -151,6 +151,8 @@ static void act(const struct df_config *c, enum df_lever_kind k, const struct df
 
                 a->amount = (deficit_blocks << cl->order) * LADDER_PAGE_BYTES;
         }
+        if (k == DF_LEVER_RECLAIM_CGROUP && agg->reclaim_cgroup)
+                snprintf(a->target.cgroup, sizeof(a->target.cgroup), "%s", agg->reclaim_cgroup);
         if (k == DF_LEVER_CLEAR_KMOD || k == DF_LEVER_CLEAR_OFFLINE)
                 a->planned_pages = agg->clear_cost_pages;
         if (rs->backoff_usec < lc->cooldown_usec)

@@ -23,6 +23,7 @@ struct node_agg {
         int node;
         struct cell worst_short, worst_helpable, worst_lack, worst_clear, worst_reclaim;
         uint64_t clear_cost_pages;  /* the planner's cheapest candidate in worst_clear's zone */
+        const char *reclaim_cgroup; /* the aim's choice for worst_reclaim's zone */
 };
 
 uint64_t df_add_sat(uint64_t a, uint64_t b);

@@ -226,8 +226,9 @@ void df_policy_decide(const struct df_config *c, const struct df_snapshot *s, co
                                 df_cell_consider(&agg->worst_lack, z->name, o, suitable, t);
                         if (h && h->clear_candidates > 0 && df_cell_consider(&agg->worst_clear, z->name, o, suitable, t))
                                 agg->clear_cost_pages = h->clear_min_cost_pages;
-                        if (h && h->reclaim_candidate)
-                                df_cell_consider(&agg->worst_reclaim, z->name, o, suitable, t);
+                        if (h && h->reclaim_candidate && h->reclaim_cgroup[0] &&
+                            df_cell_consider(&agg->worst_reclaim, z->name, o, suitable, t))
+                                agg->reclaim_cgroup = h->reclaim_cgroup;
                 }
         }
 

@@ -13,6 +13,7 @@
 #include "defragd/plan-source.h"
 #include "defragd/plan.h"
 #include "defragd/policy.h"
+#include "defragd/reclaim-rank.h"
 #include "defragd/snapshot.h"
 
 #define DF_MANAGER_PLAN_MAX_ZONES 16 /* zones shown in status */
@@ -24,6 +25,8 @@ struct df_manager_plan {
         struct df_kpageflags kpf;
         struct df_plan *scratch;       /* df_plan_choose output (large: heap) */
         uint64_t last_refresh_usec, last_refresh_cost_usec, pages_read;
+        bool cgroups;                  /* /proc/kpagecgroup open: the reclaim-cgroup rung is on */
+        uint64_t last_cgroup_sample_cost_usec;
 };
 
 /* What status shows of it. */
@@ -40,11 +43,14 @@ struct df_manager_plan_status {
 /* Whether any clear rung is enabled, present and in [Ladder] Order=: only
  * then does the planner read page flags. */
 bool df_manager_plan_wanted(const struct df_config *c, const bool lever_present[_DF_LEVER_MAX]);
+/* Whether the reclaim-cgroup rung is on: then the planner also opens
+ * /proc/kpagecgroup, for the pages of the blocks the rung aims at. */
+bool df_manager_plan_wants_cgroups(const struct df_config *c, const bool lever_present[_DF_LEVER_MAX]);
 
 /* Build the view from a snapshot with zoneinfo, read the memory blocks, open
  * /proc/kpageflags. On failure p->on is false and p->reason says why. */
 int df_manager_plan_start(struct df_manager_plan *p, const struct df_snapshot *s, int pageblock_order,
-                          const struct df_config *c, const char *root, struct df_error *err);
+                          const struct df_config *c, bool want_cgroups, const char *root, struct df_error *err);
 void df_manager_plan_stop(struct df_manager_plan *p);
 
 /* Each evaluation: zone free pages and watermarks from the snapshot, then
@@ -75,3 +81,10 @@ void df_manager_plan_outcome(struct df_manager_plan *p, const struct df_action *
                              uint64_t now_usec);
 
 void df_manager_plan_status(const struct df_manager_plan *p, uint64_t now_usec, struct df_manager_plan_status *out);
+
+/* The reclaim-cgroup rung's sample: the view's DF_RECLAIM_CHEAP_MAX blocks
+ * cheapest to free with reclaim (df_reclaim_cheap_blocks, no read), then
+ * kpageflags + kpagecgroup of just those blocks, their reclaimable pages
+ * counted per cgroup inode into *s. Bounded: at most 64 blocks per call. */
+int df_manager_plan_reclaim_sample(struct df_manager_plan *p, bool allow_anon, uint64_t max_age_usec,
+                                   uint64_t now_usec, struct df_reclaim_sample *s, struct df_error *err);

@@ -100,6 +100,7 @@ struct df_ladder_hint {
         uint64_t clear_candidates;     /* blocks the planner believes it can clear */
         uint64_t clear_min_cost_pages; /* pages the cheapest of them needs moved */
         bool reclaim_candidate;        /* a cgroup worth reclaiming from has pages here */
+        char reclaim_cgroup[DF_CGROUP_PATH_MAX]; /* ... the aim's first choice: the action's target.cgroup */
         /* Bit o: the trend predicts order o's low mark within [Trend]
          * ActBeforeSec= (df_trend_should_act_early): the cell is treated as
          * short in this evaluation (its hysteresis state is not changed). */

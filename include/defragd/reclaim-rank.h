@@ -71,3 +71,26 @@ void df_reclaim_assign_cheap_pages(const struct df_reclaim_sample *s, const stru
 /* Which blocks to read this tick: `n` evenly spread over [0, nr_blocks),
  * shifted by `tick` so successive ticks cover different blocks. */
 uint64_t df_reclaim_sample_block(uint64_t nr_blocks, uint64_t n, uint64_t i, uint64_t tick);
+
+/* ---- the daemon's sample: the planner's view (defragd/plan.h) ---- */
+
+/* One block of the view worth reclaiming from. */
+struct df_reclaim_block_ref {
+        size_t zone;                 /* index into the view's zones */
+        uint64_t start_pfn;
+        uint64_t reclaim_pages;      /* clean file cache (+ anon with allow_anon): what reclaim frees */
+        uint64_t leftover_pages;     /* movable pages reclaim leaves: compaction must move them after */
+};
+
+/* The `keep` blocks of the view's watched zones cheapest to free with
+ * reclaim's help, cheapest first: no page that neither reclaim nor
+ * compaction can shift (slab, page tables, holes ...), something to
+ * reclaim, read within max_age_usec (0: any age); fewest pages left for
+ * compaction first (0: reclaim alone empties it), then fewest to reclaim.
+ * Pure: the view's per-block counts, no page read. Returns how many. */
+size_t df_reclaim_cheap_blocks(const struct df_plan_view *v, bool allow_anon, uint64_t max_age_usec, uint64_t now_usec,
+                               size_t keep, struct df_reclaim_block_ref *out);
+
+/* Attribute one chosen block read from kpageflags + kpagecgroup to s. */
+void df_reclaim_sample_from_inodes(struct df_reclaim_sample *s, const uint64_t *flags, const uint64_t *cg,
+                                   size_t nr_pages, bool allow_anon);

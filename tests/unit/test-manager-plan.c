@@ -65,7 +65,7 @@ static void test_hints_and_target(void) {
         int64_t first;
 
         ASSERT_TRUE(in && st && d && ref);
-        ASSERT_OK(df_manager_plan_start(&p, &snap, 9, &conf, root, &err), &err);
+        ASSERT_OK(df_manager_plan_start(&p, &snap, 9, &conf, false, root, &err), &err);
         ASSERT_TRUE(p.on);
         /* Only Normal is watched: DMA32 is in the view but not read. */
         conf.planner.slice_pages = UINT64_C(1) << 22;

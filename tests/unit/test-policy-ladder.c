@@ -255,9 +255,18 @@ static void test_reclaim_guard(void) {
         w->in.hints[0] = (struct df_ladder_hint) { .node = 0, .reclaim_candidate = true };
         snprintf(w->in.hints[0].zone, DF_NAME_MAX, "Normal");
         w->in.n_hints = 1;
+        /* a candidate with no cgroup named is none */
+        decide_at(w, w->now + SEC);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_RECLAIM_NODE);
+        df_policy_state_init(&w->st);
+        snprintf(w->in.hints[0].reclaim_cgroup, DF_CGROUP_PATH_MAX, "/system.slice/batch.service");
         decide_at(w, w->now + SEC);
         CHECK_INT(w->d.n_actions, 1);
         CHECK_INT(w->d.actions[0].lever, DF_LEVER_RECLAIM_CGROUP);
+        /* the action names the aim's cgroup and the deficit to High in bytes: (256 - 0) order-9 blocks */
+        CHECK_STR(w->d.actions[0].target.cgroup, "/system.slice/batch.service");
+        CHECK_U64(w->d.actions[0].amount, UINT64_C(256) * 512 * 4096);
+        CHECK_STR(w->d.actions[0].target.zone, "Normal");
 
         /* FragmentationThreshold=200: four free order-8 blocks (index 250) count as fragmented */
         df_policy_state_init(&w->st);
@@ -275,6 +284,54 @@ static void test_reclaim_guard(void) {
         CHECK_INT(w->d.n_actions, 0);
         CHECK_INT(w->d.n_skips, 1);
         CHECK_INT(w->d.skips[0].reason, DF_SKIP_PRESSURE);
+        world_free(w);
+}
+
+/* Fragmented (compaction could help) but compaction was contended: the
+ * cgroup rung acts next, for the aim's cgroup; without a candidate it is
+ * skipped and nothing else runs. */
+static void test_reclaim_cgroup_after_contended(void) {
+        struct world *w = world_new();
+        const struct df_skip *sk;
+        uint64_t t = w->now;
+
+        present(w, DF_LEVER_RECLAIM_CGROUP);
+        w->c->ladder[0] = DF_LEVER_COMPACT_NODE;
+        w->c->ladder[1] = DF_LEVER_RECLAIM_CGROUP;
+        w->c->n_ladder = 2;
+        fake_zone(&w->f, 0, "Normal", 10);
+        w->in.hints[0] = (struct df_ladder_hint) { .node = 0, .reclaim_candidate = true };
+        snprintf(w->in.hints[0].zone, DF_NAME_MAX, "Normal");
+        snprintf(w->in.hints[0].reclaim_cgroup, DF_CGROUP_PATH_MAX, "/system.slice/a.service");
+        w->in.n_hints = 1;
+
+        decide_at(w, t);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
+        sk = skip_rung(&w->d, 0, DF_LEVER_RECLAIM_CGROUP);
+        CHECK(!sk); /* not reached: compaction acted */
+        record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_CONTENDED, true, 10, 12, false, t + 2 * SEC);
+
+        decide_at(w, t + 3 * SEC);
+        CHECK_INT(w->d.n_actions, 1);
+        CHECK_INT(w->d.actions[0].lever, DF_LEVER_RECLAIM_CGROUP);
+        CHECK_STR(w->d.actions[0].target.cgroup, "/system.slice/a.service");
+        CHECK_U64(w->d.actions[0].amount, (UINT64_C(256) - 10) * 512 * 4096);
+        /* it ran and gained: its own cooldown, compaction still backing off */
+        record_full(w, DF_LEVER_RECLAIM_CGROUP, 0, DF_OUTCOME_DONE, true, 10, 30, false, t + 4 * SEC);
+        decide_at(w, t + 5 * SEC);
+        CHECK_INT(w->d.n_actions, 0);
+        sk = skip_rung(&w->d, 0, DF_LEVER_RECLAIM_CGROUP);
+        CHECK(sk && sk->reason == DF_SKIP_COOLDOWN);
+
+        /* no candidate (the aim found none): skipped with its reason */
+        df_policy_state_init(&w->st);
+        w->in.hints[0].reclaim_candidate = false;
+        decide_at(w, t + 6 * SEC);
+        record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_CONTENDED, true, 10, 10, false, t + 7 * SEC);
+        decide_at(w, t + 8 * SEC);
+        CHECK_INT(w->d.n_actions, 0);
+        sk = skip_rung(&w->d, 0, DF_LEVER_RECLAIM_CGROUP);
+        CHECK(sk && sk->reason == DF_SKIP_NO_CANDIDATE);
         world_free(w);
 }
 
@@ -602,6 +659,7 @@ int main(void) {
         RUN(test_act_early);
         RUN(test_reclaim_guard);
         RUN(test_reclaim_after_fragmented_fails);
+        RUN(test_reclaim_cgroup_after_contended);
         RUN(test_budget_per_lever);
         RUN(test_backoff_per_lever);
         RUN(test_unknown_gain);
