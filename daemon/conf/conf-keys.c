@@ -189,6 +189,12 @@ const struct df_conf_item df_conf_items[_DF_KEY_MAX] = {
                 .min = 0, .max = 100, .default_value = "25", .accepted = "an integer 0..100 (0 = never back off)",
                 .doc = "a cgroup that refaults more than this share of what was taken within a minute was not cold: back off",
         },
+        [DF_KEY_RECLAIM_REFAULT_DELAY] = {
+                ROW("Reclaim", "RefaultDelaySec", DF_CONF_DURATION, reclaim.refault_delay_usec),
+                .min = USEC_PER_SEC, .max = 3600 * USEC_PER_SEC, .default_value = "60s",
+                .accepted = "a duration from 1s to 1h, " DURATION_EXAMPLES,
+                .doc = "when a reclaimed cgroup's refaults are read: long enough for a hot working set to come back",
+        },
         [DF_KEY_RECLAIM_NODE_RECLAIM] = {
                 ROW("Reclaim", "NodeReclaim", DF_CONF_BOOL, reclaim.node_reclaim),
                 .default_value = "no", .accepted = BOOL_ACCEPTED,

@@ -22,6 +22,7 @@ void df_reclaim_conf_defaults(struct df_reclaim_conf *c) {
         c->pressure_limit_percent = 5;
         c->cgroup_pressure_limit_percent = 5;
         c->refault_limit_percent = 25;
+        c->refault_delay_usec = DF_RECLAIM_REFAULT_DELAY_USEC;
         c->node_reclaim = false;
 }
 
@@ -253,7 +254,7 @@ enum df_reclaim_guard df_reclaim_guard(const struct df_reclaim_conf *conf, bool 
 
 bool df_reclaim_followup_due(const struct df_reclaim_followup *f, uint64_t now_usec) {
         assert(f);
-        return now_usec >= f->at_usec + DF_RECLAIM_REFAULT_DELAY_USEC;
+        return now_usec >= f->at_usec + (f->delay_usec ? f->delay_usec : DF_RECLAIM_REFAULT_DELAY_USEC);
 }
 
 unsigned df_reclaim_refault_percent(uint64_t reclaimed_bytes, uint64_t refault_pages, uint64_t page_bytes) {

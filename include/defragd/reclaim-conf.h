@@ -23,6 +23,7 @@ struct df_reclaim_conf {
         unsigned pressure_limit_percent;      /* PressureLimitPercent=5: PSI memory some avg10; 0 = off */
         unsigned cgroup_pressure_limit_percent; /* CgroupPressureLimitPercent=5: the cgroup's memory.pressure some avg10; 0 = off */
         unsigned refault_limit_percent;       /* RefaultLimitPercent=25: refaults within a minute, share of reclaimed; 0 = off */
+        uint64_t refault_delay_usec;          /* RefaultDelaySec=60s: when the refaults after a reclaim are read */
         bool node_reclaim;                    /* NodeReclaim=no: nodeN/reclaim when free memory is short */
 };
 

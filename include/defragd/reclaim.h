@@ -99,6 +99,7 @@ struct df_reclaim_followup {
         uint64_t at_usec;                 /* when the reclaim ended */
         uint64_t reclaimed_bytes;
         uint64_t refaults_before;         /* workingset_refault_file + _anon, pages */
+        uint64_t delay_usec;              /* RefaultDelaySec=; 0: DF_RECLAIM_REFAULT_DELAY_USEC */
 };
 
 bool df_reclaim_followup_due(const struct df_reclaim_followup *f, uint64_t now_usec);
