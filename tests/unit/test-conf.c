@@ -660,7 +660,7 @@ static void test_reclaim_section(void) {
                      ":2: RefaultLimitPercent=101: out of range; accepted: an integer 0..100 (0 = never back off)");
         expect_error("[Reclaim]\nSwappiness=0\n",
                      ":2: Swappiness=0: unknown key in [Reclaim]; accepted: Enable, Allow, Deny, MaxReclaimPerAction, "
-                     "MaxReclaimPerHour, AllowAnon, PressureLimitPercent, CgroupPressureLimitPercent, RefaultLimitPercent, "
+                     "MaxReclaimPerHour, AllowAnon, PressureLimitPercent, CgroupPressureLimitPercent, RefaultLimitPercent, RefaultDelaySec, "
                      "NodeReclaim");
         expect_error("[Reclaim]\nMaxReclaimPerHour=32M\nMaxReclaimPerAction=64M\n",
                      ":3: MaxReclaimPerAction=64M: above MaxReclaimPerHour=32M (set at %s:2); accepted: "
