@@ -33,6 +33,7 @@
 #include "defragd/probe-entries.h"
 #include "defragd/probes.h"
 #include "defragd/reclaim.h"
+#include "defragd/manager-reclaim.h"
 #include "defragd/procfs.h"
 #include "defragd/report.h"
 #include "defragd/util.h"
@@ -102,6 +103,7 @@ struct manager {
         struct df_manager_plan_status plan_status;
         struct df_metrics_sink metrics;   /* per-lever counters, trend, the textfile */
         struct df_reclaim_budget reclaim_budget; /* [Reclaim] MaxReclaimPerHour= over a sliding hour */
+        struct df_manager_reclaim reclaim;       /* the reclaim-cgroup rung's aim and refault follow-ups */
         struct df_probes *probes;
         sd_event_source *probes_source;  /* ring buffer: high-order failures */
 
@@ -241,8 +243,9 @@ static void levers_open(struct manager *m) {
 static void levers_configure(struct manager *m) {
         const struct df_lever_conf *lc = &m->config.levers[DF_LEVER_CLEAR_OFFLINE];
 
-        if (m->levers[DF_LEVER_RECLAIM_NODE].present && m->lever_state[DF_LEVER_RECLAIM_NODE])
-                df_reclaim_lever_set_allow_anon(m->lever_state[DF_LEVER_RECLAIM_NODE], m->config.reclaim.allow_anon);
+        for (int k = DF_LEVER_RECLAIM_NODE; k <= DF_LEVER_RECLAIM_CGROUP; k++)
+                if (m->levers[k].present && m->lever_state[k])
+                        df_reclaim_lever_set_allow_anon(m->lever_state[k], m->config.reclaim.allow_anon);
         if (m->levers[DF_LEVER_CLEAR_OFFLINE].present && m->lever_state[DF_LEVER_CLEAR_OFFLINE])
                 df_lever_offline_configure(m->lever_state[DF_LEVER_CLEAR_OFFLINE],
                                            m->config.clear_offline.allow_hypervisor, lc->timeout_usec);
@@ -411,8 +414,9 @@ static void finish_lever(struct manager *m, struct df_action_result *res) {
                 /* else: the re-read failed; gain unknown, not "no gain" */
         }
         df_manager_plan_outcome(&m->plan, a, &ra.result, now);
-        if (a->lever == DF_LEVER_RECLAIM_NODE && ra.result.amount_done > 0)
+        if ((a->lever == DF_LEVER_RECLAIM_NODE || a->lever == DF_LEVER_RECLAIM_CGROUP) && ra.result.amount_done > 0)
                 df_reclaim_budget_add(&m->reclaim_budget, now, ra.result.amount_done);
+        df_manager_reclaim_ran(&m->reclaim, &m->config, a, &ra.result, now);
         df_lever_stats_add(&m->levers[a->lever].stats, a, &ra.result);
         (void) df_metrics_account(&m->metrics.levers, a, &ra.result);
         df_policy_record(&m->config, &ra.result, now, m->policy);
@@ -674,6 +678,10 @@ static void fill_ladder_input(struct manager *m, struct df_ladder_input *in) {
                 in->lever_present[k] = m->levers[k].present;
         in->lever_busy = m->worker.pid != 0 || m->n_queue > 0;
         df_manager_plan_hints(&m->plan, &m->config, df_now_usec(), in);
+        /* The cgroup walk and its sample only while a zone is short (and at the first evaluation). */
+        if (df_manager_plan_wants_cgroups(&m->config, in->lever_present) && (m->evaluations == 0 || m->decision->any_short))
+                df_manager_reclaim_hints(&m->reclaim, &m->plan, &m->config, &m->reclaim_budget, &m->snapshot, m->root,
+                                         df_now_usec(), in);
         if (m->config.trend.act_before_usec > 0)
                 trend_hints(m, in);
 }
@@ -710,6 +718,9 @@ static bool target_action(struct manager *m, struct df_action *a) {
 
         if (a->lever == DF_LEVER_RECLAIM_NODE) {
                 r = reclaim_node_amount(m, a, why, sizeof(why));
+        } else if (a->lever == DF_LEVER_RECLAIM_CGROUP) {
+                r = df_manager_reclaim_target(&m->reclaim, &m->config, &m->reclaim_budget, &m->snapshot, a, df_now_usec(),
+                                              why, sizeof(why));
         } else if (a->lever == DF_LEVER_CLEAR_OFFLINE || a->lever == DF_LEVER_CLEAR_KMOD)
                 r = df_manager_plan_target(&m->plan, &m->config, df_now_usec(), a, why, sizeof(why));
         else
@@ -761,6 +772,7 @@ static void evaluate(struct manager *m, const char *why) {
                 if (df_manager_plan_tick(&m->plan, &m->snapshot, &m->config, df_now_usec(), &err) < 0)
                         df_log(LOG_WARNING, "block planner: %s, ignoring (its view ages)", err.msg);
         }
+        df_manager_reclaim_followups(&m->reclaim, &m->config, &m->metrics.levers, df_now_usec());
         t_plan = df_now_usec();
         fill_ladder_input(m, m->ladder_in);
         df_policy_decide(&m->config, &m->snapshot, m->ladder_in, df_now_usec(), m->policy, d);

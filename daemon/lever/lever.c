@@ -17,9 +17,8 @@ static const struct df_lever_ops *const table[_DF_LEVER_MAX] = {
         [DF_LEVER_PROACTIVENESS] = &df_lever_proactiveness,
         [DF_LEVER_CLEAR_OFFLINE] = &df_lever_offline_ops,
         [DF_LEVER_CLEAR_KMOD] = &df_lever_clear_kmod,
-        /* reclaim-cgroup is not in the table yet: it needs the aim's cgroup
-         * ranking (kpagecgroup sample) wired before an action has a target. */
         [DF_LEVER_RECLAIM_NODE] = &df_lever_reclaim_node,
+        [DF_LEVER_RECLAIM_CGROUP] = &df_lever_reclaim_cgroup,
 };
 
 const struct df_lever_ops *df_lever_ops(enum df_lever_kind kind) {

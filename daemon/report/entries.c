@@ -9,6 +9,7 @@
 
 #include "defragd/model.h"
 #include "defragd/entries.h"
+#include "defragd/manager-reclaim.h"
 #include "defragd/util.h"
 
 void df_report_crossing(const struct df_crossing *c) {
@@ -62,7 +63,8 @@ void df_report_action(const struct df_recent_action *ra) {
         char f_node[32], f_zone[48], f_order[32], f_before[48], f_after[48], f_ub[40], f_ua[40], f_dur[48],
                 f_action[48], f_dry[16], f_detail[200], f_target[300], f_amount[48], f_result[48], f_pages[48],
                 f_gain[48], f_wide[24], f_err[64], f_kernel[128], ub[16], ua[16], target[280], after[48], tail[160],
-                f_planned[48], who[200], f_mb[48], f_pfn[48], f_nrp[48], f_gran[40];
+                f_planned[48], who[DF_CGROUP_PATH_MAX + 96], f_mb[48], f_pfn[48], f_nrp[48], f_gran[40], f_asked[48],
+                f_took[48], f_cg[DF_CGROUP_PATH_MAX + 16];
         const char *fields[32];
         size_t n = 0;
         bool failed;
@@ -137,8 +139,32 @@ void df_report_action(const struct df_recent_action *ra) {
                 if (a->target.memory_block >= 0)
                         fields[n++] = f_mb;
         }
+        if (a->lever == DF_LEVER_RECLAIM_CGROUP || a->lever == DF_LEVER_RECLAIM_NODE) {
+                /* The figures by name: asked, taken (EAGAIN: RESULT=partial), and the cgroup. */
+                snprintf(f_asked, sizeof(f_asked), "BYTES_ASKED=%" PRIu64, a->amount);
+                snprintf(f_took, sizeof(f_took), "BYTES_RECLAIMED=%" PRIu64, r->amount_done);
+                fields[n++] = f_asked;
+                if (!a->dry_run)
+                        fields[n++] = f_took;
+                if (a->target.cgroup[0]) {
+                        snprintf(f_cg, sizeof(f_cg), "CGROUP=%s", a->target.cgroup);
+                        fields[n++] = f_cg;
+                }
+        }
         fields[n] = NULL;
-        if (a->lever == DF_LEVER_CLEAR_KMOD || a->lever == DF_LEVER_CLEAR_OFFLINE) {
+        if (a->lever == DF_LEVER_RECLAIM_CGROUP || a->lever == DF_LEVER_RECLAIM_NODE) {
+                char what[DF_CGROUP_PATH_MAX + 16];
+
+                if (a->lever == DF_LEVER_RECLAIM_CGROUP)
+                        snprintf(what, sizeof(what), "cgroup %s", a->target.cgroup[0] ? a->target.cgroup : "?");
+                else
+                        snprintf(what, sizeof(what), "node %d", a->target.node);
+                if (a->dry_run)
+                        snprintf(who, sizeof(who), "%s (%.1f MiB)", what, (double) a->amount / (1 << 20));
+                else
+                        snprintf(who, sizeof(who), "%s (%.1f of %.1f MiB%s)", what, (double) r->amount_done / (1 << 20),
+                                 (double) a->amount / (1 << 20), r->outcome == DF_OUTCOME_PARTIAL ? ", EAGAIN: partial" : "");
+        } else if (a->lever == DF_LEVER_CLEAR_KMOD || a->lever == DF_LEVER_CLEAR_OFFLINE) {
                 char mb[32] = "";
 
                 if (a->target.memory_block >= 0)
@@ -196,4 +222,34 @@ void df_report_lever_opened(enum df_lever_kind k, int error, const char *reason)
                               df_lever_kind_to_string(k), reason);
         else
                 df_log_struct(LOG_INFO, fields, "lever %s: %s", df_lever_kind_to_string(k), reason);
+}
+
+void df_report_refaults(const struct df_reclaim_refault_record *rec, uint64_t delay_usec, unsigned limit_percent,
+                        uint64_t backoff_usec) {
+        char f_cg[DF_CGROUP_PATH_MAX + 16], f_bytes[48], f_ref[48], f_pct[32], f_delay[48], f_bo[24], f_bou[48],
+                f_action[48];
+        const char *fields[] = { "MESSAGE_ID=" DF_MID_RECLAIM_REFAULTS, f_action, f_cg, f_bytes, f_ref, f_pct,
+                                 f_delay, f_bo, backoff_usec ? f_bou : NULL, NULL };
+
+        assert(rec);
+        snprintf(f_action, sizeof(f_action), "ACTION=%s", df_lever_kind_to_string(DF_LEVER_RECLAIM_CGROUP));
+        snprintf(f_cg, sizeof(f_cg), "CGROUP=%s", rec->path);
+        snprintf(f_bytes, sizeof(f_bytes), "BYTES_RECLAIMED=%" PRIu64, rec->reclaimed_bytes);
+        snprintf(f_ref, sizeof(f_ref), "REFAULTS=%" PRIu64, rec->refault_pages);
+        snprintf(f_pct, sizeof(f_pct), "REFAULT_PERCENT=%u", rec->percent);
+        snprintf(f_delay, sizeof(f_delay), "DELAY_USEC=%" PRIu64, delay_usec);
+        snprintf(f_bo, sizeof(f_bo), "BACKED_OFF=%d", rec->backed_off);
+        snprintf(f_bou, sizeof(f_bou), "BACKOFF_USEC=%" PRIu64, backoff_usec);
+        if (rec->backed_off)
+                df_log_struct(LOG_NOTICE, fields,
+                              "reclaim-cgroup %s: %" PRIu64 " pages refaulted within %" PRIu64 " s of %" PRIu64
+                              " KiB reclaimed (%u%%, above RefaultLimitPercent=%u): not cold, left alone for %" PRIu64 " min",
+                              rec->path, rec->refault_pages, delay_usec / USEC_PER_SEC, rec->reclaimed_bytes >> 10,
+                              rec->percent, limit_percent, backoff_usec / (60 * USEC_PER_SEC));
+        else
+                df_log_struct(LOG_INFO, fields,
+                              "reclaim-cgroup %s: %" PRIu64 " pages refaulted within %" PRIu64 " s of %" PRIu64
+                              " KiB reclaimed (%u%%)",
+                              rec->path, rec->refault_pages, delay_usec / USEC_PER_SEC, rec->reclaimed_bytes >> 10,
+                              rec->percent);
 }

@@ -18,3 +18,9 @@ void df_report_crossing(const struct df_crossing *c);
 void df_report_skip(const struct df_skip *s);
 void df_report_action(const struct df_recent_action *ra);
 void df_report_lever_opened(enum df_lever_kind k, int error, const char *reason);
+/* The refault reading after a cgroup reclaim: CGROUP= BYTES_RECLAIMED=
+ * REFAULTS= (pages) REFAULT_PERCENT= DELAY_USEC= BACKED_OFF= (and
+ * BACKOFF_USEC= when it was). */
+struct df_reclaim_refault_record;
+void df_report_refaults(const struct df_reclaim_refault_record *rec, uint64_t delay_usec, unsigned limit_percent,
+                        uint64_t backoff_usec);

@@ -20,6 +20,7 @@
 #define DF_MID_PROBES           "9e53da5b008d426ab044a891013e9a27"
 #define DF_MID_LEVER_ACTED      "83b1be85b4f84c738f85408355559fe4" /* a lever other than compaction acted */
 #define DF_MID_LEVER_OPENED     "a94ad1602d9b438484f668fa500ac591" /* a lever is unusable on this kernel, or degraded */
+#define DF_MID_RECLAIM_REFAULTS "4bd63716261742b5aff9f3015ec8cb28" /* the refaults a cgroup reclaim caused, read later */
 
 enum df_log_target {
         DF_LOG_AUTO = 0, /* journal when stderr is the journal stream ($JOURNAL_STREAM), else console */
