@@ -1143,6 +1143,7 @@ static void fill_status(struct manager *m, bool live_probes, struct df_status_vi
                 .probes = m->probes,
                 .levers = m->levers,
                 .planner = live_probes ? &m->plan_status : NULL,
+                .reclaim = &m->reclaim,
                 .running = {
                         .running = m->worker.pid != 0,
                         .action = m->worker.ra.action,

@@ -223,6 +223,76 @@ static void render_clear_json(const struct df_status_view *v, struct df_json *j)
         df_json_end_object(j);
 }
 
+/* The reclaim-cgroup rung: what the aim chose, and the refaults of the last reclaims. */
+static bool reclaim_shown(const struct df_status_view *v) {
+        return v->reclaim && (v->config->reclaim.enabled || v->reclaim->n_recent > 0);
+}
+
+static void render_reclaim_text(const struct df_status_view *v, FILE *f) {
+        const struct df_manager_reclaim *r = v->reclaim;
+
+        if (!reclaim_shown(v))
+                return;
+        fprintf(f, "\nreclaim (cgroup):\n");
+        if (r->rankings == 0)
+                fprintf(f, "  not ranked yet (only while a zone is short)\n");
+        else if (r->chosen[0])
+                fprintf(f, "  aim: %s (%" PRIu64 " pages in the %" PRIu64 " cheapest blocks, inactive file %" PRIu64
+                           " MiB), %zu candidates of %zu cgroups, ranked in %" PRIu64 " ms\n",
+                        r->chosen, r->chosen_cheap_pages, r->blocks_sampled, r->chosen_inactive_file_bytes >> 20,
+                        r->n_candidates, r->n_cgroups, r->rank_cost_usec / USEC_PER_MSEC);
+        else
+                fprintf(f, "  aim: none: %s\n", r->why_not);
+        fprintf(f, "  refaults: %" PRIu64 " pages after %" PRIu64 " MiB reclaimed, %zu readings pending\n",
+                r->refault_pages_total, r->followed_bytes_total >> 20, r->n_pending);
+        for (size_t i = 0; i < r->n_recent; i++) {
+                const struct df_reclaim_refault_record *rec = &r->recent[i];
+                char ago[32];
+
+                format_ago(rec->realtime_usec, ago, sizeof(ago));
+                fprintf(f, "    %s: %" PRIu64 " pages refaulted of %" PRIu64 " KiB (%u%%)%s, %s\n", rec->path,
+                        rec->refault_pages, rec->reclaimed_bytes >> 10, rec->percent,
+                        rec->backed_off && rec->backoff_until_usec > v->now_usec ? ", backed off" : "", ago);
+        }
+}
+
+static void render_reclaim_json(const struct df_status_view *v, struct df_json *j) {
+        const struct df_manager_reclaim *r = v->reclaim;
+
+        if (!reclaim_shown(v))
+                return;
+        df_json_key(j, "reclaim");
+        df_json_begin_object(j);
+        df_json_kv_u64(j, "rankings", r->rankings);
+        df_json_kv_string(j, "aim", r->chosen);
+        df_json_kv_string(j, "why_not", r->why_not);
+        df_json_kv_u64(j, "aim_cheap_pages", r->chosen_cheap_pages);
+        df_json_kv_u64(j, "aim_inactive_file_bytes", r->chosen_inactive_file_bytes);
+        df_json_kv_u64(j, "blocks_sampled", r->blocks_sampled);
+        df_json_kv_u64(j, "candidates", r->n_candidates);
+        df_json_kv_u64(j, "cgroups", r->n_cgroups);
+        df_json_kv_u64(j, "rank_usec", r->rank_cost_usec);
+        df_json_kv_u64(j, "refault_pages_total", r->refault_pages_total);
+        df_json_kv_u64(j, "followed_bytes_total", r->followed_bytes_total);
+        df_json_kv_u64(j, "pending", r->n_pending);
+        df_json_key(j, "refaults");
+        df_json_begin_array(j);
+        for (size_t i = 0; i < r->n_recent; i++) {
+                const struct df_reclaim_refault_record *rec = &r->recent[i];
+
+                df_json_begin_object(j);
+                df_json_kv_string(j, "cgroup", rec->path);
+                df_json_kv_u64(j, "realtime_usec", rec->realtime_usec);
+                df_json_kv_u64(j, "bytes_reclaimed", rec->reclaimed_bytes);
+                df_json_kv_u64(j, "refault_pages", rec->refault_pages);
+                df_json_kv_u64(j, "refault_percent", rec->percent);
+                df_json_kv_bool(j, "backed_off", rec->backed_off && rec->backoff_until_usec > v->now_usec);
+                df_json_end_object(j);
+        }
+        df_json_end_array(j);
+        df_json_end_object(j);
+}
+
 static void render_ladder_text(const struct df_status_view *v, FILE *f) {
         bool any_node = false;
 
@@ -446,6 +516,7 @@ void df_status_render_text(const struct df_status_view *v, FILE *f) {
 
         render_ladder_text(v, f);
         render_clear_text(v, f);
+        render_reclaim_text(v, f);
 
         fprintf(f, "\nrecent actions:%s\n", v->n_recent ? "" : " none");
         for (unsigned i = v->n_recent; i-- > 0;) {
@@ -543,6 +614,7 @@ void df_status_render_json(const struct df_status_view *v, FILE *f) {
 
         render_ladder_json(v, &j);
         render_clear_json(v, &j);
+        render_reclaim_json(v, &j);
 
         df_json_key(&j, "recent_actions");
         df_json_begin_array(&j);

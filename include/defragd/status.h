@@ -11,6 +11,7 @@
 #include "defragd/action.h"
 #include "defragd/conf.h"
 #include "defragd/manager-plan.h"
+#include "defragd/manager-reclaim.h"
 #include "defragd/policy.h"
 #include "defragd/snapshot.h"
 
@@ -61,6 +62,7 @@ struct df_status_view {
         struct df_probes *probes;               /* counters collected when the view was filled */
         const struct df_lever_view *levers;     /* [_DF_LEVER_MAX] */
         const struct df_manager_plan_status *planner; /* NULL: not filled */
+        const struct df_manager_reclaim *reclaim;     /* the cgroup rung's aim and refault readings; NULL: none */
         struct df_running_view running;
         uint64_t now_usec;                      /* CLOCK_MONOTONIC when filled: "may act again in" */
         uint64_t started_realtime_usec;
