@@ -4,7 +4,8 @@
 # interleaved with a fragmenter's pages, one allowed, one protected
 # (MemoryLow= above its usage). The aim ranks only the allowed one; the
 # memory.reclaim lever takes cache from it alone; the protected one's
-# memory.current and file cache stay. Then the figures: order-9 blocks
+# memory.current and file cache stay; first defragd's own rung (2b), then
+# the same by hand. Then the figures: order-9 blocks
 # gained per MiB and refaults per MiB, for compaction alone, targeted
 # reclaim + compaction, and drop_caches + compaction, one after the other.
 . /usr/lib/defragd-vm/lib.sh
@@ -18,6 +19,7 @@ window_s=40 # refaults are read this long after each reclaim (the daemon: a minu
 p0=$(cat /proc/sys/vm/compaction_proactiveness)
 cleanup() {
         systemctl stop "$a.service" "$b.service" 2>/dev/null
+        clear_conf
         echo "$p0" >/proc/sys/vm/compaction_proactiveness
         rm -f /var/tmp/vm-reclaim-*.dat
 }
@@ -90,6 +92,84 @@ fi
 s0=$(suitable_blocks $zone 9)
 s1=$(compact)
 note "compaction alone: $zone order-9 $s0 -> $s1"
+
+# 2b. defragd itself: the reclaim-cgroup rung on the compacted state. The
+# target is above what compaction reached, so compaction gains nothing and
+# the ladder climbs; the aim picks the allowed service (the protected one is
+# excluded); one reclaim of 32 MiB (the hour's budget), then its refaults
+# RefaultDelaySec= later. Nothing here writes memory.reclaim by hand.
+d_delay=20
+set_conf 50-vm "$base_conf"
+set_conf 60-reclaim "[Ladder]
+Order=compact reclaim-cgroup
+[Order9]
+Low=$((s1 + 100))
+High=$((s1 + 150))
+[Reclaim]
+Enable=yes
+Allow=$pattern
+MaxReclaimPerAction=32M
+MaxReclaimPerHour=32M
+PressureLimitPercent=0
+CgroupPressureLimitPercent=0
+RefaultDelaySec=${d_delay}s"
+d_b_cur0=$(cur_of $b) d_b_file0=$(stat_of $b file) d_a_file0=$(stat_of $a file) d_a_ref0=$(refaults_of $a)
+d_s0=$(suitable_blocks $zone 9)
+dmark=$(mktemp)
+mark_journal "$dmark"
+restart_defragd || not_ok "defragd restarts with [Reclaim] Enable=yes" "$(systemctl status --no-pager defragd | tail -n 20)"
+reclaim_entry() { journal_since "$dmark" "MESSAGE_ID=$MID_LEVER_ACTED" | jq -c 'select(.ACTION == "reclaim-cgroup")'; }
+has_reclaim() { reclaim_entry | grep -q .; }
+if wait_until 90 has_reclaim; then
+        e=$(reclaim_entry | head -n 1)
+        d_got=$(jq -r '.BYTES_RECLAIMED // 0' <<<"$e")
+        if [ "$(jq -r .CGROUP <<<"$e")" = "/system.slice/$a.service" ] && [ "${d_got:-0}" -gt 0 ]; then
+                ok "defragd reclaimed from $a: $(jq -r .MESSAGE <<<"$e") [BYTES_ASKED=$(jq -r .BYTES_ASKED <<<"$e") RESULT=$(jq -r .RESULT <<<"$e") FREE_BLOCKS $(jq -r .FREE_BLOCKS_BEFORE <<<"$e") -> $(jq -r .FREE_BLOCKS_AFTER <<<"$e")]"
+        else
+                not_ok "defragd's reclaim names $a and took something" "$e"
+        fi
+else
+        d_got=0
+        not_ok "defragd's reclaim-cgroup rung acted within 90 s" "$(messages_since "$dmark" | tail -n 30)"
+fi
+if reclaim_entry | jq -r .CGROUP | grep -q "$b"; then
+        not_ok "defragd never reclaims from the protected $b" "$(reclaim_entry)"
+else
+        ok "defragd did not reclaim from the protected $b"
+fi
+if wait_until $((d_delay + 40)) has_entry "$dmark" "$MID_RECLAIM_REFAULTS"; then
+        e=$(json_entries "$MID_RECLAIM_REFAULTS" "$dmark" | head -n 1)
+        d_ref=$(jq -r .REFAULTS <<<"$e")
+        ok "refault follow-up in the journal: $(jq -r .MESSAGE <<<"$e")"
+else
+        d_ref=
+        not_ok "refault follow-up entry ${d_delay}s after the reclaim" "$(messages_since "$dmark" | tail -n 20)"
+fi
+st=$(defragctl status 2>&1)
+stj=$(defragctl status --json 2>&1)
+if grep -q "^reclaim (cgroup):" <<<"$st" && [ "$(jq -r '.reclaim.refaults | length' <<<"$stj" 2>/dev/null)" -ge 1 ] 2>/dev/null; then
+        ok "defragctl status keeps the refaults: $(sed -n '/^reclaim (cgroup):/,/^$/p' <<<"$st" | tr '\n' ';')"
+else
+        not_ok "defragctl status (text + JSON) shows the reclaim rung and its refault reading" "$st" "$stj"
+fi
+note "daemon ranking: $(jq -c '.reclaim | {rank_usec, blocks_sampled, candidates, cgroups, aim, aim_cheap_pages}' <<<"$stj" 2>/dev/null)"
+d_b_cur1=$(cur_of $b) d_b_file1=$(stat_of $b file) d_a_file1=$(stat_of $a file) d_a_ref1=$(refaults_of $a)
+systemctl stop defragd.service
+clear_conf
+d_s1=$(suitable_blocks $zone 9)
+d_s2=$(compact)
+if [ "$d_b_file1" -ge "$d_b_file0" ] && [ "$d_b_cur1" -ge $((d_b_cur0 - (1 << 20))) ]; then
+        ok "$b untouched by defragd: file $(mib "$d_b_file0") -> $(mib "$d_b_file1") MiB, memory.current $(mib "$d_b_cur0") -> $(mib "$d_b_cur1") MiB"
+else
+        not_ok "$b untouched by defragd" "file $d_b_file0 -> $d_b_file1, memory.current $d_b_cur0 -> $d_b_cur1"
+fi
+if [ "$d_s2" -gt "$d_s0" ]; then
+        ok "free order-9 blocks rose: $d_s0 -> $d_s1 (defragd's steps) -> $d_s2 (then compaction)"
+else
+        not_ok "free order-9 blocks rose after defragd's reclaim" "$d_s0 -> $d_s1 -> $d_s2"
+fi
+note "FIGURES daemon_mib=$(mib "${d_got:-0}") daemon_gain=$((d_s2 - d_s0)) gain_per_mib=$(per_mib $((d_s2 - d_s0)) "${d_got:-0}") refaults=${d_ref:-?} refaults_per_mib=$(per_mib "${d_ref:-0}" "${d_got:-0}") a_file_drop_mib=$(mib $((d_a_file0 - d_a_file1))) a_refaults_total=$((d_a_ref1 - d_a_ref0))"
+s1=$d_s2
 
 # 3. Targeted reclaim of the ranked cgroup, then compaction.
 ask=$((32 << 20))
