@@ -668,6 +668,59 @@ static void test_sample_zone_on_capture(void) {
         CHECK_INT(system(cmd), 0);
 }
 
+/* The daemon's sample: the blocks of the planner's view cheapest to free
+ * with reclaim, from its per-block counts alone. */
+static void test_cheap_blocks_from_view(void) {
+        struct df_block_stats blocks[7] = { 0 };
+        struct df_plan_zone zone = { .node = 0, .name = "Normal", .watched = true, .first_block_pfn = 0x10000,
+                                     .n_blocks = 7, .blocks = blocks };
+        struct df_plan_view v = { .block_order = 9, .n_zones = 1, .zones = &zone };
+        struct df_reclaim_block_ref out[4];
+        uint64_t now = 10 * MIN_USEC;
+        size_t n;
+
+        for (size_t i = 0; i < 7; i++)
+                blocks[i].read_usec = now - MIN_USEC;
+        /* 0: 400 free, 112 clean file: reclaim alone empties it */
+        blocks[0].pages[DF_PAGE_FREE] = 400, blocks[0].pages[DF_PAGE_FILE_CLEAN] = 112;
+        /* 1: 500 free, 10 file, 2 anon: compaction moves 2 after */
+        blocks[1].pages[DF_PAGE_FREE] = 500, blocks[1].pages[DF_PAGE_FILE_CLEAN] = 10, blocks[1].pages[DF_PAGE_ANON] = 2;
+        /* 2: one slab page: neither can empty it */
+        blocks[2].pages[DF_PAGE_FREE] = 501, blocks[2].pages[DF_PAGE_FILE_CLEAN] = 10, blocks[2].pages[DF_PAGE_SLAB] = 1;
+        /* 3: all free: nothing to gain */
+        blocks[3].pages[DF_PAGE_FREE] = 512;
+        /* 4: 500 free, 12 file: reclaim alone, fewer pages than 0 */
+        blocks[4].pages[DF_PAGE_FREE] = 500, blocks[4].pages[DF_PAGE_FILE_CLEAN] = 12;
+        /* 5: anon only: nothing for swappiness=0 */
+        blocks[5].pages[DF_PAGE_FREE] = 412, blocks[5].pages[DF_PAGE_ANON] = 100;
+        /* 6: like 4, but read long ago */
+        blocks[6] = blocks[4];
+        blocks[6].read_usec = 1;
+
+        n = df_reclaim_cheap_blocks(&v, false, 5 * MIN_USEC, now, 4, out);
+        CHECK_U64(n, 3);
+        CHECK_U64(out[0].start_pfn, 0x10000 + 4 * 512);
+        CHECK_U64(out[0].leftover_pages, 0);
+        CHECK_U64(out[0].reclaim_pages, 12);
+        CHECK_U64(out[1].start_pfn, 0x10000);
+        CHECK_U64(out[2].start_pfn, 0x10000 + 512);
+        CHECK_U64(out[2].leftover_pages, 2);
+        /* any age: block 6 too; keep 2 keeps the two cheapest */
+        n = df_reclaim_cheap_blocks(&v, false, 0, now, 2, out);
+        CHECK_U64(n, 2);
+        CHECK_U64(out[0].start_pfn, 0x10000 + 4 * 512);
+        CHECK_U64(out[1].start_pfn, 0x10000 + 6 * 512);
+        /* AllowAnon=yes: block 1 is emptied by reclaim alone, block 5 becomes one */
+        n = df_reclaim_cheap_blocks(&v, true, 5 * MIN_USEC, now, 4, out);
+        CHECK_U64(n, 4);
+        CHECK_U64(out[0].start_pfn, 0x10000 + 512);      /* 12 to reclaim, 0 left */
+        CHECK_U64(out[1].start_pfn, 0x10000 + 4 * 512);  /* 12, 0, higher pfn */
+        CHECK_U64(out[2].start_pfn, 0x10000 + 5 * 512);  /* 100 to reclaim, before block 0 (112) */
+        /* an unwatched zone gives nothing */
+        zone.watched = false;
+        CHECK_U64(df_reclaim_cheap_blocks(&v, false, 0, now, 4, out), 0);
+}
+
 int main(void) {
         RUN(test_classify_capture);
         RUN(test_rank_capture);
@@ -683,6 +736,7 @@ int main(void) {
         RUN(test_choose);
         RUN(test_rung);
         RUN(test_sample_zone_on_capture);
+        RUN(test_cheap_blocks_from_view);
         RUN(test_probe_v1_host);
         RUN(test_probe_and_read_v2);
         return tp_finish();
