@@ -237,10 +237,38 @@ int df_conf_parse_globs(const char *value, struct df_conf_globs *ret, char *why,
         return 0;
 }
 
+/* Length without trailing slashes ("/" stays "/"). */
+static size_t trimmed_len(const char *s) {
+        size_t n = strlen(s);
+
+        while (n > 1 && s[n - 1] == '/')
+                n--;
+        return n;
+}
+
+bool df_conf_glob_match(const char *pattern, const char *cgroup_path) {
+        char p[DF_CONF_GLOB_MAX], q[DF_CONF_GLOB_MAX];
+        size_t np, nq;
+
+        assert(pattern && cgroup_path);
+        np = trimmed_len(pattern);
+        nq = trimmed_len(cgroup_path);
+        if (np >= sizeof(p) || nq >= sizeof(q))
+                return false;
+        memcpy(p, pattern, np);
+        p[np] = 0;
+        memcpy(q, cgroup_path, nq);
+        q[nq] = 0;
+        /* FNM_PATHNAME: "batch-*" never reaches into a child cgroup (a reclaim
+         * of a parent would reach it anyway: the aim checks Deny= on the
+         * subtree); FNM_PERIOD: ".../.hidden" needs an explicit dot. */
+        return fnmatch(p, q, FNM_PATHNAME | FNM_PERIOD) == 0;
+}
+
 bool df_conf_globs_match(const struct df_conf_globs *g, const char *cgroup_path) {
         assert(g && cgroup_path);
         for (unsigned i = 0; i < g->n && i < DF_CONF_MAX_GLOBS; i++)
-                if (fnmatch(g->pattern[i], cgroup_path, 0) == 0)
+                if (df_conf_glob_match(g->pattern[i], cgroup_path))
                         return true;
         return false;
 }

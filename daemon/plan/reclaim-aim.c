@@ -2,7 +2,6 @@
 /* The aim of targeted reclaim, pure: which cgroups may be asked (Allow=,
  * Deny=, protection, defragd itself), their order, the amount, the guard, the budget. */
 #include <assert.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,22 +37,7 @@ static size_t trimmed_len(const char *s) {
 }
 
 bool df_reclaim_pattern_match(const char *pattern, const char *path) {
-        char p[DF_RECLAIM_PATTERN_MAX], q[DF_CGROUP_PATH_MAX];
-        size_t np, nq;
-
-        assert(pattern);
-        assert(path);
-        np = trimmed_len(pattern);
-        nq = trimmed_len(path);
-        if (np >= sizeof(p) || nq >= sizeof(q))
-                return false;
-        memcpy(p, pattern, np);
-        p[np] = 0;
-        memcpy(q, path, nq);
-        q[nq] = 0;
-        /* FNM_PATHNAME: "batch-*" never reaches into a child cgroup; a
-         * leading '.' in a component (".../.hidden") needs an explicit dot. */
-        return fnmatch(p, q, FNM_PATHNAME | FNM_PERIOD) == 0;
+        return df_conf_glob_match(pattern, path); /* one semantics for every cgroup pattern */
 }
 
 int df_reclaim_pattern_check(const char *pattern, char *why, size_t why_size) {
@@ -108,10 +92,7 @@ static bool is_below(const char *a, const char *b) {
 }
 
 static bool matches_any(const struct df_conf_globs *g, const char *path) {
-        for (unsigned i = 0; i < g->n && i < DF_CONF_MAX_GLOBS; i++)
-                if (df_reclaim_pattern_match(g->pattern[i], path))
-                        return true;
-        return false;
+        return df_conf_globs_match(g, path);
 }
 
 /* Deny= covers the path and everything below a denied cgroup. */

@@ -15,7 +15,11 @@ struct df_conf_globs {
         char pattern[DF_CONF_MAX_GLOBS][DF_CONF_GLOB_MAX];
 };
 
-/* Whether a cgroup path ("/system.slice/x.service") matches any pattern
- * (fnmatch(3) without FNM_PATHNAME: '*' also matches '/'). The reclaim rung
- * matches per path component instead (df_reclaim_pattern_match). */
+/* The one glob semantics of cgroup patterns (docs/configuration.md): a
+ * pattern matches a cgroup path as a whole, fnmatch(3) with FNM_PATHNAME |
+ * FNM_PERIOD: '*' and '?' stay within one path component (a slice pattern
+ * does not reach the cgroups nested below it), a leading '.' of a component
+ * needs an explicit dot; trailing slashes are ignored ("/a/b/" = "/a/b"). */
+bool df_conf_glob_match(const char *pattern, const char *cgroup_path);
+/* Whether a cgroup path ("/system.slice/x.service") matches any pattern. */
 bool df_conf_globs_match(const struct df_conf_globs *g, const char *cgroup_path);

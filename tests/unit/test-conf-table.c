@@ -181,8 +181,10 @@ static void test_globs_match(void) {
 
         CHECK_INT(df_conf_parse_globs("/system.slice/*.service /batch/job-[0-9]", &g, why, sizeof(why)), 0);
         CHECK(df_conf_globs_match(&g, "/system.slice/cron.service"));
-        /* '*' crosses '/': a slice pattern covers what is nested below it */
-        CHECK(df_conf_globs_match(&g, "/system.slice/a.slice/b.service"));
+        /* '*' stays in one component: a slice pattern does not name what is nested below it */
+        CHECK(!df_conf_globs_match(&g, "/system.slice/a.slice/b.service"));
+        CHECK(df_conf_globs_match(&g, "/system.slice/cron.service/"));
+        CHECK(!df_conf_globs_match(&g, "/system.slice/.hidden.service"));
         CHECK(!df_conf_globs_match(&g, "/system.slice/cron.scope"));
         CHECK(df_conf_globs_match(&g, "/batch/job-7"));
         CHECK(!df_conf_globs_match(&g, "/batch/job-x"));
