@@ -137,26 +137,3 @@ int df_cgroup_path_by_id(uint64_t id, char *buf, size_t size) {
 int df_cgroup_path_by_inode(uint64_t ino, char *buf, size_t size) {
         return path_below(df_cgroup_memory_mount, ino, buf, size);
 }
-
-int df_cgroup_read_memory_file(const char *path, const char *name, char *buf, size_t size) {
-        _cleanup_free_ char *name_copy = strdup(name);
-        void *handle = NULL;
-        int r;
-
-        assert(path && name && buf && size > 1 && size <= INT32_MAX);
-        buf[0] = 0;
-        if (!name_copy)
-                return -ENOMEM;
-        if (cg_init() < 0)
-                return -ENODEV;
-        r = cgroup_read_value_begin("memory", path, name_copy, &handle, buf, (int) size);
-        if (r != 0 && r != ECGEOF) {
-                /* libcgroup closes nothing on failure (its end() would fclose(NULL)) */
-                if (r == ECGOTHER)
-                        return -(cgroup_get_last_errno() ? cgroup_get_last_errno() : EIO);
-                return r == ECGROUPNOTMOUNTED || r == ECGROUPSUBSYSNOTMOUNTED ? -ENODEV : -EIO;
-        }
-        (void) cgroup_read_value_end(&handle);
-        buf[strcspn(buf, "\n")] = 0;
-        return 0;
-}

@@ -33,7 +33,7 @@ int df_cgroup_path_by_inode(uint64_t ino, char *buf, size_t size);
 #define DF_CGROUP_WALK_MAX_DEPTH 32
 int df_cgroup_find_inode(const char *mount, uint64_t ino, char *buf, size_t size);
 
-/* First line of file `name` of the memory cgroup at `path` (below the memory
- * hierarchy), without the newline: "memory.current", "memory.stat" (its
- * first line). 0, -ENOENT, -ENODEV, -EIO. Through libcgroup. */
-int df_cgroup_read_memory_file(const char *path, const char *name, char *buf, size_t size);
+/* Reading a cgroup's memory.* files, listing cgroups with their inodes (the
+ * map from /proc/kpagecgroup values to paths the reclaim rung uses) and
+ * finding the cgroup2 mount under a test root: defragd/memcg.h, the one
+ * reader of cgroup files. This file names cgroups, it reads none. */

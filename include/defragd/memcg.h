@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Thin readers for targeted reclaim: the cgroup2 mount, a cgroup's memory
- * files, /proc/kpageflags + /proc/kpagecgroup, a zone's pfn range. They read, never decide.
- * (Stand-in until include/defragd/cgroup.h and the block planner land: same data, swap freely.) */
+/* The one reader of cgroup files (targeted reclaim): the cgroup2 mount under
+ * a root, a cgroup's memory.* files, the cgroup walk with each cgroup's
+ * inode (what /proc/kpagecgroup prints), a zone's pfn range, and the
+ * reclaim tool's own even-spread sample. They read, never decide.
+ * defragd/cgroup.h names cgroups (BPF ids, libcgroup mounts) and reads no file. */
 #pragma once
 
 #include <stdbool.h>
