@@ -12,6 +12,9 @@
  *       open the lever, apply the guard (PSI from FILE, default
  *       /proc/pressure/memory; the cgroup's memory.pressure), run it once,
  *       print its result as KEY=VALUE lines (OUTCOME=skipped: the guard).
+ *   reclaim-tool plan-sample [--zone Z] [--ticks N] [--anon]
+ *       the daemon's sample: a full planner sweep of the zone, then per tick
+ *       the pick from the planner's counts and the read of those blocks.
  *   reclaim-tool probe
  *       open both levers: usable, or why not. */
 #include <assert.h>
@@ -23,7 +26,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "defragd/conf.h"
 #include "defragd/lever.h"
+#include "defragd/manager-plan.h"
 #include "defragd/procfs.h"
 #include "defragd/memcg.h"
 #include "defragd/reclaim-rank.h"
@@ -240,6 +245,82 @@ static void add_pattern(struct df_conf_globs *g, const char *p) {
         snprintf(g->pattern[g->n++], DF_RECLAIM_PATTERN_MAX, "%s", p);
 }
 
+static size_t watched_blocks(const struct df_plan_view *v) {
+        size_t n = 0;
+
+        for (size_t z = 0; z < v->n_zones; z++)
+                n += v->zones[z].watched ? v->zones[z].n_blocks : 0;
+        return n;
+}
+
+/* The daemon's sample: the block planner's view of the zone (a full sweep
+ * first), then per tick the pick of the cheapest blocks from its counts and
+ * the kpageflags + kpagecgroup read of just those (df_manager_plan_reclaim_sample). */
+static int do_plan_sample(const struct rank_opts *o) {
+        _cleanup_free_ uint64_t *tick_usec = NULL, *pick_usec = NULL;
+        struct df_reclaim_block_ref refs[DF_RECLAIM_CHEAP_MAX];
+        static struct df_manager_plan p;
+        static struct df_reclaim_sample s;
+        struct df_error err = { "" };
+        struct df_snapshot snap;
+        struct df_config c;
+        unsigned ticks = o->ticks ? o->ticks : 20;
+        uint64_t t0, sweep_usec, reclaim_alone = 0;
+        int64_t pages;
+        size_t n = 0;
+
+        df_config_defaults(&c);
+        c.n_zones = 1;
+        snprintf(c.zones[0], sizeof(c.zones[0]), "%s", o->zone);
+        df_snapshot_init(&snap);
+        if (df_snapshot_read_procfs(NULL, df_now_usec(), &snap, &err) < 0 ||
+            df_manager_plan_start(&p, &snap, snap.pageblock_order, &c, true, NULL, &err) < 0) {
+                fprintf(stderr, "reclaim-tool: %s\n", err.msg);
+                df_snapshot_clear(&snap);
+                return 1;
+        }
+        t0 = df_now_usec();
+        pages = df_plan_scan_all(&p.view, &p.kpf, 32768, df_now_usec(), &err);
+        sweep_usec = df_now_usec() - t0;
+        if (pages < 0) {
+                fprintf(stderr, "reclaim-tool: %s\n", err.msg);
+                df_manager_plan_stop(&p);
+                df_snapshot_clear(&snap);
+                return 1;
+        }
+        tick_usec = calloc(ticks, sizeof(uint64_t));
+        pick_usec = calloc(ticks, sizeof(uint64_t));
+        if (!tick_usec || !pick_usec)
+                return 1;
+        for (unsigned i = 0; i < ticks; i++) {
+                t0 = df_now_usec();
+                n = df_reclaim_cheap_blocks(&p.view, o->anon, 0, df_now_usec(), DF_RECLAIM_CHEAP_MAX, refs);
+                pick_usec[i] = df_now_usec() - t0;
+                t0 = df_now_usec();
+                if (df_manager_plan_reclaim_sample(&p, o->anon, 0, df_now_usec(), &s, &err) < 0) {
+                        fprintf(stderr, "reclaim-tool: %s\n", err.msg);
+                        return 1;
+                }
+                tick_usec[i] = df_now_usec() - t0;
+        }
+        for (size_t i = 0; i < n; i++)
+                reclaim_alone += refs[i].leftover_pages == 0;
+        qsort(tick_usec, ticks, sizeof(uint64_t), cmp_u64);
+        qsort(pick_usec, ticks, sizeof(uint64_t), cmp_u64);
+        printf("ZONE_BLOCKS=%zu\nSWEEP_PAGES=%" PRId64 "\nSWEEP_USEC=%" PRIu64 "\n", watched_blocks(&p.view),
+               pages, sweep_usec);
+        printf("CHEAP_BLOCKS=%zu\nRECLAIM_ALONE_BLOCKS=%" PRIu64 "\nINODES=%zu\n", n, reclaim_alone, s.n_inodes);
+        printf("PICK_USEC_MEDIAN=%" PRIu64 "\nPICK_USEC_MIN=%" PRIu64 "\nPICK_USEC_MAX=%" PRIu64 "\n",
+               pick_usec[ticks / 2], pick_usec[0], pick_usec[ticks - 1]);
+        printf("SAMPLE_USEC_MEDIAN=%" PRIu64 "\nSAMPLE_USEC_MIN=%" PRIu64 "\nSAMPLE_USEC_MAX=%" PRIu64 "\n",
+               tick_usec[ticks / 2], tick_usec[0], tick_usec[ticks - 1]);
+        for (size_t i = 0; i < s.n_inodes && i < 8; i++)
+                printf("INODE %" PRIu64 " %" PRIu64 "\n", s.inodes[i].inode, s.inodes[i].pages);
+        df_manager_plan_stop(&p);
+        df_snapshot_clear(&snap);
+        return 0;
+}
+
 int main(int argc, char **argv) {
         static const struct option longopts[] = {
                 { "node", required_argument, NULL, 'n' },   { "zone", required_argument, NULL, 'z' },
@@ -285,6 +366,8 @@ int main(int argc, char **argv) {
                 return do_probe();
         if (strcmp(cmd, "rank") == 0)
                 return do_rank(&o);
+        if (strcmp(cmd, "plan-sample") == 0)
+                return do_plan_sample(&o);
         if ((strcmp(cmd, "cgroup") == 0 || strcmp(cmd, "node") == 0) && argc - optind == 2)
                 return do_run(cmd[0] == 'c' ? DF_LEVER_RECLAIM_CGROUP : DF_LEVER_RECLAIM_NODE, argv[optind], argv[optind + 1],
                               o.anon, dry_run, &o.conf, psi_path);
