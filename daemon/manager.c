@@ -678,8 +678,10 @@ static void fill_ladder_input(struct manager *m, struct df_ladder_input *in) {
                 in->lever_present[k] = m->levers[k].present;
         in->lever_busy = m->worker.pid != 0 || m->n_queue > 0;
         df_manager_plan_hints(&m->plan, &m->config, df_now_usec(), in);
-        /* The cgroup walk and its sample only while a zone is short (and at the first evaluation). */
-        if (df_manager_plan_wants_cgroups(&m->config, in->lever_present) && (m->evaluations == 0 || m->decision->any_short))
+        /* The cgroup walk and its sample only while a zone is short (and at the
+         * first evaluation), and not while a lever runs (nothing new is decided). */
+        if (df_manager_plan_wants_cgroups(&m->config, in->lever_present) && !in->lever_busy &&
+            (m->evaluations == 0 || m->decision->any_short))
                 df_manager_reclaim_hints(&m->reclaim, &m->plan, &m->config, &m->reclaim_budget, &m->snapshot, m->root,
                                          df_now_usec(), in);
         if (m->config.trend.act_before_usec > 0)
