@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* reclaim-tool: drives the reclaim levers and the aim by hand, for the kernel
- * and guest tests and the ranking benchmark, until the ladder wires them in.
+ * and guest tests and the ranking benchmark (the daemon drives them through the ladder).
  *
  *   reclaim-tool rank [--node N] [--zone Z] [--max-pages N] [--keep N] [--ticks N]
  *                     [--allow PAT]... [--deny PAT]... [--anon]
