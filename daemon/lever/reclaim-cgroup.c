@@ -34,14 +34,15 @@ static int cgroup_open(const struct df_lever_env *env, void **state, char *reaso
                 snprintf(reason, reason_size, "no %s: memory.reclaim needs kernel 5.19 or later", path);
                 return r;
         }
-        /* Zero bytes reclaims nothing; it tells whether the kernel takes the
-         * swappiness= argument (6.11+: success) or refuses any argument (EINVAL). */
-        r = df_write_file(path, "0 swappiness=0");
-        if (r == -EROFS || r == -EACCES || r == -EPERM) {
+        /* Probing writes nothing: a lever is opened whether or not it is
+         * enabled. Whether the kernel takes swappiness= (6.11+) is learned
+         * from the first reclaim's answer (EINVAL: it does not). */
+        if (access(path, W_OK) < 0) {
+                r = -errno;
                 snprintf(reason, reason_size, "%s: not writable (%s)", path, strerror(-r));
                 return r;
         }
-        st->swappiness_arg = r == 0 ? 1 : 0;
+        st->swappiness_arg = -1;
         *state = st;
         st = NULL;
         return 0;
@@ -94,13 +95,6 @@ static int cgroup_run(const struct df_lever_env *env, void *state, const struct 
         snprintf(dir, sizeof(dir), "%s%s", st->cgroup2_mount, a->target.cgroup);
         snprintf(path, sizeof(path), "%s/memory.reclaim", dir);
         swappiness0 = !st->allow_anon;
-        if (swappiness0 && st->swappiness_arg == 0) {
-                /* Before 6.11 memory.reclaim takes no swappiness=, and would then take anon too. */
-                snprintf(r->detail, sizeof(r->detail), "%.60s: the kernel does not take swappiness= (before 6.11) "
-                         "and AllowAnon=no; not reclaiming", path);
-                r->outcome = DF_OUTCOME_FAILED;
-                return r->error = -EOPNOTSUPP;
-        }
         df_reclaim_request_format(a->amount, swappiness0, req, sizeof(req));
         snprintf(r->detail, sizeof(r->detail), "%.100s <- \"%.32s\"", path, req);
         if (a->dry_run) {
@@ -124,7 +118,14 @@ static int cgroup_run(const struct df_lever_env *env, void *state, const struct 
         ra = read_pgsteal(dir, &after);
         if (rb == 0 && ra == 0 && after > before && page_bytes > 0)
                 r->amount_done = (after - before) * (uint64_t) page_bytes;
-        if (e == -EAGAIN)
+        if (e == -EINVAL && swappiness0) {
+                /* Before 6.11 memory.reclaim refuses any argument (the whole
+                 * write: nothing was reclaimed); without swappiness=0 it would
+                 * take anonymous memory too, which AllowAnon=no forbids. */
+                snprintf(r->detail, sizeof(r->detail), "%.60s: the kernel does not take swappiness= (before 6.11) "
+                         "and AllowAnon=no; not reclaiming", path);
+                e = -EOPNOTSUPP;
+        } else if (e == -EAGAIN)
                 snprintf(r->detail, sizeof(r->detail), "%.90s <- \"%.32s\": EAGAIN, less than asked", path, req);
         else if (e == -ENOENT)
                 snprintf(r->detail, sizeof(r->detail), "%.120s: the cgroup vanished", dir);

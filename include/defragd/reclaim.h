@@ -125,7 +125,7 @@ static inline bool df_reclaim_backed_off(const struct df_reclaim_backoff *bo, ui
 /* Both levers keep one of these as their state. */
 struct df_reclaim_lever_state {
         bool allow_anon;                  /* false: always "swappiness=0" */
-        int swappiness_arg;               /* cgroup: 1 taken, 0 refused (kernel < 6.11), -1 not tried yet */
+        int swappiness_arg;               /* node: 1 (the file came with it); cgroup: -1, learned per reclaim */
         char cgroup2_mount[DF_CGROUP_PATH_MAX]; /* cgroup lever: "/sys/fs/cgroup" */
 };
 void df_reclaim_lever_set_allow_anon(void *state, bool allow_anon);

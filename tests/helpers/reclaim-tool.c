@@ -65,7 +65,9 @@ static int do_probe(void) {
                         const struct df_reclaim_lever_state *st = state;
 
                         printf("%s: usable (swappiness= %s)\n", lever_name(ops[i]->kind),
-                               st->swappiness_arg ? "taken" : "refused");
+                               st->swappiness_arg > 0   ? "taken"
+                               : st->swappiness_arg < 0 ? "learned at the first reclaim"
+                                                        : "refused");
                         ops[i]->close(state);
                 } else
                         printf("%s: absent: %s\n", lever_name(ops[i]->kind), reason);

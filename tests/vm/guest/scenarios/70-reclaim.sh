@@ -32,10 +32,12 @@ systemctl stop defragd.service 2>/dev/null
 echo 0 >/proc/sys/vm/compaction_proactiveness
 
 probe=$("$tool" probe)
-if grep -q '^reclaim-cgroup: usable (swappiness= taken)' <<<"$probe"; then
-        ok "memory.reclaim lever usable, swappiness= taken: $(tr '\n' ';' <<<"$probe")"
+# Opening the lever writes nothing (swappiness= is learned from the first
+# reclaim; 6.12 takes it, as the reclaims below show).
+if grep -q '^reclaim-cgroup: usable (swappiness= learned at the first reclaim)' <<<"$probe"; then
+        ok "memory.reclaim lever usable: $(tr '\n' ';' <<<"$probe")"
 else
-        not_ok "memory.reclaim lever usable with swappiness= on 6.12" "$probe"
+        not_ok "memory.reclaim lever usable on 6.12" "$probe"
         finish
 fi
 grep -q '^reclaim-node: absent: no /sys/devices/system/node/node0/reclaim' <<<"$probe" &&
