@@ -63,8 +63,13 @@ for _ in $(seq 50); do pid=$(running_pid) && [ -n "$pid" ] && break; sleep 0.05;
 [ -n "$pid" ] || fail "status never showed the blocked lever running"
 "$defragctl" status --runtime-dir "$tmp/run" >"$tmp/status.txt" || fail "status failed while the lever blocks"
 grep -q "running: compact node 0" "$tmp/status.txt" || { cat "$tmp/status.txt"; fail "text status does not show the running lever"; }
-for _ in $(seq 40); do grep -q "compact node 0 timed out" "$tmp/log" && break; sleep 0.1; done
-grep -Eq "compact node 0 timed out: killed after (9[0-9][0-9]|1[0-9]{3}) ms" "$tmp/log" || fail "no timeout after ~1 s"
+# Killed at its TimeoutSec=1s, not before (timer slack aside); how much later
+# depends on the machine's load (no upper bound here but the 20 s wait).
+for _ in $(seq 200); do grep -q "compact node 0 timed out" "$tmp/log" && break; sleep 0.1; done
+killed_ms=$(grep -Eo "compact node 0 timed out: killed after [0-9]+ ms" "$tmp/log" | grep -Eo "[0-9]+ ms" | cut -d' ' -f1)
+[ -n "$killed_ms" ] || fail "no timeout reported in 20 s (TimeoutSec=1s)"
+[ "$killed_ms" -ge 900 ] || fail "killed after $killed_ms ms, before its 1 s timeout"
+echo "timed out and killed after $killed_ms ms (TimeoutSec=1s)"
 for _ in $(seq 50); do [ -d "/proc/$pid" ] || break; sleep 0.02; done
 [ -d "/proc/$pid" ] && fail "the timed-out lever process $pid is still there"
 "$defragctl" status --json --runtime-dir "$tmp/run" | python3 -c '
