@@ -70,7 +70,6 @@ static void parse_options(int argc, char **argv, struct options *o) {
                 { NULL, 0, NULL, 0 }
         };
         uint64_t v;
-        char *end;
         int c;
 
         assert(o);
@@ -97,9 +96,7 @@ static void parse_options(int argc, char **argv, struct options *o) {
                         o->duration_ns = v;
                         break;
                 case OPT_ROUNDS:
-                        errno = 0;
-                        v = strtoull(optarg, &end, 10);
-                        if (errno || !*optarg || *end || *optarg == '-' || v > 10000000)
+                        if (helper_parse_u64(optarg, 10000000, &v) < 0)
                                 helper_die_usage("--rounds", optarg, "0..10000000 (0 = unlimited)");
                         o->rounds = v;
                         break;
