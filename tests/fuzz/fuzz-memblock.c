@@ -53,22 +53,18 @@ static bool name_ok(const char *s) {
 }
 
 static void make_tree(char *text, size_t *n_dirs) {
+        static const char *const dirs[] = { "proc", "sys", "sys/devices", "sys/devices/system",
+                                            "sys/devices/system/memory" };
         char sys[256], proc[256], *part;
 
-        snprintf(proc, sizeof(proc), "%s/proc", root);
-        snprintf(sys, sizeof(sys), "%s/sys/devices/system/memory", root);
-        fuzz_check(mkdir(proc, 0700) == 0);
-        {
+        for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
                 char p[256];
 
-                snprintf(p, sizeof(p), "%s/sys", root);
-                fuzz_check(mkdir(p, 0700) == 0);
-                snprintf(p, sizeof(p), "%s/sys/devices", root);
-                fuzz_check(mkdir(p, 0700) == 0);
-                snprintf(p, sizeof(p), "%s/sys/devices/system", root);
+                snprintf(p, sizeof(p), "%s/%s", root, dirs[i]);
                 fuzz_check(mkdir(p, 0700) == 0);
         }
-        fuzz_check(mkdir(sys, 0700) == 0);
+        snprintf(proc, sizeof(proc), "%s/proc", root);
+        snprintf(sys, sizeof(sys), "%s/sys/devices/system/memory", root);
         *n_dirs = 0;
         part = fuzz_next_part(&text);
         if (!part)
