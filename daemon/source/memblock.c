@@ -172,7 +172,8 @@ int df_memblocks_read(const char *root, struct df_memblock_info **ret, size_t *n
                 n_mb++;
         }
         closedir(d);
-        qsort(mb, n_mb, sizeof(*mb), cmp_id);
+        if (n_mb > 1) /* no memoryN at all leaves mb NULL, which qsort must not get */
+                qsort(mb, n_mb, sizeof(*mb), cmp_id);
         *ret = mb;
         *n = n_mb;
         *block_pages = block_bytes / page_bytes;
