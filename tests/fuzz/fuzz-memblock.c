@@ -34,7 +34,7 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
 }
 
 static void put(const char *dir, const char *name, const char *text, bool newline) {
-        char path[512];
+        char path[640]; /* a directory (< 512) and a name (< 100) */
         FILE *f;
 
         snprintf(path, sizeof(path), "%s/%s", dir, name);
