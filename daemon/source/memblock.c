@@ -126,6 +126,10 @@ int df_memblocks_read(const char *root, struct df_memblock_info **ret, size_t *n
 
                 if (strncmp(de->d_name, "memory", 6) != 0)
                         continue;
+                /* Only the kernel's spelling, "memory%u": "memory05" or
+                 * "memory+5" would be a second block 5 (found by fuzz-memblock). */
+                if (de->d_name[6] < '0' || de->d_name[6] > '9' || (de->d_name[6] == '0' && de->d_name[7]))
+                        continue;
                 errno = 0;
                 id = strtoll(de->d_name + 6, &end, 10);
                 if (errno || end == de->d_name + 6 || *end || id < 0)
