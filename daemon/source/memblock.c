@@ -152,6 +152,10 @@ int df_memblocks_read(const char *root, struct df_memblock_info **ret, size_t *n
                 if (read_hex(path, &phys_index) < 0)
                         phys_index = (uint64_t) id;
                 m->nr_pages = block_bytes / page_bytes;
+                /* A range past 2^64 pages is no memory (found by fuzz-memblock):
+                 * left out rather than wrapped onto real pfns. */
+                if (phys_index > (UINT64_MAX - m->nr_pages) / m->nr_pages)
+                        continue;
                 m->start_pfn = phys_index * m->nr_pages;
                 snprintf(path, sizeof(path), "%s/%s", base, de->d_name);
                 m->node = node_of(path);
