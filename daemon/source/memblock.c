@@ -16,6 +16,8 @@
 #include "defragd/util.h"
 
 #define MEMORY_DIR "/sys/devices/system/memory"
+/* Node numbers are below MAX_NUMNODES (1 << CONFIG_NODES_SHIFT, at most 1 << 10). */
+#define DF_MEMBLOCK_MAX_NODE 1023
 
 static int read_hex(const char *path, uint64_t *ret) {
         char buf[64], *end;
@@ -73,11 +75,21 @@ static int node_of(const char *dir) {
 
         if (!d)
                 return -1;
-        while ((de = readdir(d)))
-                if (strncmp(de->d_name, "node", 4) == 0 && de->d_name[4] >= '0' && de->d_name[4] <= '9') {
-                        node = atoi(de->d_name + 4);
-                        break;
-                }
+        while ((de = readdir(d))) {
+                char *end;
+                long v;
+
+                if (strncmp(de->d_name, "node", 4) != 0 || de->d_name[4] < '0' || de->d_name[4] > '9')
+                        continue;
+                /* "nodeN" with N a node number: not atoi, whose overflow made a
+                 * negative node of node99999999999 (found by fuzz-memblock). */
+                errno = 0;
+                v = strtol(de->d_name + 4, &end, 10);
+                if (errno || *end || v > DF_MEMBLOCK_MAX_NODE)
+                        continue;
+                node = (int) v;
+                break;
+        }
         closedir(d);
         return node;
 }
