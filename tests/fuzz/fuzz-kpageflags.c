@@ -39,6 +39,19 @@ static void write_file(const char *name, const uint8_t *data, size_t size) {
         close(fd);
 }
 
+/* The root goes with the process (libFuzzer exits through exit()). */
+static void remove_root(void) {
+        char path[128];
+
+        snprintf(path, sizeof(path), "%s/proc/kpageflags", root);
+        (void) unlink(path);
+        snprintf(path, sizeof(path), "%s/proc/kpagecgroup", root);
+        (void) unlink(path);
+        snprintf(path, sizeof(path), "%s/proc", root);
+        (void) rmdir(path);
+        (void) rmdir(root);
+}
+
 static void setup_root(void) {
         char path[128];
 
@@ -49,6 +62,7 @@ static void setup_root(void) {
         fuzz_check(mkdtemp(root));
         snprintf(path, sizeof(path), "%s/proc", root);
         fuzz_check(mkdir(path, 0700) == 0);
+        fuzz_check(atexit(remove_root) == 0);
 }
 
 static void check_stats(const struct df_plan_view *v) {

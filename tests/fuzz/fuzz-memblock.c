@@ -33,6 +33,13 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
         return remove(path);
 }
 
+/* libFuzzer may exit (-max_total_time) while an input's tree exists. */
+static bool cleanup_registered;
+static void remove_root(void) {
+        if (root[0])
+                nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void put(const char *dir, const char *name, const char *text, bool newline) {
         char path[640]; /* a directory (< 512) and a name (< 100) */
         FILE *f;
@@ -114,6 +121,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         if (!text)
                 return 0;
+        if (!cleanup_registered)
+                cleanup_registered = atexit(remove_root) == 0;
         snprintf(root, sizeof(root), "%s/defragd-fuzz-mb.XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
         fuzz_check(mkdtemp(root));
         make_tree(text, &n_dirs);
@@ -144,6 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         free(mb);
         nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        root[0] = 0;
         free(text);
         return 0;
 }
