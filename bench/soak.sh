@@ -13,7 +13,8 @@
 # `flock /tmp/defragd-machine.lock` (the bench suite's 2-minute version does).
 # Exit 1 when a knob changed, a block stayed offline, the daemon died, or RSS /
 # descriptors grew past the limits from the 2nd sample to the last (the first
-# minute warms up: BPF maps, first ladder climbs).
+# minute warms up: BPF maps, first ladder climbs). Without --out the results
+# live in a temporary directory removed at exit (kept, and named, on failure).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=$here/../build minutes=60 interval=60 out= max_growth_kib=2048 max_fd_growth=0 churn=2000
@@ -28,7 +29,7 @@ while [ $# -gt 0 ]; do
         --max-growth-kib) max_growth_kib=$2; shift 2 ;;
         --max-fd-growth) max_fd_growth=$2; shift 2 ;;
         --churn) churn=$2; shift 2 ;;
-        -h|--help) sed -n 2,16p "$0"; exit 0 ;;
+        -h|--help) sed -n 2,17p "$0"; exit 0 ;;
         *) echo "soak.sh: unknown option '$1'; accepted: --build --minutes --interval --config --out --max-growth-kib --max-fd-growth --churn" >&2; exit 2 ;;
         esac
 done
@@ -46,7 +47,10 @@ if [ "$max_growth_kib" = 2048 ] && grep -qa __asan_init "$build/daemon/defragd" 
         max_growth_kib=16384
         echo "# $build/daemon/defragd is built with AddressSanitizer: RSS growth limit ${max_growth_kib} KiB (quarantine), leaks left to LeakSanitizer"
 fi
-[ -n "$out" ] || out=$(mktemp -d /tmp/defragd-soak.XXXXXX)
+# Without --out the results go to a temporary directory, removed at exit
+# unless the soak failed (then it is kept, and named, for a look).
+own_out=0
+[ -n "$out" ] || { out=$(mktemp -d /tmp/defragd-soak.XXXXXX); own_out=1; }
 mkdir -p "$out"
 
 knobs() { # every knob a lever may touch, and the offline blocks
@@ -59,11 +63,18 @@ knobs() { # every knob a lever may touch, and the offline blocks
 before=$(knobs)
 [[ $before == *offline=0 ]] || { echo "soak.sh: memory blocks offline before the soak: $before" >&2; exit 1; }
 
-dpid= fpid=
+dpid= fpid= run=
 cleanup() {
+        local rc=$?
+
         [ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
         [ -n "$fpid" ] && kill "$fpid" 2>/dev/null && wait "$fpid" 2>/dev/null
         dpid= fpid=
+        [ -n "$run" ] && rm -rf "$run" # interrupted mid-configuration
+        if [ "$own_out" = 1 ]; then
+                if [ "$rc" = 1 ]; then echo "# the soak failed: its results are kept in $out"
+                else rm -rf "$out"; fi
+        fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -126,6 +137,7 @@ for c in "${configs[@]}"; do
         [ "$rc" = 0 ] || { echo "not ok - $name: exit status $rc on SIGTERM"; fail=1; }
         rm -f "$run/knobs.state.lock" # the flock file stays by design (removing it would race a locker)
         rmdir "$run" 2>/dev/null || { echo "not ok - $name: runtime directory not empty: $(ls "$run")"; fail=1; rm -rf "$run"; }
+        run=
         after=$(knobs)
         if [ "$after" = "$before" ]; then echo "ok - $name: knobs and memory blocks as before ($after)"
         else echo "not ok - $name: knobs changed: $before -> $after"; fail=1; fi
@@ -178,5 +190,9 @@ done)
 unset multiplot
 EOF
 fi
-echo "# results: $out/soak.csv $out/summary.txt $( [ -f "$out/soak.png" ] && echo "$out/soak.png")"
+if [ "$own_out" = 1 ] && [ "$fail" = 0 ]; then
+        echo "# results not kept (no --out DIR): the summary is above"
+else
+        echo "# results: $out/soak.csv $out/summary.txt $( [ -f "$out/soak.png" ] && echo "$out/soak.png")"
+fi
 exit $fail

@@ -33,25 +33,56 @@ bool df_manager_plan_wants_cgroups(const struct df_config *c, const bool lever_p
         return rung_on(c, lever_present, DF_LEVER_RECLAIM_CGROUP) && c->reclaim.enabled;
 }
 
+/* FNV-1a over what the view is built from: each zone's node, name, span and
+ * present pages (offlining a block lowers present pages; removing it, or a
+ * node going, the span or the zone itself). */
+static uint64_t layout_of(const struct df_snapshot *s) {
+        uint64_t h = UINT64_C(14695981039346656037);
+
+        for (size_t i = 0; i < s->n_zones; i++) {
+                const struct df_zone *z = &s->zones[i];
+                uint64_t v[5] = { (uint64_t) z->node, z->has_zoneinfo, z->start_pfn, z->spanned_pages, z->present_pages };
+
+                for (const char *c = z->name; *c; c++)
+                        h = (h ^ (unsigned char) *c) * UINT64_C(1099511628211);
+                for (size_t k = 0; k < ELEMENTSOF(v); k++)
+                        h = (h ^ v[k]) * UINT64_C(1099511628211);
+        }
+        return h;
+}
+
+/* A new view and memory blocks into v (the blocks' history kept by id). */
+static int build_view(struct df_plan_view *v, const struct df_snapshot *s, int pageblock_order,
+                      const struct df_config *c, struct df_error *err) {
+        const char *zones[DF_CONF_MAX_ZONES + 1];
+        int r;
+
+        for (int i = 0; i < c->n_zones && i < DF_CONF_MAX_ZONES; i++)
+                zones[i] = c->zones[i];
+        zones[c->n_zones < DF_CONF_MAX_ZONES ? c->n_zones : DF_CONF_MAX_ZONES] = NULL;
+        r = df_plan_view_init(v, s, pageblock_order > 0 ? (unsigned) pageblock_order : 9, zones, err);
+        if (r < 0)
+                return r;
+        /* The view watches zones by name; nodes the config leaves out are not read. */
+        for (size_t z = 0; z < v->n_zones; z++)
+                if (!df_config_node_watched(c, v->zones[z].node))
+                        v->zones[z].watched = false;
+        return 0;
+}
+
 int df_manager_plan_start(struct df_manager_plan *p, const struct df_snapshot *s, int pageblock_order,
                           const struct df_config *c, bool want_cgroups, const char *root, struct df_error *err) {
-        const char *zones[DF_CONF_MAX_ZONES + 1];
         int r;
 
         assert(p && s && c && err);
         memset(p, 0, sizeof(*p));
         p->kpf.fd_flags = p->kpf.fd_cgroup = -1;
-        for (int i = 0; i < c->n_zones && i < DF_CONF_MAX_ZONES; i++)
-                zones[i] = c->zones[i];
-        zones[c->n_zones < DF_CONF_MAX_ZONES ? c->n_zones : DF_CONF_MAX_ZONES] = NULL;
-        r = df_plan_view_init(&p->view, s, pageblock_order > 0 ? (unsigned) pageblock_order : 9, zones, err);
-        if (r >= 0) {
-                /* The view watches zones by name; nodes the config leaves out are not read. */
-                for (size_t z = 0; z < p->view.n_zones; z++)
-                        if (!df_config_node_watched(c, p->view.zones[z].node))
-                                p->view.zones[z].watched = false;
+        p->pageblock_order = pageblock_order;
+        p->layout = layout_of(s);
+        snprintf(p->root, sizeof(p->root), "%s", root ? root : "");
+        r = build_view(&p->view, s, pageblock_order, c, err);
+        if (r >= 0)
                 r = df_plan_view_read_memblocks(&p->view, root, err);
-        }
         if (r >= 0)
                 r = df_kpageflags_open(&p->kpf, root, want_cgroups, err);
         if (r >= 0) {
@@ -80,22 +111,65 @@ void df_manager_plan_stop(struct df_manager_plan *p) {
         p->on = false;
 }
 
+static int tick_failed(struct df_manager_plan *p, int r) {
+        p->tick_failures++;
+        return r;
+}
+
 int df_manager_plan_tick(struct df_manager_plan *p, const struct df_snapshot *s, const struct df_config *c,
                          uint64_t now_usec, struct df_error *err) {
-        uint64_t t0 = df_now_usec();
+        uint64_t t0 = df_now_usec(), layout;
+        int said = 0, r;
         int64_t n;
 
         assert(p && s && c && err);
         if (!p->on)
                 return 0;
+        layout = layout_of(s);
+        if (layout != p->layout) {
+                struct df_plan_view nv;
+
+                r = build_view(&nv, s, p->pageblock_order, c, err);
+                if (r >= 0) {
+                        /* Moved over so that df_plan_view_set_memblocks keeps each block's history. */
+                        nv.memblocks = p->view.memblocks;
+                        nv.history = p->view.history;
+                        nv.n_memblocks = p->view.n_memblocks;
+                        p->view.memblocks = NULL;
+                        p->view.history = NULL;
+                        p->view.n_memblocks = 0;
+                        r = df_plan_view_read_memblocks(&nv, p->root, err);
+                        if (r < 0) {
+                                /* Back as it was: the old view ages until a read works. */
+                                p->view.memblocks = nv.memblocks;
+                                p->view.history = nv.history;
+                                p->view.n_memblocks = nv.n_memblocks;
+                                nv.memblocks = NULL;
+                                nv.history = NULL;
+                                df_plan_view_clear(&nv);
+                        }
+                }
+                if (r < 0)
+                        return tick_failed(p, r);
+                df_plan_view_clear(&p->view);
+                p->view = nv;
+                p->layout = layout;
+                p->rebuilds++;
+                said = df_error_set(err, 1, "the zones changed (memory hotplug or a node going): %zu zones, %zu memory"
+                                    " blocks read anew, every block unread until the sweep reaches it",
+                                    p->view.n_zones, p->view.n_memblocks);
+        }
         df_plan_view_update_zones(&p->view, s);
         n = df_plan_refresh(&p->view, &p->kpf, c->planner.slice_pages, now_usec, err);
         p->last_refresh_usec = now_usec;
         p->last_refresh_cost_usec = df_now_usec() - t0;
         if (n < 0)
-                return (int) n;
+                return tick_failed(p, (int) n);
         p->pages_read += (uint64_t) n;
-        return 0;
+        if (p->tick_failures > 0 && !said)
+                said = df_error_set(err, 1, "reading again after %u failed evaluations", p->tick_failures);
+        p->tick_failures = 0;
+        return said;
 }
 
 /* Aligned blocks of the view's order an action needs: its deficit of order

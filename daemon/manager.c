@@ -39,8 +39,6 @@
 #include "defragd/report.h"
 #include "defragd/util.h"
 
-/* Read failures are logged once per this many in a row, not every poll. */
-#define SNAPSHOT_ERROR_LOG_EVERY 60
 /* After SIGKILL, how long shutdown waits for a lever's process to go (a
  * compaction aborts on a fatal signal within milliseconds; SIGTERM must be
  * honoured within a second). */
@@ -112,6 +110,8 @@ struct manager {
         uint64_t started_realtime_usec;
         uint64_t evaluations, last_evaluation_realtime_usec;
         unsigned snapshot_errors;
+        uint64_t snapshot_failing_since_usec;
+        struct df_snapshot_shape shape; /* zones and orders of the last good read */
         bool stopping;
 };
 
@@ -126,6 +126,23 @@ static void notify_status(struct manager *m) {
         sd_notifyf(false, "STATUS=%s", line);
 }
 
+/* Zones that come, go or change their order count are taken as read: say so once. */
+static void note_shape(struct manager *m, const struct df_snapshot *s) {
+        struct df_snapshot_shape now = { 0 };
+        char what[512];
+        int top_order = -1;
+
+        for (int o = 0; o < DF_MAX_ORDERS; o++)
+                if (m->config.targets[o].enabled)
+                        top_order = o;
+        if (df_snapshot_shape_of(s, &now) < 0)
+                return; /* out of memory: the next read compares */
+        if (m->shape.zones && df_snapshot_shape_diff(&m->shape, &now, top_order, what, sizeof(what)))
+                df_log(LOG_NOTICE, "the zones in procfs changed: %s", what);
+        df_snapshot_shape_clear(&m->shape);
+        m->shape = now;
+}
+
 /* `parts`: which procfs files besides buddyinfo (DF_PROCFS_*). */
 static int read_snapshot(struct manager *m, unsigned parts, struct df_snapshot *s) {
         struct df_error err = { "" };
@@ -134,11 +151,18 @@ static int read_snapshot(struct manager *m, unsigned parts, struct df_snapshot *
         df_snapshot_clear(s);
         r = df_snapshot_read_procfs_parts(m->root, parts, df_now_usec(), s, &err);
         if (r < 0) {
-                if (m->snapshot_errors++ % SNAPSHOT_ERROR_LOG_EVERY == 0)
-                        df_log(LOG_ERR, "cannot read the buddy allocator's state: %s", err.msg);
+                /* Once per streak, however many polls it lasts; its end is said below. */
+                if (m->snapshot_errors++ == 0) {
+                        m->snapshot_failing_since_usec = df_now_usec();
+                        df_log(LOG_ERR, "cannot read the buddy allocator's state: %s; skipping evaluations until it reads again", err.msg);
+                }
                 return r;
         }
+        if (m->snapshot_errors > 0)
+                df_log(LOG_NOTICE, "the buddy allocator's state reads again after %u failed reads in %" PRIu64 " ms",
+                       m->snapshot_errors, (df_now_usec() - m->snapshot_failing_since_usec) / USEC_PER_MSEC);
         m->snapshot_errors = 0;
+        note_shape(m, s);
         /* pagetypeinfo is read once, at start: only its pageblock order is needed later. */
         if (s->pageblock_order > 0)
                 m->pageblock_order = s->pageblock_order;
@@ -781,8 +805,12 @@ static void evaluate(struct manager *m, const char *why) {
         if (m->plan.on) {
                 struct df_error err = { "" };
 
-                if (df_manager_plan_tick(&m->plan, &m->snapshot, &m->config, df_now_usec(), &err) < 0)
-                        df_log(LOG_WARNING, "block planner: %s, ignoring (its view ages)", err.msg);
+                int r = df_manager_plan_tick(&m->plan, &m->snapshot, &m->config, df_now_usec(), &err);
+
+                /* Once per streak of failures (its end is a 1). */
+                if (r > 0 || (r < 0 && m->plan.tick_failures == 1))
+                        df_log(r > 0 ? LOG_NOTICE : LOG_WARNING, "block planner: %s%s", err.msg,
+                               r < 0 ? ", ignoring (its view ages)" : "");
         }
         df_manager_reclaim_followups(&m->reclaim, &m->config, &m->metrics.levers, df_now_usec());
         t_plan = df_now_usec();
@@ -1129,6 +1157,7 @@ void manager_free(struct manager *m) {
         df_snapshot_clear(&m->snapshot);
         df_snapshot_clear(&m->after);
         df_snapshot_clear(&m->live);
+        df_snapshot_shape_clear(&m->shape);
         free(m->policy);
         free(m->decision);
         free(m->ladder_in);

@@ -388,7 +388,7 @@ int df_knobs_recover(struct df_knobs *k, struct df_error *err) {
                                     k->frozen_why);
         }
         while (fgets(line, sizeof(line), f)) {
-                char *tab, *nl, path[PATH_MAX], cur[DF_KNOB_VALUE_MAX];
+                char *tab, *nl, path[PATH_MAX], key[PATH_MAX], value[DF_KNOB_VALUE_MAX], cur[DF_KNOB_VALUE_MAX];
 
                 lineno++;
                 nl = strchr(line, '\n');
@@ -397,19 +397,26 @@ int df_knobs_recover(struct df_knobs *k, struct df_error *err) {
                 if (strncmp(line, MEMBLOCK_TAG, strlen(MEMBLOCK_TAG)) == 0)
                         continue; /* done above */
                 tab = strchr(line, '\t');
-                *tab = 0; /* state_check saw a tab on every line */
-                full_path(k, line, path, sizeof(path));
+                /* state_check saw a tab and both lengths on every line; checked
+                 * again here, as this is a second read of the file. */
+                if (!tab || (size_t) (tab - line) >= sizeof(key) || strlen(tab + 1) >= sizeof(value))
+                        return df_error_set(err, -EBADMSG, "%s:%u: changed while being read, not restoring",
+                                            k->state_path, lineno);
+                memcpy(key, line, (size_t) (tab - line));
+                key[tab - line] = 0;
+                memcpy(value, tab + 1, strlen(tab + 1) + 1);
+                full_path(k, key, path, sizeof(path));
                 if (df_knob_read(path, cur, sizeof(cur)) < 0)
                         cur[0] = 0;
-                if (strcmp(cur, tab + 1) == 0)
+                if (strcmp(cur, value) == 0)
                         continue;
-                r = df_write_file(path, tab + 1);
+                r = df_write_file(path, value);
                 if (r < 0) {
-                        df_error_set(err, r, "%s: cannot restore to \"%s\" (from %s:%u): %s", path, tab + 1,
+                        df_error_set(err, r, "%s: cannot restore to \"%s\" (from %s:%u): %s", path, value,
                                      k->state_path, lineno, strerror(-r));
                         return r;
                 }
-                report_knob(line, cur, tab + 1, "restored after an unclean exit of a previous instance");
+                report_knob(key, cur, value, "restored after an unclean exit of a previous instance");
                 df_fault_point("knob-recover-after-write");
                 restored++;
         }

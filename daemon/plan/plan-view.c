@@ -106,7 +106,8 @@ int df_plan_view_set_memblocks(struct df_plan_view *v, const struct df_memblock_
                 free(nh);
                 return -ENOMEM;
         }
-        memcpy(nm, mb, n * sizeof(*nm));
+        if (n > 0) /* mb may be NULL then: memcpy must not get it */
+                memcpy(nm, mb, n * sizeof(*nm));
         qsort(nm, n, sizeof(*nm), cmp_start);
         for (size_t i = 0; i < n; i++) {
                 for (size_t j = 0; j < v->n_memblocks; j++)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "defragd/json.h"
+#include "defragd/util.h"
 
 void df_json_init(struct df_json *j, FILE *f, bool pretty) {
         memset(j, 0, sizeof(*j));
@@ -85,29 +86,6 @@ void df_json_end_object(struct df_json *j) { end(j, true); }
 void df_json_begin_array(struct df_json *j) { begin(j, false); }
 void df_json_end_array(struct df_json *j) { end(j, false); }
 
-/* Length of a valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-static size_t utf8_len(const unsigned char *s) {
-        if (s[0] < 0x80)
-                return 1;
-        if (s[0] >= 0xc2 && s[0] <= 0xdf)
-                return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-        if (s[0] >= 0xe0 && s[0] <= 0xef) {
-                if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-                        return 0;
-                if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0))
-                        return 0; /* overlong, or a surrogate */
-                return 3;
-        }
-        if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-                if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
-                        return 0;
-                if ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
-                        return 0;
-                return 4;
-        }
-        return 0;
-}
-
 void df_json_write_string(FILE *f, const char *str) {
         const unsigned char *s = (const unsigned char *) str;
 
@@ -131,7 +109,7 @@ void df_json_write_string(FILE *f, const char *str) {
                         s++;
                         continue;
                 }
-                n = utf8_len(s);
+                n = df_utf8_len((const char *) s);
                 if (n == 0) {
                         fputs("\\ufffd", f);
                         s++;

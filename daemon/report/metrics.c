@@ -85,17 +85,20 @@ void df_metrics_escape_label(const char *s, char *buf, size_t size) {
         assert(s);
         assert(buf);
         assert(size > 0);
-        for (; *s; s++) {
+        /* Both formats are UTF-8 text (Prometheus' own libraries refuse label
+         * values that are not): a byte outside a valid sequence becomes
+         * U+FFFD, and a value is cut between characters, never inside one. */
+        for (; *s;) {
                 const char *rep = *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : *s == '\n' ? "\\n" : NULL;
-                size_t len = rep ? 2 : 1;
+                size_t in = rep ? 1 : df_utf8_len(s), len = rep ? 2 : in ? in : 3;
 
+                if (!rep && !in)
+                        rep = "\xef\xbf\xbd", in = 1;
                 if (n + len >= size)
                         break;
-                if (rep)
-                        memcpy(buf + n, rep, 2);
-                else
-                        buf[n] = *s;
+                memcpy(buf + n, rep ? rep : s, len);
                 n += len;
+                s += in;
         }
         buf[n] = 0;
 }

@@ -16,6 +16,8 @@
 #include "defragd/util.h"
 
 #define MEMORY_DIR "/sys/devices/system/memory"
+/* Node numbers are below MAX_NUMNODES (1 << CONFIG_NODES_SHIFT, at most 1 << 10). */
+#define DF_MEMBLOCK_MAX_NODE 1023
 
 static int read_hex(const char *path, uint64_t *ret) {
         char buf[64], *end;
@@ -73,11 +75,21 @@ static int node_of(const char *dir) {
 
         if (!d)
                 return -1;
-        while ((de = readdir(d)))
-                if (strncmp(de->d_name, "node", 4) == 0 && de->d_name[4] >= '0' && de->d_name[4] <= '9') {
-                        node = atoi(de->d_name + 4);
-                        break;
-                }
+        while ((de = readdir(d))) {
+                char *end;
+                long v;
+
+                if (strncmp(de->d_name, "node", 4) != 0 || de->d_name[4] < '0' || de->d_name[4] > '9')
+                        continue;
+                /* "nodeN" with N a node number: not atoi, whose overflow made a
+                 * negative node of node99999999999 (found by fuzz-memblock). */
+                errno = 0;
+                v = strtol(de->d_name + 4, &end, 10);
+                if (errno || *end || v > DF_MEMBLOCK_MAX_NODE)
+                        continue;
+                node = (int) v;
+                break;
+        }
         closedir(d);
         return node;
 }
@@ -126,6 +138,10 @@ int df_memblocks_read(const char *root, struct df_memblock_info **ret, size_t *n
 
                 if (strncmp(de->d_name, "memory", 6) != 0)
                         continue;
+                /* Only the kernel's spelling, "memory%u": "memory05" or
+                 * "memory+5" would be a second block 5 (found by fuzz-memblock). */
+                if (de->d_name[6] < '0' || de->d_name[6] > '9' || (de->d_name[6] == '0' && de->d_name[7]))
+                        continue;
                 errno = 0;
                 id = strtoll(de->d_name + 6, &end, 10);
                 if (errno || end == de->d_name + 6 || *end || id < 0)
@@ -148,6 +164,10 @@ int df_memblocks_read(const char *root, struct df_memblock_info **ret, size_t *n
                 if (read_hex(path, &phys_index) < 0)
                         phys_index = (uint64_t) id;
                 m->nr_pages = block_bytes / page_bytes;
+                /* A range past 2^64 pages is no memory (found by fuzz-memblock):
+                 * left out rather than wrapped onto real pfns. */
+                if (phys_index > (UINT64_MAX - m->nr_pages) / m->nr_pages)
+                        continue;
                 m->start_pfn = phys_index * m->nr_pages;
                 snprintf(path, sizeof(path), "%s/%s", base, de->d_name);
                 m->node = node_of(path);
@@ -172,7 +192,8 @@ int df_memblocks_read(const char *root, struct df_memblock_info **ret, size_t *n
                 n_mb++;
         }
         closedir(d);
-        qsort(mb, n_mb, sizeof(*mb), cmp_id);
+        if (n_mb > 1) /* no memoryN at all leaves mb NULL, which qsort must not get */
+                qsort(mb, n_mb, sizeof(*mb), cmp_id);
         *ret = mb;
         *n = n_mb;
         *block_pages = block_bytes / page_bytes;

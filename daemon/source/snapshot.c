@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The snapshot container: zones in file order, lookups, migratetype names.
  * It reads no file and calls no parser (procfs.c fills it). */
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,4 +102,89 @@ bool df_vmstat_get(const struct df_vmstat *v, const char *name, uint64_t *value)
                         return true;
                 }
         return false;
+}
+
+int df_snapshot_shape_of(const struct df_snapshot *s, struct df_snapshot_shape *ret) {
+        struct df_zone_shape *zones;
+
+        assert(s);
+        assert(ret);
+        zones = calloc(s->n_zones ? s->n_zones : 1, sizeof(*zones));
+        if (!zones)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_zones; i++) {
+                zones[i].node = s->zones[i].node;
+                snprintf(zones[i].name, sizeof(zones[i].name), "%s", s->zones[i].name);
+                zones[i].nr_orders = s->zones[i].nr_orders;
+        }
+        df_snapshot_shape_clear(ret);
+        ret->zones = zones;
+        ret->n = s->n_zones;
+        return 0;
+}
+
+void df_snapshot_shape_clear(struct df_snapshot_shape *shape) {
+        assert(shape);
+        free(shape->zones);
+        shape->zones = NULL;
+        shape->n = 0;
+}
+
+static const struct df_zone_shape *shape_find(const struct df_snapshot_shape *sh, const struct df_zone_shape *z) {
+        for (size_t i = 0; i < sh->n; i++)
+                if (sh->zones[i].node == z->node && strcmp(sh->zones[i].name, z->name) == 0)
+                        return &sh->zones[i];
+        return NULL;
+}
+
+/* Appends "; "-separated phrases; one that does not fit ends the text in "...". */
+static void say(char *buf, size_t size, size_t *len, const char *fmt, ...) {
+        char phrase[160];
+        size_t need;
+        va_list ap;
+
+        if (*len >= size)
+                return; /* already cut */
+        va_start(ap, fmt);
+        vsnprintf(phrase, sizeof(phrase), fmt, ap);
+        va_end(ap);
+        need = (*len ? 2 : 0) + strlen(phrase);
+        snprintf(buf + *len, size - *len, "%s%s", *len ? "; " : "", phrase);
+        if (*len + need < size) {
+                *len += need;
+                return;
+        }
+        memcpy(buf + size - 4, "...", 4);
+        *len = size;
+}
+
+bool df_snapshot_shape_diff(const struct df_snapshot_shape *old, const struct df_snapshot_shape *new, int top_order,
+                            char *buf, size_t size) {
+        size_t len = 0;
+        bool changed = false;
+
+        assert(old);
+        assert(new);
+        assert(buf && size > 4);
+        buf[0] = 0;
+        for (size_t i = 0; i < old->n; i++)
+                if (!shape_find(new, &old->zones[i])) {
+                        say(buf, size, &len, "node %d %s gone", old->zones[i].node, old->zones[i].name);
+                        changed = true;
+                }
+        for (size_t i = 0; i < new->n; i++) {
+                const struct df_zone_shape *z = &new->zones[i], *was = shape_find(old, z);
+
+                if (!was)
+                        say(buf, size, &len, "node %d %s appeared, %d orders", z->node, z->name, z->nr_orders);
+                else if (was->nr_orders != z->nr_orders)
+                        say(buf, size, &len, "node %d %s %d orders, was %d", z->node, z->name, z->nr_orders,
+                            was->nr_orders);
+                else
+                        continue;
+                changed = true;
+                if (top_order >= z->nr_orders)
+                        say(buf, size, &len, "its order %d target cannot be evaluated", top_order);
+        }
+        return changed;
 }

@@ -27,6 +27,13 @@ struct df_manager_plan {
         uint64_t last_refresh_usec, last_refresh_cost_usec, pages_read;
         bool cgroups;                  /* /proc/kpagecgroup open: the reclaim-cgroup rung is on */
         uint64_t last_cgroup_sample_cost_usec;
+        /* Memory hotplug (a block offlined, removed or added, a node gone)
+         * changes the zones' spans and present pages: the view is rebuilt. */
+        uint64_t layout;               /* fingerprint of the zones the view was built from */
+        uint64_t rebuilds;
+        int pageblock_order;
+        char root[4096];
+        unsigned tick_failures;        /* in a row: said once, and when they end */
 };
 
 /* What status shows of it. */
@@ -54,7 +61,12 @@ int df_manager_plan_start(struct df_manager_plan *p, const struct df_snapshot *s
 void df_manager_plan_stop(struct df_manager_plan *p);
 
 /* Each evaluation: zone free pages and watermarks from the snapshot, then
- * [Planner] SlicePages= pages of every watched zone. */
+ * [Planner] SlicePages= pages of every watched zone. When the snapshot's
+ * zones (spans, present pages) differ from those the view was built from, the
+ * view and the memory blocks are read anew first (every block unread again).
+ * Returns <0 on failure (tick_failures counts them in a row), 1 when there is
+ * something to say once (the view rebuilt, or reading again after failures:
+ * err->msg says it), else 0. */
 int df_manager_plan_tick(struct df_manager_plan *p, const struct df_snapshot *s, const struct df_config *c,
                          uint64_t now_usec, struct df_error *err);
 

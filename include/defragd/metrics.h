@@ -104,7 +104,8 @@ enum df_metrics_format {
 int df_metrics_render(FILE *f, const struct df_metrics_input *in);
 int df_metrics_render_format(FILE *f, const struct df_metrics_input *in, enum df_metrics_format fmt);
 
-/* Label value escaping (backslash, double quote, newline), into buf. */
+/* Label value escaping (backslash, double quote, newline), into buf; bytes
+ * that are not UTF-8 become U+FFFD; cut short between characters. */
 void df_metrics_escape_label(const char *s, char *buf, size_t size);
 
 /* node_exporter textfile: <dir>/defragd.prom, written to a temporary file in

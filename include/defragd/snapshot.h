@@ -121,3 +121,25 @@ int df_snapshot_migratetype(struct df_snapshot *s, const char *name);
 /* Nodes present in the snapshot, ascending, without duplicates. Returns how
  * many; fills at most max. */
 size_t df_snapshot_nodes(const struct df_snapshot *s, int *nodes, size_t max);
+
+/* The layout procfs shows: which zones, with how many orders. A change
+ * between polls (a node offlined, a zone added by hotplug, another kernel's
+ * order count) is said once, when it happens, and once when it goes back. */
+struct df_zone_shape {
+        int node;
+        char name[DF_NAME_MAX];
+        int nr_orders;
+};
+struct df_snapshot_shape {
+        size_t n;
+        struct df_zone_shape *zones; /* in the snapshot's order */
+};
+
+int df_snapshot_shape_of(const struct df_snapshot *s, struct df_snapshot_shape *ret); /* -ENOMEM */
+void df_snapshot_shape_clear(struct df_snapshot_shape *shape);
+/* Whether the layout changed from old to new; if so, buf says how ("node 1
+ * Normal gone; node 0 Normal 9 orders, was 11"), and names zones that now
+ * have too few orders for top_order (the highest configured target; -1:
+ * none), whose targets cannot be evaluated. Pure. */
+bool df_snapshot_shape_diff(const struct df_snapshot_shape *old, const struct df_snapshot_shape *new, int top_order,
+                            char *buf, size_t size);

@@ -35,3 +35,7 @@ int df_parse_duration_usec(const char *s, uint64_t *ret);
 
 /* Write a string to a file (sysfs/procfs knob). 0 or -errno. */
 int df_write_file(const char *path, const char *value);
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when the bytes there
+ * are not one (s NUL-terminated; a NUL is a sequence of 1). */
+size_t df_utf8_len(const char *s);

@@ -11,7 +11,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <math.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,9 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "helper-util.h"
+
 #define PAGE_BYTES 4096UL
 #define TICK_NS (10 * 1000 * 1000ULL)   /* 10 ms: smooth at any rate, cheap to wake */
-#define NSEC_PER_SEC UINT64_C(1000000000)
+#define NSEC_PER_SEC HELPER_NSEC_PER_SEC
 /* When the machine is busy and we fall behind, catch up at most this much at
  * once (the rest is counted as lag): a burst would be a different workload. */
 #define CATCH_UP_NS (100 * 1000 * 1000ULL)
@@ -58,67 +59,6 @@ static const char *const USAGE =
         "  --duration SEC        stop after SEC seconds (default 0: until SIGTERM/SIGINT)\n"
         "Prints 'CHURN pid=.. dir=..', 'READY' once set up, 'DONE ...' with the counts at the end.\n";
 
-static uint64_t rng_state;
-
-/* splitmix64, as in fragmenter.c: the same sequence on every machine. */
-static uint64_t rng_next(void) {
-        uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
-
-        z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-        z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-        return z ^ (z >> 31);
-}
-
-static uint64_t rng_below(uint64_t n) {
-        return rng_next() % n;
-}
-
-static void die_usage(const char *flag, const char *value, const char *accepted) {
-        fprintf(stderr, "churn: %s '%s' is invalid; accepted: %s\n", flag, value, accepted);
-        fputs(USAGE, stderr);
-        exit(2);
-}
-
-static int parse_u64(const char *s, uint64_t max, uint64_t *ret) {
-        char *end;
-        unsigned long long v;
-
-        assert(ret);
-        if (!s || !*s || *s == '-' || *s == '+')
-                return -EINVAL;
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno || *end || v > max)
-                return -EINVAL;
-        *ret = v;
-        return 0;
-}
-
-static int parse_bytes(const char *s, uint64_t *ret) {
-        char *end;
-        unsigned long long v;
-        uint64_t mult = 1;
-
-        assert(ret);
-        if (!s || !*s || *s == '-' || *s == '+')
-                return -EINVAL;
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno || end == s)
-                return -EINVAL;
-        switch (*end) {
-        case '\0': break;
-        case 'k': case 'K': mult = 1ULL << 10; end++; break;
-        case 'm': case 'M': mult = 1ULL << 20; end++; break;
-        case 'g': case 'G': mult = 1ULL << 30; end++; break;
-        default: return -EINVAL;
-        }
-        if (*end || v > UINT64_MAX / mult)
-                return -EINVAL;
-        *ret = v * mult;
-        return 0;
-}
-
 static void parse_options(int argc, char **argv, struct options *o) {
         enum { OPT_DIR = 256, OPT_RATE, OPT_CACHE_RATE, OPT_FILE_RATE, OPT_ANON, OPT_CACHE, OPT_FILES,
                OPT_FILE_MAX, OPT_SEED, OPT_DURATION, OPT_HELP };
@@ -136,8 +76,6 @@ static void parse_options(int argc, char **argv, struct options *o) {
                 { "help",          no_argument,       NULL, OPT_HELP },
                 { NULL, 0, NULL, 0 }
         };
-        char *end;
-        double sec;
         int c;
 
         assert(o);
@@ -151,66 +89,58 @@ static void parse_options(int argc, char **argv, struct options *o) {
                 switch (c) {
                 case OPT_DIR:
                         if (!*optarg)
-                                die_usage("--dir", optarg, "an existing writable directory on a disk file system");
+                                helper_die_usage("--dir", optarg, "an existing writable directory on a disk file system");
                         o->dir = optarg;
                         break;
                 case OPT_RATE:
-                        if (parse_u64(optarg, 10000000, &o->anon_rate) < 0)
-                                die_usage("--rate", optarg, "0..10000000 pages per second");
+                        if (helper_parse_u64(optarg, 10000000, &o->anon_rate) < 0)
+                                helper_die_usage("--rate", optarg, "0..10000000 pages per second");
                         break;
                 case OPT_CACHE_RATE:
-                        if (parse_u64(optarg, 10000000, &o->cache_rate) < 0)
-                                die_usage("--cache-rate", optarg, "0..10000000 pages per second");
+                        if (helper_parse_u64(optarg, 10000000, &o->cache_rate) < 0)
+                                helper_die_usage("--cache-rate", optarg, "0..10000000 pages per second");
                         o->cache_rate_set = true;
                         break;
                 case OPT_FILE_RATE:
-                        if (parse_u64(optarg, 100000, &o->file_rate) < 0)
-                                die_usage("--file-rate", optarg, "0..100000 files per second");
+                        if (helper_parse_u64(optarg, 100000, &o->file_rate) < 0)
+                                helper_die_usage("--file-rate", optarg, "0..100000 files per second");
                         break;
                 case OPT_ANON:
-                        if (parse_bytes(optarg, &o->anon_bytes) < 0 || o->anon_bytes < 2 * PAGE_BYTES ||
+                        if (helper_parse_bytes(optarg, &o->anon_bytes) < 0 || o->anon_bytes < 2 * PAGE_BYTES ||
                             o->anon_bytes > SIZE_MAX_BYTES || o->anon_bytes % PAGE_BYTES)
-                                die_usage("--anon-size", optarg, "8K..4G, a multiple of 4K, optional suffix K, M or G");
+                                helper_die_usage("--anon-size", optarg, "8K..4G, a multiple of 4K, optional suffix K, M or G");
                         break;
                 case OPT_CACHE:
-                        if (parse_bytes(optarg, &o->cache_bytes) < 0 || o->cache_bytes < PAGE_BYTES ||
+                        if (helper_parse_bytes(optarg, &o->cache_bytes) < 0 || o->cache_bytes < PAGE_BYTES ||
                             o->cache_bytes > (64ULL << 30) || o->cache_bytes % PAGE_BYTES)
-                                die_usage("--cache-size", optarg, "4K..64G, a multiple of 4K, optional suffix K, M or G");
+                                helper_die_usage("--cache-size", optarg, "4K..64G, a multiple of 4K, optional suffix K, M or G");
                         break;
                 case OPT_FILES:
-                        if (parse_u64(optarg, FILES_MAX, &o->files) < 0 || o->files == 0)
-                                die_usage("--files", optarg, "1..100000");
+                        if (helper_parse_u64(optarg, FILES_MAX, &o->files) < 0 || o->files == 0)
+                                helper_die_usage("--files", optarg, "1..100000");
                         break;
                 case OPT_FILE_MAX:
-                        if (parse_bytes(optarg, &o->file_max_bytes) < 0 || o->file_max_bytes < PAGE_BYTES ||
+                        if (helper_parse_bytes(optarg, &o->file_max_bytes) < 0 || o->file_max_bytes < PAGE_BYTES ||
                             o->file_max_bytes > (16ULL << 20) || o->file_max_bytes % PAGE_BYTES)
-                                die_usage("--file-max-size", optarg, "4K..16M, a multiple of 4K");
+                                helper_die_usage("--file-max-size", optarg, "4K..16M, a multiple of 4K");
                         break;
                 case OPT_SEED:
-                        if (parse_u64(optarg, UINT64_MAX, &o->seed) < 0)
-                                die_usage("--seed", optarg, "an unsigned decimal integer");
+                        if (helper_parse_u64(optarg, UINT64_MAX, &o->seed) < 0)
+                                helper_die_usage("--seed", optarg, "an unsigned decimal integer");
                         break;
                 case OPT_DURATION:
-                        errno = 0;
-                        sec = strtod(optarg, &end);
-                        if (errno || !*optarg || *end || !isfinite(sec) || sec < 0 || sec > 86400 || *optarg == '-')
-                                die_usage("--duration", optarg, "0..86400 seconds (0 = until SIGTERM)");
-                        o->duration_ns = (uint64_t) (sec * (double) NSEC_PER_SEC);
+                        if (helper_parse_sec(optarg, &o->duration_ns) < 0)
+                                helper_die_usage("--duration", optarg, "0..86400 seconds (0 = until SIGTERM)");
                         break;
                 case OPT_HELP:
                         fputs(USAGE, stdout);
                         exit(0);
                 default:
-                        fprintf(stderr, "churn: unknown option or missing value: '%s'; accepted: --dir --rate --cache-rate --file-rate --anon-size --cache-size --files --file-max-size --seed --duration --help\n",
-                                argv[optind - 1]);
-                        fputs(USAGE, stderr);
-                        exit(2);
+                        helper_die_unknown_option(argv[optind - 1], "--dir --rate --cache-rate --file-rate --anon-size --cache-size --files --file-max-size --seed --duration --help");
                 }
         }
-        if (optind < argc) {
-                fprintf(stderr, "churn: unexpected argument '%s'; accepted: options only\n", argv[optind]);
-                exit(2);
-        }
+        if (optind < argc)
+                helper_die_operand(argv[optind], false);
         if (!o->dir) {
                 fprintf(stderr, "churn: --dir missing; accepted: --dir DIR (a writable directory on a disk file system)\n");
                 fputs(USAGE, stderr);
@@ -218,21 +148,6 @@ static void parse_options(int argc, char **argv, struct options *o) {
         }
         if (!o->cache_rate_set)
                 o->cache_rate = o->anon_rate / 4;
-}
-
-static uint64_t now_ns(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * NSEC_PER_SEC + (uint64_t) ts.tv_nsec;
-}
-
-static sigset_t stop_signals;
-
-static bool stop_pending(void) {
-        sigset_t pending;
-
-        return sigpending(&pending) == 0 && (sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT));
 }
 
 struct counts {
@@ -264,7 +179,7 @@ static void anon_fault(struct churn *c) {
         if (c->anon_present >= c->anon_pages)
                 return;
         do
-                i = rng_below(c->anon_pages);
+                i = helper_rng_below(c->anon_pages);
         while (c->present[i]);
         /* a non-zero word: never mistaken for the zero page */
         *(volatile uint64_t *) (c->anon + i * PAGE_BYTES) = i | 1;
@@ -280,7 +195,7 @@ static void anon_free(struct churn *c) {
         if (c->anon_present == 0)
                 return;
         do
-                i = rng_below(c->anon_pages);
+                i = helper_rng_below(c->anon_pages);
         while (!c->present[i]);
         (void) madvise(c->anon + i * PAGE_BYTES, PAGE_BYTES, MADV_DONTNEED);
         c->present[i] = 0;
@@ -292,9 +207,9 @@ static void anon_free(struct churn *c) {
  * with POSIX_FADV_RANDOM each read brings exactly one 4 KiB page. */
 static void cache_read_and_drop(struct churn *c) {
         assert(c);
-        if (pread(c->cache_fd, c->buf, PAGE_BYTES, (off_t) (rng_below(c->cache_pages) * PAGE_BYTES)) == (ssize_t) PAGE_BYTES)
+        if (pread(c->cache_fd, c->buf, PAGE_BYTES, (off_t) (helper_rng_below(c->cache_pages) * PAGE_BYTES)) == (ssize_t) PAGE_BYTES)
                 c->n.cache_reads++;
-        if (posix_fadvise(c->cache_fd, (off_t) (rng_below(c->cache_pages) * PAGE_BYTES), PAGE_BYTES, POSIX_FADV_DONTNEED) == 0)
+        if (posix_fadvise(c->cache_fd, (off_t) (helper_rng_below(c->cache_pages) * PAGE_BYTES), PAGE_BYTES, POSIX_FADV_DONTNEED) == 0)
                 c->n.cache_drops++;
 }
 
@@ -306,7 +221,7 @@ static int file_path(const struct churn *c, uint64_t num, char *buf, size_t size
 
 static void file_create(struct churn *c) {
         char path[PATH_MAX];
-        uint64_t pages = 1 + rng_below(c->o.file_max_bytes / PAGE_BYTES);
+        uint64_t pages = 1 + helper_rng_below(c->o.file_max_bytes / PAGE_BYTES);
         int fd;
 
         assert(c);
@@ -342,7 +257,7 @@ static void file_delete(struct churn *c, uint64_t slot) {
 static void file_step(struct churn *c) {
         assert(c);
         if (c->n_live >= c->o.files)
-                file_delete(c, rng_below(c->n_live));
+                file_delete(c, helper_rng_below(c->n_live));
         file_create(c);
 }
 
@@ -440,12 +355,10 @@ int main(int argc, char **argv) {
         const char *stopped_by = "signal";
         int r, ret = 1;
 
+        helper_init("churn", USAGE);
         parse_options(argc, argv, &c.o);
-        rng_state = c.o.seed;
-        sigemptyset(&stop_signals);
-        sigaddset(&stop_signals, SIGTERM);
-        sigaddset(&stop_signals, SIGINT);
-        sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+        helper_rng_seed(c.o.seed);
+        helper_block_stop_signals();
 
         r = setup(&c);
         if (r < 0) {
@@ -456,12 +369,12 @@ int main(int argc, char **argv) {
         printf("CHURN pid=%d dir=%s\nREADY anon_resident_bytes=%" PRIu64 " files=%" PRIu64 "\n", (int) getpid(), c.dir,
                c.anon_present * PAGE_BYTES, c.n_live);
         fflush(stdout);
-        t0 = now_ns();
+        t0 = helper_now_ns();
         for (uint64_t tick = 1;; tick++) {
-                uint64_t deadline = t0 + tick * TICK_NS, now = now_ns(), n;
+                uint64_t deadline = t0 + tick * TICK_NS, now = helper_now_ns(), n;
                 struct timespec ts;
 
-                if (stop_pending())
+                if (helper_stop_pending())
                         break;
                 if (c.o.duration_ns && now - t0 >= c.o.duration_ns) {
                         stopped_by = "duration";
@@ -470,10 +383,10 @@ int main(int argc, char **argv) {
                 if (deadline > now) {
                         ts.tv_sec = (time_t) ((deadline - now) / NSEC_PER_SEC);
                         ts.tv_nsec = (long) ((deadline - now) % NSEC_PER_SEC);
-                        if (sigtimedwait(&stop_signals, NULL, &ts) > 0)
+                        if (sigtimedwait(&helper_stop_signals, NULL, &ts) > 0)
                                 break;
                 }
-                now = now_ns();
+                now = helper_now_ns();
                 n = due_ops(c.o.anon_rate, now - t0, &done_anon, &c.n.lag_ops);
                 for (uint64_t k = 0; k < n; k++) {
                         anon_fault(&c);
@@ -488,7 +401,7 @@ int main(int argc, char **argv) {
         }
         printf("DONE stopped_by=%s elapsed_sec=%.3f anon_faults=%" PRIu64 " anon_frees=%" PRIu64 " cache_reads=%" PRIu64
                " cache_drops=%" PRIu64 " files_created=%" PRIu64 " files_deleted=%" PRIu64 " file_errors=%" PRIu64 " lag_ops=%" PRIu64 "\n",
-               stopped_by, (double) (now_ns() - t0) / NSEC_PER_SEC, c.n.anon_faults, c.n.anon_frees, c.n.cache_reads,
+               stopped_by, (double) (helper_now_ns() - t0) / NSEC_PER_SEC, c.n.anon_faults, c.n.anon_frees, c.n.cache_reads,
                c.n.cache_drops, c.n.files_created, c.n.files_deleted, c.n.file_errors, c.n.lag_ops);
         fflush(stdout);
         ret = 0;

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "helper-util.h"
 #include "taskstats.h"
 
 #define PAGE_BYTES 4096UL
@@ -28,7 +29,7 @@
 #define HUGE_PAGES (HUGE_BYTES / PAGE_BYTES)
 /* The shared machine's per-test memory cap (see fragmenter.c). */
 #define SIZE_MAX_BYTES (4ULL << 30)
-#define NSEC_PER_SEC UINT64_C(1000000000)
+#define NSEC_PER_SEC HELPER_NSEC_PER_SEC
 #define NSEC_PER_USEC UINT64_C(1000)
 #define KPF_THP_BIT 22            /* include/uapi/linux/kernel-page-flags.h */
 #define PM_PRESENT (1ULL << 63)   /* Documentation/admin-guide/mm/pagemap.rst */
@@ -56,55 +57,6 @@ static const char *const USAGE =
         "Per 2 MiB: wall time of the first write (lat_ns) and this thread's CPU time in it (cpu_ns).\n"
         "Stall counters come from the kernel's delay accounting (kernel.task_delayacct=1).\n";
 
-static void die_usage(const char *flag, const char *value, const char *accepted) {
-        fprintf(stderr, "consumer: %s '%s' is invalid; accepted: %s\n", flag, value, accepted);
-        fputs(USAGE, stderr);
-        exit(2);
-}
-
-static int parse_bytes(const char *s, uint64_t *ret) {
-        char *end;
-        unsigned long long v;
-        uint64_t mult = 1;
-
-        assert(ret);
-        if (!s || !*s || *s == '-' || *s == '+')
-                return -EINVAL;
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno || end == s)
-                return -EINVAL;
-        switch (*end) {
-        case '\0': break;
-        case 'k': case 'K': mult = 1ULL << 10; end++; break;
-        case 'm': case 'M': mult = 1ULL << 20; end++; break;
-        case 'g': case 'G': mult = 1ULL << 30; end++; break;
-        default: return -EINVAL;
-        }
-        if (*end)
-                return -EINVAL;
-        if (v > UINT64_MAX / mult)
-                return -ERANGE;
-        *ret = v * mult;
-        return 0;
-}
-
-/* "5", "0.5", "300": seconds, to nanoseconds; at most a day. */
-static int parse_sec(const char *s, uint64_t *ret_ns) {
-        char *end;
-        double v;
-
-        assert(ret_ns);
-        if (!s || !*s || *s == '-' || *s == '+')
-                return -EINVAL;
-        errno = 0;
-        v = strtod(s, &end);
-        if (errno || *end || !isfinite(v) || v < 0 || v > 86400)
-                return -EINVAL;
-        *ret_ns = (uint64_t) (v * (double) NSEC_PER_SEC);
-        return 0;
-}
-
 static void parse_options(int argc, char **argv, struct options *o) {
         enum { OPT_SIZE = 256, OPT_INTERVAL, OPT_DURATION, OPT_ROUNDS, OPT_HOLD, OPT_OUT, OPT_HELP };
         static const struct option longopts[] = {
@@ -118,7 +70,6 @@ static void parse_options(int argc, char **argv, struct options *o) {
                 { NULL, 0, NULL, 0 }
         };
         uint64_t v;
-        char *end;
         int c;
 
         assert(o);
@@ -130,58 +81,44 @@ static void parse_options(int argc, char **argv, struct options *o) {
         while ((c = getopt_long(argc, argv, "", longopts, NULL)) >= 0) {
                 switch (c) {
                 case OPT_SIZE:
-                        if (parse_bytes(optarg, &v) < 0 || v < HUGE_BYTES || v > SIZE_MAX_BYTES || v % HUGE_BYTES)
-                                die_usage("--size", optarg, "2M..4G, a multiple of 2M, optional suffix K, M or G");
+                        if (helper_parse_bytes(optarg, &v) < 0 || v < HUGE_BYTES || v > SIZE_MAX_BYTES || v % HUGE_BYTES)
+                                helper_die_usage("--size", optarg, "2M..4G, a multiple of 2M, optional suffix K, M or G");
                         o->size_bytes = v;
                         break;
                 case OPT_INTERVAL:
-                        if (parse_sec(optarg, &v) < 0 || v < NSEC_PER_SEC / 100)
-                                die_usage("--interval", optarg, "0.01..86400 seconds");
+                        if (helper_parse_sec(optarg, &v) < 0 || v < NSEC_PER_SEC / 100)
+                                helper_die_usage("--interval", optarg, "0.01..86400 seconds");
                         o->interval_ns = v;
                         break;
                 case OPT_DURATION:
-                        if (parse_sec(optarg, &v) < 0)
-                                die_usage("--duration", optarg, "0..86400 seconds (0 = until SIGTERM)");
+                        if (helper_parse_sec(optarg, &v) < 0)
+                                helper_die_usage("--duration", optarg, "0..86400 seconds (0 = until SIGTERM)");
                         o->duration_ns = v;
                         break;
                 case OPT_ROUNDS:
-                        errno = 0;
-                        v = strtoull(optarg, &end, 10);
-                        if (errno || !*optarg || *end || *optarg == '-' || v > 10000000)
-                                die_usage("--rounds", optarg, "0..10000000 (0 = unlimited)");
+                        if (helper_parse_u64(optarg, 10000000, &v) < 0)
+                                helper_die_usage("--rounds", optarg, "0..10000000 (0 = unlimited)");
                         o->rounds = v;
                         break;
                 case OPT_HOLD:
-                        if (parse_sec(optarg, &v) < 0)
-                                die_usage("--hold", optarg, "0..86400 seconds");
+                        if (helper_parse_sec(optarg, &v) < 0)
+                                helper_die_usage("--hold", optarg, "0..86400 seconds");
                         o->hold_ns = v;
                         break;
                 case OPT_OUT:
                         if (!*optarg)
-                                die_usage("--out", optarg, "a file path");
+                                helper_die_usage("--out", optarg, "a file path");
                         o->out_path = optarg;
                         break;
                 case OPT_HELP:
                         fputs(USAGE, stdout);
                         exit(0);
                 default:
-                        fprintf(stderr, "consumer: unknown option or missing value: '%s'; accepted: --size --interval --duration --rounds --hold --out --help\n",
-                                argv[optind - 1]);
-                        fputs(USAGE, stderr);
-                        exit(2);
+                        helper_die_unknown_option(argv[optind - 1], "--size --interval --duration --rounds --hold --out --help");
                 }
         }
-        if (optind < argc) {
-                fprintf(stderr, "consumer: unexpected argument '%s'; accepted: options only\n", argv[optind]);
-                exit(2);
-        }
-}
-
-static uint64_t now_ns(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * NSEC_PER_SEC + (uint64_t) ts.tv_nsec;
+        if (optind < argc)
+                helper_die_operand(argv[optind], false);
 }
 
 /* This thread's CPU time: a fault's wall time minus this is time spent
@@ -193,27 +130,19 @@ static uint64_t thread_cpu_ns(void) {
         return (uint64_t) ts.tv_sec * NSEC_PER_SEC + (uint64_t) ts.tv_nsec;
 }
 
-static sigset_t stop_signals;
-
-static bool stop_pending(void) {
-        sigset_t pending;
-
-        return sigpending(&pending) == 0 && (sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT));
-}
-
 /* Sleeps until `deadline_ns` (CLOCK_MONOTONIC) or a stop signal; true if stopped. */
 static bool wait_until(uint64_t deadline_ns) {
         for (;;) {
-                uint64_t now = now_ns();
+                uint64_t now = helper_now_ns();
                 struct timespec ts;
 
-                if (stop_pending())
+                if (helper_stop_pending())
                         return true;
                 if (now >= deadline_ns)
                         return false;
                 ts.tv_sec = (time_t) ((deadline_ns - now) / NSEC_PER_SEC);
                 ts.tv_nsec = (long) ((deadline_ns - now) % NSEC_PER_SEC);
-                if (sigtimedwait(&stop_signals, NULL, &ts) > 0)
+                if (sigtimedwait(&helper_stop_signals, NULL, &ts) > 0)
                         return true;
         }
 }
@@ -370,7 +299,7 @@ struct consumer {
 /* One round: map, first-touch each 2 MiB (timed), touch the rest, read THP
  * backing, unmap, print. Returns 0 or -errno. */
 static int run_round(struct consumer *c, uint64_t round, uint64_t late_ns) {
-        uint64_t n = c->o.size_bytes / HUGE_BYTES, huge = 0, unknown = 0, t_start = now_ns(), t_touched;
+        uint64_t n = c->o.size_bytes / HUGE_BYTES, huge = 0, unknown = 0, t_start = helper_now_ns(), t_touched;
         struct task_delays d0 = { 0 }, d1 = { 0 }, dd = { 0 };
         bool delays_ok;
         uint8_t *p;
@@ -389,12 +318,12 @@ static int run_round(struct consumer *c, uint64_t round, uint64_t late_ns) {
         }
         for (uint64_t i = 0; i < n; i++) {
                 uint8_t *region = p + i * HUGE_BYTES;
-                uint64_t ca = thread_cpu_ns(), a = now_ns(), b, cb;
+                uint64_t ca = thread_cpu_ns(), a = helper_now_ns(), b, cb;
 
                 /* the first write of a 2 MiB region is the fault that gets (or
                  * does not get) a huge page: what the service feels */
                 *(volatile uint8_t *) region = 1;
-                b = now_ns();
+                b = helper_now_ns();
                 cb = thread_cpu_ns();
                 c->round_lat[i] = b - a;
                 c->round_cpu[i] = cb - ca;
@@ -403,7 +332,7 @@ static int run_round(struct consumer *c, uint64_t round, uint64_t late_ns) {
                 for (uint64_t off = PAGE_BYTES; off < HUGE_BYTES; off += PAGE_BYTES)
                         *(volatile uint8_t *) (region + off) = 1;
         }
-        t_touched = now_ns();
+        t_touched = helper_now_ns();
         for (uint64_t i = 0; i < n; i++) {
                 int h = c->hr.per_region ? region_is_huge(&c->hr, p + i * HUGE_BYTES) : -1;
 
@@ -421,7 +350,7 @@ static int run_round(struct consumer *c, uint64_t round, uint64_t late_ns) {
                 }
         }
         if (c->o.hold_ns)
-                (void) wait_until(now_ns() + c->o.hold_ns);
+                (void) wait_until(helper_now_ns() + c->o.hold_ns);
         munmap(p, c->o.size_bytes);
         if (delays_ok && taskstats_get(&c->ts, c->tid, &d1) == 0) {
                 dd = (struct task_delays) {
@@ -477,7 +406,7 @@ static void print_summary(struct consumer *c, const char *stopped_by) {
         known = c->s.regions - c->s.huge_unknown;
         fprintf(c->out, "{\"type\":\"summary\",\"pid\":%d,\"stopped_by\":\"%s\",\"elapsed_sec\":%.3f,\"rounds\":%" PRIu64
                 ",\"late_rounds\":%" PRIu64 ",\"regions\":%" PRIu64 ",\"huge\":%" PRIu64 ",\"huge_unknown\":%" PRIu64 ",",
-                (int) getpid(), stopped_by, (double) (now_ns() - c->t0_ns) / NSEC_PER_SEC, c->s.rounds, c->s.late_rounds,
+                (int) getpid(), stopped_by, (double) (helper_now_ns() - c->t0_ns) / NSEC_PER_SEC, c->s.rounds, c->s.late_rounds,
                 c->s.regions, c->s.huge, c->s.huge_unknown);
         if (known)
                 fprintf(c->out, "\"thp_share\":%.4f,", (double) c->s.huge / (double) known);
@@ -497,12 +426,10 @@ int main(int argc, char **argv) {
         const char *stopped_by = "signal";
         int delayacct, r, ret = 1;
 
+        helper_init("consumer", USAGE);
         parse_options(argc, argv, &c.o);
         /* Stop requests are polled between rounds, so the summary is always written. */
-        sigemptyset(&stop_signals);
-        sigaddset(&stop_signals, SIGTERM);
-        sigaddset(&stop_signals, SIGINT);
-        sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+        helper_block_stop_signals();
 
         c.out = c.o.out_path ? fopen(c.o.out_path, "we") : stdout;
         if (!c.out) {
@@ -527,7 +454,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "consumer: kernel.task_delayacct is %d: stall counters stay 0 unless it is 1, continuing\n", delayacct);
         /* The pid the probes would attribute stalls to: the harness reads it here. */
         fprintf(stderr, "consumer: pid %d\n", (int) getpid());
-        c.t0_ns = now_ns();
+        c.t0_ns = helper_now_ns();
         fprintf(c.out, "{\"type\":\"start\",\"pid\":%d,\"size_bytes\":%" PRIu64 ",\"interval_sec\":%.3f,\"duration_sec\":%.3f,"
                 "\"huge_method\":\"%s\",\"taskstats\":%s,\"task_delayacct\":%d}\n",
                 (int) getpid(), c.o.size_bytes, (double) c.o.interval_ns / NSEC_PER_SEC, (double) c.o.duration_ns / NSEC_PER_SEC,
@@ -541,20 +468,20 @@ int main(int argc, char **argv) {
                         stopped_by = "rounds";
                         break;
                 }
-                if (c.o.duration_ns && (due - c.t0_ns >= c.o.duration_ns || now_ns() - c.t0_ns >= c.o.duration_ns)) {
+                if (c.o.duration_ns && (due - c.t0_ns >= c.o.duration_ns || helper_now_ns() - c.t0_ns >= c.o.duration_ns)) {
                         stopped_by = "duration";
                         break;
                 }
                 if (wait_until(due))
                         break;
-                now = now_ns();
+                now = helper_now_ns();
                 r = run_round(&c, round, now > due + NSEC_PER_SEC / 100 ? now - due : 0);
                 if (r < 0) {
                         fprintf(stderr, "consumer: round %" PRIu64 ": %s\n", round, strerror(-r));
                         print_summary(&c, "error");
                         goto out;
                 }
-                if (stop_pending())
+                if (helper_stop_pending())
                         break;
         }
         print_summary(&c, stopped_by);

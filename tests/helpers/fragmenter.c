@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "helper-util.h"
+
 #define PAGE_BYTES 4096UL
 #define REGION_BYTES (2UL << 20)                  /* one pageblock / PMD THP on x86-64 */
 #define REGION_PAGES (REGION_BYTES / PAGE_BYTES)
@@ -68,75 +70,23 @@ static const char *const USAGE =
         "                         fresh pageblocks every chunk, so --size can exceed what is held (size / N);\n"
         "                         stops early when a whole chunk falls back to 4 KiB pages\n";
 
-static uint64_t rng_state;
-
-/* splitmix64: tiny, good enough, and the same on every machine for a seed. */
-static uint64_t rng_next(void) {
-        uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
-
-        z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-        z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-        return z ^ (z >> 31);
-}
-
 /* --kept-run: pages in each kept unit (see punch_anon). */
 static unsigned kept_run_pages = 1;
 
-static uint64_t rng_below(uint64_t n) {
-        return rng_next() % n;
-}
-
-static void die_usage(const char *flag, const char *value, const char *accepted) {
-        fprintf(stderr, "fragmenter: %s '%s' is invalid; accepted: %s\n", flag, value, accepted);
-        fputs(USAGE, stderr);
-        exit(2);
-}
-
-/* "512M", "4096", "1G": powers of 1024. */
+/* "512M", "4096", "1G", and "512MiB", "1GB": powers of 1024. */
 static int parse_bytes(const char *s, uint64_t *ret) {
-        char *end;
-        unsigned long long v;
-        uint64_t mult = 1;
+        char buf[64];
+        size_t n = s ? strlen(s) : 0;
 
-        if (!s || !*s || *s == '-' || *s == '+')
+        if (n >= sizeof(buf))
                 return -EINVAL;
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno || end == s)
-                return -EINVAL;
-        if (*end) {
-                switch (*end) {
-                case 'k': case 'K': mult = 1ULL << 10; break;
-                case 'm': case 'M': mult = 1ULL << 20; break;
-                case 'g': case 'G': mult = 1ULL << 30; break;
-                default: return -EINVAL;
-                }
-                end++;
-                if (*end == 'i' && end[1] == 'B')
-                        end += 2;
-                else if (*end == 'B')
-                        end++;
-                if (*end)
-                        return -EINVAL;
-        }
-        if (v > UINT64_MAX / mult)
-                return -ERANGE;
-        *ret = v * mult;
-        return 0;
-}
-
-static int parse_u64(const char *s, uint64_t *ret) {
-        char *end;
-        unsigned long long v;
-
-        if (!s || !*s || *s == '-' || *s == '+')
-                return -EINVAL;
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno || *end)
-                return -EINVAL;
-        *ret = v;
-        return 0;
+        memcpy(buf, s, n + 1);
+        /* the unit's B (or iB) after K, M or G: the shared parser takes the letter alone */
+        if (n >= 3 && strcmp(buf + n - 2, "iB") == 0 && strchr("kKmMgG", buf[n - 3]))
+                buf[n - 2] = 0;
+        else if (n >= 2 && buf[n - 1] == 'B' && strchr("kKmMgG", buf[n - 2]))
+                buf[n - 1] = 0;
+        return helper_parse_bytes(buf, ret);
 }
 
 static void parse_options(int argc, char **argv, struct options *o) {
@@ -171,22 +121,22 @@ static void parse_options(int argc, char **argv, struct options *o) {
                 switch (c) {
                 case OPT_SIZE:
                         if (parse_bytes(optarg, &v) < 0 || v < REGION_BYTES || v > SIZE_MAX_BYTES)
-                                die_usage("--size", optarg, "2M..64G, a whole number with optional suffix K, M or G (powers of 1024)");
+                                helper_die_usage("--size", optarg, "2M..64G, a whole number with optional suffix K, M or G (powers of 1024)");
                         o->size_bytes = v;
                         break;
                 case OPT_KEEP:
-                        if (parse_u64(optarg, &v) < 0 || v < 2 || v > REGION_PAGES || REGION_PAGES % v != 0)
-                                die_usage("--keep-one-in", optarg, "2, 4, 8, ..., 512 (a power of two dividing the 512 pages of a 2 MiB region)");
+                        if (helper_parse_u64(optarg, UINT64_MAX, &v) < 0 || v < 2 || v > REGION_PAGES || REGION_PAGES % v != 0)
+                                helper_die_usage("--keep-one-in", optarg, "2, 4, 8, ..., 512 (a power of two dividing the 512 pages of a 2 MiB region)");
                         o->keep_one_in = (unsigned) v;
                         break;
                 case OPT_KEPT_RUN:
-                        if (parse_u64(optarg, &v) < 0 || v < 1 || v > REGION_PAGES / 2 || (v & (v - 1)) != 0)
-                                die_usage("--kept-run", optarg, "1, 2, 4, ..., 256 (a power of two; with --keep-one-in N, N * PAGES must divide 512)");
+                        if (helper_parse_u64(optarg, UINT64_MAX, &v) < 0 || v < 1 || v > REGION_PAGES / 2 || (v & (v - 1)) != 0)
+                                helper_die_usage("--kept-run", optarg, "1, 2, 4, ..., 256 (a power of two; with --keep-one-in N, N * PAGES must divide 512)");
                         kept_run_pages = (unsigned) v;
                         break;
                 case OPT_SEED:
-                        if (parse_u64(optarg, &v) < 0)
-                                die_usage("--seed", optarg, "an unsigned decimal integer");
+                        if (helper_parse_u64(optarg, UINT64_MAX, &v) < 0)
+                                helper_die_usage("--seed", optarg, "an unsigned decimal integer");
                         o->seed = v;
                         break;
                 case OPT_HOLD:
@@ -194,27 +144,27 @@ static void parse_options(int argc, char **argv, struct options *o) {
                         break;
                 case OPT_WARMUP:
                         if (parse_bytes(optarg, &v) < 0 || v > SIZE_MAX_BYTES)
-                                die_usage("--warmup", optarg, "0..64G, a whole number with optional suffix K, M or G");
+                                helper_die_usage("--warmup", optarg, "0..64G, a whole number with optional suffix K, M or G");
                         o->warmup_bytes = v;
                         break;
                 case OPT_PAGECACHE:
                         if (!*optarg)
-                                die_usage("--pagecache", optarg, "a directory on a disk file system (not tmpfs)");
+                                helper_die_usage("--pagecache", optarg, "a directory on a disk file system (not tmpfs)");
                         o->pagecache_dir = optarg;
                         break;
                 case OPT_PAGECACHE_SIZE:
                         if (parse_bytes(optarg, &v) < 0 || v > SIZE_MAX_BYTES)
-                                die_usage("--pagecache-size", optarg, "0..64G, a whole number with optional suffix K, M or G");
+                                helper_die_usage("--pagecache-size", optarg, "0..64G, a whole number with optional suffix K, M or G");
                         o->pagecache_bytes = v;
                         break;
                 case OPT_UNMOVABLE:
-                        if (parse_u64(optarg, &v) < 0 || v > (8ULL << 20))
-                                die_usage("--unmovable", optarg, "0..8388608 (pages of pipe buffers, 4 KiB each)");
+                        if (helper_parse_u64(optarg, UINT64_MAX, &v) < 0 || v > (8ULL << 20))
+                                helper_die_usage("--unmovable", optarg, "0..8388608 (pages of pipe buffers, 4 KiB each)");
                         o->unmovable_pages = v;
                         break;
                 case OPT_CHURN:
-                        if (parse_u64(optarg, &v) < 0 || v > 10000000)
-                                die_usage("--churn", optarg, "0..10000000 (pages refaulted and freed per second)");
+                        if (helper_parse_u64(optarg, UINT64_MAX, &v) < 0 || v > 10000000)
+                                helper_die_usage("--churn", optarg, "0..10000000 (pages refaulted and freed per second)");
                         o->churn_pages_per_sec = v;
                         break;
                 case OPT_FILL_HUGE:
@@ -224,17 +174,11 @@ static void parse_options(int argc, char **argv, struct options *o) {
                         fputs(USAGE, stdout);
                         exit(0);
                 default:
-                        fprintf(stderr, "fragmenter: unknown option or missing value: '%s'; accepted: --size --keep-one-in --kept-run --seed --hold --warmup --pagecache --pagecache-size --unmovable --churn --fill-huge --help\n",
-                                argv[optind - 1]);
-                        fputs(USAGE, stderr);
-                        exit(2);
+                        helper_die_unknown_option(argv[optind - 1], "--size --keep-one-in --kept-run --seed --hold --warmup --pagecache --pagecache-size --unmovable --churn --fill-huge --help");
                 }
         }
-        if (optind < argc) {
-                fprintf(stderr, "fragmenter: unexpected argument '%s'; accepted: options only\n", argv[optind]);
-                fputs(USAGE, stderr);
-                exit(2);
-        }
+        if (optind < argc)
+                helper_die_operand(argv[optind], true);
         if (REGION_PAGES % ((uint64_t) o->keep_one_in * kept_run_pages) != 0) {
                 fprintf(stderr, "fragmenter: --keep-one-in %u with --kept-run %u: groups of %u pages do not tile a 2 MiB region; accepted: N * PAGES dividing 512\n",
                         o->keep_one_in, kept_run_pages, o->keep_one_in * kept_run_pages);
@@ -253,16 +197,6 @@ static void parse_options(int argc, char **argv, struct options *o) {
                 fprintf(stderr, "fragmenter: --churn %" PRIu64 " without --hold; accepted: --churn only with --hold (churn runs while holding)\n", o->churn_pages_per_sec);
                 exit(2);
         }
-}
-
-static sigset_t stop_signals;
-
-static bool stop_requested(void) {
-        sigset_t pending;
-
-        if (sigpending(&pending) < 0)
-                return false;
-        return sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT);
 }
 
 static void *map_aligned(uint64_t bytes) {
@@ -317,7 +251,7 @@ static int warmup(uint64_t bytes) {
 
                 if (!chunks)
                         return -ENOMEM;
-                for (uint64_t c = 0; c < n_chunks && !stop_requested(); c++) {
+                for (uint64_t c = 0; c < n_chunks && !helper_stop_pending(); c++) {
                         uint64_t len = c + 1 < n_chunks ? WARMUP_CHUNK_BYTES : pass - c * WARMUP_CHUNK_BYTES;
 
                         len = (len + PAGE_BYTES - 1) & ~(PAGE_BYTES - 1);
@@ -340,7 +274,7 @@ static int warmup(uint64_t bytes) {
                         }
                 free(chunks);
                 passes++;
-                if (stop_requested())
+                if (helper_stop_pending())
                         break;
         }
         printf("WARMED bytes=%" PRIu64 " passes=%u huge_peak_bytes=%" PRIu64 "\n", done, passes, huge_peak_kib * 1024);
@@ -463,7 +397,7 @@ static void punch_anon(struct area *a, uint64_t first, uint64_t n, unsigned keep
         uint64_t group = (uint64_t) keep_one_in * kept_run_pages;
 
         for (uint64_t g = first; g < first + n; g += group) {
-                uint64_t keep = g + rng_below(keep_one_in) * kept_run_pages;
+                uint64_t keep = g + helper_rng_below(keep_one_in) * kept_run_pages;
 
                 free_range(a, g, keep - g);
                 free_range(a, keep + kept_run_pages, g + group - keep - kept_run_pages);
@@ -476,7 +410,7 @@ static void punch_cache(int cache_fd, uint64_t cache_pages, unsigned keep_one_in
         /* clean first, or dirty pages would not drop */
         (void) fdatasync(cache_fd);
         for (uint64_t g = 0; g < cache_pages; g += keep_one_in) {
-                uint64_t keep = g + rng_below(keep_one_in);
+                uint64_t keep = g + helper_rng_below(keep_one_in);
 
                 if (keep > g)
                         (void) posix_fadvise(cache_fd, (off_t) (g * PAGE_BYTES), (off_t) ((keep - g) * PAGE_BYTES), POSIX_FADV_DONTNEED);
@@ -521,7 +455,7 @@ static uint64_t fill_huge(struct area *a, struct interleave *il, unsigned keep_o
                 uint64_t regions = n / REGION_PAGES, thp_before, thp_got;
                 uint8_t *chunk = a->base + done * PAGE_BYTES;
 
-                if (stop_requested())
+                if (helper_stop_pending())
                         break;
                 (void) madvise(chunk, n * PAGE_BYTES, MADV_HUGEPAGE);
                 thp_before = vmstat_value("thp_fault_alloc");
@@ -562,7 +496,7 @@ static void churn_step(struct area *a, int cache_fd, uint64_t cache_pages, uint8
 
         if (a->n_present < a->n_pages) {
                 do
-                        i = rng_below(a->n_pages);
+                        i = helper_rng_below(a->n_pages);
                 while (a->present[i]);
                 touch_page(a->base + i * PAGE_BYTES, i);
                 a->present[i] = 1;
@@ -570,12 +504,12 @@ static void churn_step(struct area *a, int cache_fd, uint64_t cache_pages, uint8
         }
         if (a->n_present > 1) {
                 do
-                        i = rng_below(a->n_pages);
+                        i = helper_rng_below(a->n_pages);
                 while (!a->present[i]);
                 free_range(a, i, 1);
         }
         if (cache_fd >= 0 && cache_pages > 0)
-                (void) pread(cache_fd, buf, PAGE_BYTES, (off_t) (rng_below(cache_pages) * PAGE_BYTES));
+                (void) pread(cache_fd, buf, PAGE_BYTES, (off_t) (helper_rng_below(cache_pages) * PAGE_BYTES));
 }
 
 static uint64_t now_msec(void) {
@@ -591,7 +525,7 @@ static int hold(struct area *a, const struct options *o, int cache_fd, uint64_t 
         struct stat st;
         bool watch_stdin = fstat(STDIN_FILENO, &st) == 0 &&
                 (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(STDIN_FILENO));
-        int sfd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
+        int sfd = signalfd(-1, &helper_stop_signals, SFD_CLOEXEC);
         uint64_t next_tick = now_msec(), carry = 0;
 
         if (sfd < 0) {
@@ -644,21 +578,19 @@ int main(int argc, char **argv) {
         uint64_t regions, done_pages = 0;
         int r, ret = 1;
 
+        helper_init("fragmenter", USAGE);
         parse_options(argc, argv, &o);
-        rng_state = o.seed;
+        helper_rng_seed(o.seed);
 
         /* Stop requests are polled between steps and waited for in hold(),
          * so the process always exits 0 through the normal path. */
-        sigemptyset(&stop_signals);
-        sigaddset(&stop_signals, SIGTERM);
-        sigaddset(&stop_signals, SIGINT);
-        sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+        helper_block_stop_signals();
 
         if (o.warmup_bytes > 0 && warmup(o.warmup_bytes) < 0) {
                 fprintf(stderr, "fragmenter: --warmup %" PRIu64 ": out of memory\n", o.warmup_bytes);
                 return 1;
         }
-        if (stop_requested())
+        if (helper_stop_pending())
                 return 0;
 
         il.buf = aligned_alloc(PAGE_BYTES, PAGE_BYTES);
@@ -714,7 +646,7 @@ int main(int argc, char **argv) {
                         a.n_present++;
                         if (interleave_step(&il, i + 1, a.n_pages) < 0)
                                 goto out;
-                        if (i % REGION_PAGES == 0 && stop_requested()) {
+                        if (i % REGION_PAGES == 0 && helper_stop_pending()) {
                                 ret = 0;
                                 goto out;
                         }

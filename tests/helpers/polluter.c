@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "helper-util.h"
 #include "pageplace.h"
 
 #define PAGE_BYTES 4096UL
@@ -58,7 +59,7 @@
 /* Zones above the one being holed are kept at their low watermark plus
  * this (4 MiB: a little above, so kswapd stays asleep). */
 #define ABSORB_MARGIN_PAGES 1024
-#define NSEC_PER_SEC UINT64_C(1000000000)
+#define NSEC_PER_SEC HELPER_NSEC_PER_SEC
 
 struct options {
         const char *dir;
@@ -94,63 +95,6 @@ static const char *const USAGE =
         "vm.watermark_boost_factor=0, DMA32's vm.lowmem_reserve_ratio=0, vm.percpu_pagelist_high_fraction=1000000\n"
         "and restores them at READY); see docs/benchmarks.md.\n";
 
-static uint64_t rng_state;
-
-/* splitmix64, as in fragmenter.c */
-static uint64_t rng_next(void) {
-        uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
-
-        z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-        z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-        return z ^ (z >> 31);
-}
-
-static void die_usage(const char *flag, const char *value, const char *accepted) {
-        fprintf(stderr, "polluter: %s '%s' is invalid; accepted: %s\n", flag, value, accepted);
-        fputs(USAGE, stderr);
-        exit(2);
-}
-
-static int parse_u64(const char *s, uint64_t max, uint64_t *ret) {
-        char *end;
-        unsigned long long v;
-
-        assert(ret);
-        if (!s || !*s || *s == '-' || *s == '+')
-                return -EINVAL;
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno || *end || v > max)
-                return -EINVAL;
-        *ret = v;
-        return 0;
-}
-
-static int parse_bytes(const char *s, uint64_t *ret) {
-        char *end;
-        unsigned long long v;
-        uint64_t mult = 1;
-
-        assert(ret);
-        if (!s || !*s || *s == '-' || *s == '+')
-                return -EINVAL;
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno || end == s)
-                return -EINVAL;
-        switch (*end) {
-        case '\0': break;
-        case 'k': case 'K': mult = 1ULL << 10; end++; break;
-        case 'm': case 'M': mult = 1ULL << 20; end++; break;
-        case 'g': case 'G': mult = 1ULL << 30; end++; break;
-        default: return -EINVAL;
-        }
-        if (*end || v > UINT64_MAX / mult)
-                return -EINVAL;
-        *ret = v * mult;
-        return 0;
-}
-
 static void parse_options(int argc, char **argv, struct options *o) {
         enum { OPT_DIR = 256, OPT_FILL, OPT_FREE_TARGET, OPT_HOLE, OPT_FILES, OPT_NEGATIVE, OPT_PIPES,
                OPT_PAGETABLES, OPT_KEEP_CACHE, OPT_HOLD, OPT_SEED, OPT_HELP };
@@ -182,39 +126,39 @@ static void parse_options(int argc, char **argv, struct options *o) {
                 switch (c) {
                 case OPT_DIR:
                         if (!*optarg)
-                                die_usage("--dir", optarg, "a writable directory on a disk file system");
+                                helper_die_usage("--dir", optarg, "a writable directory on a disk file system");
                         o->dir = optarg;
                         break;
                 case OPT_FILL:
-                        if (parse_bytes(optarg, &v) < 0 || v < PAGE_BYTES || v > FILL_MAX_BYTES || v % PAGE_BYTES)
-                                die_usage("--fill", optarg, "4K..256G, a multiple of 4K, optional suffix K, M or G");
+                        if (helper_parse_bytes(optarg, &v) < 0 || v < PAGE_BYTES || v > FILL_MAX_BYTES || v % PAGE_BYTES)
+                                helper_die_usage("--fill", optarg, "4K..256G, a multiple of 4K, optional suffix K, M or G");
                         o->fill_bytes = v;
                         break;
                 case OPT_FREE_TARGET:
-                        if (parse_bytes(optarg, &v) < 0 || v > FILL_MAX_BYTES)
-                                die_usage("--free-target", optarg, "0..256G, optional suffix K, M or G");
+                        if (helper_parse_bytes(optarg, &v) < 0 || v > FILL_MAX_BYTES)
+                                helper_die_usage("--free-target", optarg, "0..256G, optional suffix K, M or G");
                         o->free_target_bytes = v;
                         break;
                 case OPT_HOLE:
-                        if (parse_u64(optarg, FILE_GROUP_PAGES, &v) < 0 || v < 2 || (v & (v - 1)))
-                                die_usage("--hole-one-in", optarg, "2, 4, 8, ..., 512 (a power of two dividing the 512 pages of 2 MiB)");
+                        if (helper_parse_u64(optarg, FILE_GROUP_PAGES, &v) < 0 || v < 2 || (v & (v - 1)))
+                                helper_die_usage("--hole-one-in", optarg, "2, 4, 8, ..., 512 (a power of two dividing the 512 pages of 2 MiB)");
                         o->hole_one_in = (unsigned) v;
                         break;
                 case OPT_FILES:
-                        if (parse_u64(optarg, 10000000, &o->files) < 0)
-                                die_usage("--files", optarg, "0..10000000");
+                        if (helper_parse_u64(optarg, 10000000, &o->files) < 0)
+                                helper_die_usage("--files", optarg, "0..10000000");
                         break;
                 case OPT_NEGATIVE:
-                        if (parse_u64(optarg, 100000000, &o->negative) < 0)
-                                die_usage("--negative", optarg, "0..100000000");
+                        if (helper_parse_u64(optarg, 100000000, &o->negative) < 0)
+                                helper_die_usage("--negative", optarg, "0..100000000");
                         break;
                 case OPT_PIPES:
-                        if (parse_u64(optarg, 8ULL << 20, &o->pipe_pages) < 0)
-                                die_usage("--pipe-pages", optarg, "0..8388608");
+                        if (helper_parse_u64(optarg, 8ULL << 20, &o->pipe_pages) < 0)
+                                helper_die_usage("--pipe-pages", optarg, "0..8388608");
                         break;
                 case OPT_PAGETABLES:
-                        if (parse_u64(optarg, 8ULL << 20, &o->pagetables) < 0)
-                                die_usage("--pagetables", optarg, "0..8388608 (2 MiB of address space each)");
+                        if (helper_parse_u64(optarg, 8ULL << 20, &o->pagetables) < 0)
+                                helper_die_usage("--pagetables", optarg, "0..8388608 (2 MiB of address space each)");
                         break;
                 case OPT_KEEP_CACHE:
                         o->keep_cache = true;
@@ -223,23 +167,18 @@ static void parse_options(int argc, char **argv, struct options *o) {
                         o->hold = true;
                         break;
                 case OPT_SEED:
-                        if (parse_u64(optarg, UINT64_MAX, &o->seed) < 0)
-                                die_usage("--seed", optarg, "an unsigned decimal integer");
+                        if (helper_parse_u64(optarg, UINT64_MAX, &o->seed) < 0)
+                                helper_die_usage("--seed", optarg, "an unsigned decimal integer");
                         break;
                 case OPT_HELP:
                         fputs(USAGE, stdout);
                         exit(0);
                 default:
-                        fprintf(stderr, "polluter: unknown option or missing value: '%s'; accepted: --dir --fill --free-target --hole-one-in --files --negative --pipe-pages --pagetables --keep-cache --hold --seed --help\n",
-                                argv[optind - 1]);
-                        fputs(USAGE, stderr);
-                        exit(2);
+                        helper_die_unknown_option(argv[optind - 1], "--dir --fill --free-target --hole-one-in --files --negative --pipe-pages --pagetables --keep-cache --hold --seed --help");
                 }
         }
-        if (optind < argc) {
-                fprintf(stderr, "polluter: unexpected argument '%s'; accepted: options only\n", argv[optind]);
-                exit(2);
-        }
+        if (optind < argc)
+                helper_die_operand(argv[optind], false);
         if (!o->dir) {
                 fprintf(stderr, "polluter: --dir missing; accepted: --dir DIR (a writable directory on a disk file system)\n");
                 fputs(USAGE, stderr);
@@ -247,23 +186,8 @@ static void parse_options(int argc, char **argv, struct options *o) {
         }
 }
 
-static uint64_t now_ns(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * NSEC_PER_SEC + (uint64_t) ts.tv_nsec;
-}
-
 static double since_sec(uint64_t t0) {
-        return (double) (now_ns() - t0) / NSEC_PER_SEC;
-}
-
-static sigset_t stop_signals;
-
-static bool stop_pending(void) {
-        sigset_t pending;
-
-        return sigpending(&pending) == 0 && (sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT));
+        return (double) (helper_now_ns() - t0) / NSEC_PER_SEC;
 }
 
 /* One /proc/meminfo value in KiB, 0 when absent. */
@@ -393,7 +317,7 @@ static int make_dirs(struct polluter *p) {
  * cache, and it initialises all deferred memory on the way. */
 static int fill(struct polluter *p) {
         char path[PATH_MAX];
-        uint64_t t0 = now_ns(), limit = p->o.fill_bytes ? p->o.fill_bytes : FILL_MAX_BYTES, done = 0, next_check = 0;
+        uint64_t t0 = helper_now_ns(), limit = p->o.fill_bytes ? p->o.fill_bytes : FILL_MAX_BYTES, done = 0, next_check = 0;
         uint64_t scanned0 = vmstat_sum("pgscan_"), scanned = 0;
         uint64_t target_bytes = p->o.free_target_bytes ? p->o.free_target_bytes : p->floor_kib * 1024;
         const char *stopped_by = "size";
@@ -418,7 +342,7 @@ static int fill(struct polluter *p) {
                 return -errno;
         }
         (void) madvise(p->cache_map, limit, MADV_RANDOM);
-        while (done < limit && !stop_pending()) {
+        while (done < limit && !helper_stop_pending()) {
                 if (!p->o.fill_bytes && done >= next_check) {
                         uint64_t free_bytes = meminfo_kib("MemFree") * 1024;
 
@@ -446,7 +370,7 @@ static int fill(struct polluter *p) {
         p->cache_pages = done / PAGE_BYTES;
         printf("FILL cache_bytes=%" PRIu64 " stopped_by=%s memfree_kib=%" PRIu64 " buddy_free_kib=%" PRIu64
                " reclaim_scanned_pages=%" PRIu64 " target_kib=%" PRIu64 " sec=%.1f\n",
-               done, stop_pending() ? "signal" : stopped_by, meminfo_kib("MemFree"), buddy_free_kib(), scanned,
+               done, helper_stop_pending() ? "signal" : stopped_by, meminfo_kib("MemFree"), buddy_free_kib(), scanned,
                target_bytes / 1024, since_sec(t0));
         fflush(stdout);
         return 0;
@@ -480,7 +404,7 @@ static uint64_t punch_pass(struct polluter *p, unsigned pass) {
 
         assert(p);
         for (uint64_t g = 0; g < groups; g++) {
-                uint64_t page = g * FILE_GROUP_PAGES + (uint64_t) pass * p->o.hole_one_in + rng_next() % p->o.hole_one_in;
+                uint64_t page = g * FILE_GROUP_PAGES + (uint64_t) pass * p->o.hole_one_in + helper_rng_next() % p->o.hole_one_in;
 
                 n += drop_page(p, page);
         }
@@ -660,7 +584,7 @@ static int pollute_zone_down(struct polluter *p, uint64_t *step, int z, uint64_t
 
         assert(p);
         assert(step);
-        while (*step < POLLUTE_STEPS && !stop_pending()) {
+        while (*step < POLLUTE_STEPS && !helper_stop_pending()) {
                 int n = zones_read(zones, PAGEPLACE_MAX_ZONES);
                 bool above_high = false;
 
@@ -690,7 +614,7 @@ static int punch_and_pollute(struct polluter *p) {
         unsigned passes = FILE_GROUP_PAGES / p->o.hole_one_in, done_passes = 0;
         struct zone_span zones[PAGEPLACE_MAX_ZONES];
         struct cache_layout l;
-        uint64_t t0 = now_ns(), holes = 0, step = 0;
+        uint64_t t0 = helper_now_ns(), holes = 0, step = 0;
         char zone_holes[256] = "";
         bool placed;
         int n_zones, r;
@@ -709,14 +633,14 @@ static int punch_and_pollute(struct polluter *p) {
                 fprintf(stderr, "polluter: cannot locate the cached pages (%s): holes per 2 MiB of the file instead, continuing\n",
                         strerror(-r));
         /* without frames: one round of passes over the file, paced in the top zone */
-        for (int z = placed ? 0 : n_zones - 1; z < n_zones && step < POLLUTE_STEPS && !stop_pending(); z++) {
+        for (int z = placed ? 0 : n_zones - 1; z < n_zones && step < POLLUTE_STEPS && !helper_stop_pending(); z++) {
                 uint64_t zh = 0;
                 size_t len = strlen(zone_holes);
 
                 if (placed && zone_located_pages(&l, &zones[z]) == 0)
                         continue;  /* DMA: nothing of ours there */
 
-                for (unsigned pass = 0; pass < passes && step < POLLUTE_STEPS && !stop_pending(); pass++) {
+                for (unsigned pass = 0; pass < passes && step < POLLUTE_STEPS && !helper_stop_pending(); pass++) {
                         uint64_t before, n;
 
                         /* the zones above down to their low watermark first */
@@ -758,7 +682,7 @@ out:
 static void hold(void) {
         struct stat st;
         bool watch_stdin = fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(STDIN_FILENO));
-        int sfd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
+        int sfd = signalfd(-1, &helper_stop_signals, SFD_CLOEXEC);
 
         if (sfd < 0) {
                 fprintf(stderr, "polluter: signalfd: %s, not holding\n", strerror(errno));
@@ -792,7 +716,7 @@ static void hold(void) {
  * directories (rmdir of neg/ frees its negative dentries). */
 static void cleanup(struct polluter *p) {
         char path[PATH_MAX];
-        uint64_t t0 = now_ns();
+        uint64_t t0 = helper_now_ns();
 
         assert(p);
         for (uint64_t i = 0; i < p->files_done; i++)
@@ -827,12 +751,10 @@ int main(int argc, char **argv) {
         uint64_t srec0, sunrec0, pt0;
         int r, ret = 1;
 
+        helper_init("polluter", USAGE);
         parse_options(argc, argv, &p.o);
-        rng_state = p.o.seed;
-        sigemptyset(&stop_signals);
-        sigaddset(&stop_signals, SIGTERM);
-        sigaddset(&stop_signals, SIGINT);
-        sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+        helper_rng_seed(p.o.seed);
+        helper_block_stop_signals();
 
         {
                 struct zone_span zones[PAGEPLACE_MAX_ZONES];
@@ -888,7 +810,7 @@ int main(int argc, char **argv) {
         }
         printf("READY pid=%d\n", (int) getpid());
         fflush(stdout);
-        if (p.o.hold && !stop_pending())
+        if (p.o.hold && !helper_stop_pending())
                 hold();
         ret = 0;
 out:

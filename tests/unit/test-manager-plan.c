@@ -4,6 +4,7 @@
  * action gets the planner's cheapest block (motivating order kept), and a
  * busy outcome makes the next choice another block. */
 #include <errno.h>
+#include <inttypes.h>
 #include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -21,6 +22,13 @@
 static char root[] = "/tmp/defragd-test-manager-plan.XXXXXX";
 static struct df_snapshot snap;
 static struct df_config conf;
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+        (void) sb;
+        (void) flag;
+        (void) ftw;
+        return remove(path);
+}
 
 static const struct df_ladder_hint *hint_of(const struct df_ladder_input *in, const char *zone) {
         for (unsigned i = 0; i < in->n_hints; i++)
@@ -150,6 +158,73 @@ static void test_hints_and_target(void) {
         free(ref);
 }
 
+/* Memory hotplug between evaluations (issue 13): a memory block vanishes
+ * (its sysfs directory gone, its pages no longer present): the next tick
+ * reads the blocks anew, says so once, and never names that block again; a
+ * memory block sysfs that cannot be read fails the tick (counted in a row)
+ * and the view is rebuilt when it reads again. */
+static void test_memblock_vanishes(void) {
+        struct df_manager_plan p;
+        struct df_error err = { "" };
+        struct df_snapshot later;
+        struct df_zone *z;
+        struct df_action a = { .lever = DF_LEVER_CLEAR_OFFLINE, .target = { .node = 0, .zone = "Normal", .order = 9,
+                                                                          .memory_block = -1 },
+                               .suitable_blocks = 0, .target_high_blocks = 1 };
+        char why[200], path[4200], moved[4300];
+        size_t n_before;
+        int64_t gone;
+
+        conf.planner.slice_pages = UINT64_C(1) << 22;
+        ASSERT_OK(df_manager_plan_start(&p, &snap, 9, &conf, false, root, &err), &err);
+        ASSERT_EQ_INT(df_manager_plan_tick(&p, &snap, &conf, NOW, &err), 0);
+        ASSERT_EQ_INT(df_manager_plan_target(&p, &conf, NOW, &a, why, sizeof(why)), 0);
+        gone = a.target.memory_block;
+        n_before = p.view.n_memblocks;
+
+        /* The same snapshot: nothing read anew. */
+        ASSERT_EQ_INT(df_manager_plan_tick(&p, &snap, &conf, NOW + 1, &err), 0);
+        ASSERT_EQ_U64(p.rebuilds, 0);
+
+        snprintf(path, sizeof(path), "%s/sys/devices/system/memory/memory%" PRId64, root, gone);
+        ASSERT_EQ_INT(nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+        df_snapshot_init(&later);
+        ASSERT_OK(df_snapshot_read_procfs(root, NOW, &later, &err), &err);
+        z = df_snapshot_zone(&later, 0, "Normal", false);
+        ASSERT_TRUE(z != NULL);
+        z->present_pages -= a.target.nr_pages;
+        ASSERT_EQ_INT(df_manager_plan_tick(&p, &later, &conf, NOW + 2, &err), 1);
+        ASSERT_CONTAINS(err.msg, "the zones changed");
+        ASSERT_EQ_U64(p.rebuilds, 1);
+        ASSERT_EQ_U64(p.view.n_memblocks, n_before - 1);
+        for (size_t i = 0; i < p.view.n_memblocks; i++)
+                ASSERT_TRUE(p.view.memblocks[i].id != gone);
+        a.target.memory_block = -1;
+        ASSERT_EQ_INT(df_manager_plan_target(&p, &conf, NOW + 2, &a, why, sizeof(why)), 0);
+        ASSERT_TRUE(a.target.memory_block != gone);
+        /* Said once: the next tick on the same layout is quiet. */
+        ASSERT_EQ_INT(df_manager_plan_tick(&p, &later, &conf, NOW + 3, &err), 0);
+
+        /* The memory block sysfs unreadable while the layout moves again. */
+        snprintf(path, sizeof(path), "%s/sys/devices/system/memory/block_size_bytes", root);
+        snprintf(moved, sizeof(moved), "%s.away", path);
+        ASSERT_EQ_INT(rename(path, moved), 0);
+        z->present_pages -= 1;
+        ASSERT_TRUE(df_manager_plan_tick(&p, &later, &conf, NOW + 4, &err) < 0);
+        ASSERT_CONTAINS(err.msg, "block_size_bytes");
+        ASSERT_EQ_INT(p.tick_failures, 1);
+        ASSERT_TRUE(df_manager_plan_tick(&p, &later, &conf, NOW + 5, &err) < 0);
+        ASSERT_EQ_INT(p.tick_failures, 2);
+        ASSERT_EQ_U64(p.view.n_memblocks, n_before - 1); /* the old view is kept meanwhile */
+        ASSERT_EQ_INT(rename(moved, path), 0);
+        ASSERT_EQ_INT(df_manager_plan_tick(&p, &later, &conf, NOW + 6, &err), 1);
+        ASSERT_EQ_INT(p.tick_failures, 0);
+        ASSERT_EQ_U64(p.rebuilds, 2);
+        ASSERT_EQ_INT(df_manager_plan_tick(&p, &later, &conf, NOW + 7, &err), 0);
+        df_manager_plan_stop(&p);
+        df_snapshot_clear(&later);
+}
+
 /* The aligned blocks an action wants: its deficit converted to the view's order. */
 static void test_request_want(void) {
         struct df_action a = { .target = { .order = 9 }, .suitable_blocks = 10, .target_high_blocks = 74 };
@@ -176,13 +251,6 @@ static void test_request_want(void) {
         ASSERT_EQ_U64(req.budget_pages, 256);
 }
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-        (void) sb;
-        (void) flag;
-        (void) ftw;
-        return remove(path);
-}
-
 int main(void) {
         struct plan_fixture fx;
         struct df_error err = { "" };
@@ -200,6 +268,7 @@ int main(void) {
         setup_conf();
         RUN_TEST(test_hints_and_target);
         RUN_TEST(test_request_want);
+        RUN_TEST(test_memblock_vanishes); /* last: it removes a block from the root */
         df_snapshot_clear(&snap);
         nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
         return test_summary();

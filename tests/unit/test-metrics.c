@@ -596,6 +596,11 @@ static void test_escape(void) {
         /* truncation never splits an escape */
         df_metrics_escape_label("\"\"\"", buf, 4);
         ASSERT_STREQ(buf, "\\\"");
+        /* not UTF-8: U+FFFD (fuzz-metrics); UTF-8 kept, never cut inside a character */
+        df_metrics_escape_label("a\xff\xed\xa0\x80" "b\xc3\xa9", buf, sizeof(buf));
+        ASSERT_STREQ(buf, "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "b\xc3\xa9");
+        df_metrics_escape_label("ab\xc3\xa9", buf, 4);
+        ASSERT_STREQ(buf, "ab");
 }
 
 static void test_account(void) {

@@ -243,6 +243,45 @@ static void test_missing_files(void) {
         ASSERT_EQ_INT(df_proc_path("/x", "zoneinfo", path, 8), -ENAMETOOLONG);
 }
 
+/* A layout change between polls is described zone by zone; none is none. */
+static void test_shape_diff(void) {
+        struct df_snapshot a, b;
+        struct df_snapshot_shape sa = { 0 }, sb = { 0 };
+        struct df_error err = { "" };
+        char what[256];
+
+        df_snapshot_init(&a);
+        df_snapshot_init(&b);
+        /* One read holds one order count: a file mixing them is refused (the evaluation skipped). */
+        ASSERT_EQ_INT(df_parse_buddyinfo("Node 0, zone DMA 1 1 1\nNode 0, zone Normal 1 2 3 4\n", "t", &a, &err), -EINVAL);
+        df_snapshot_clear(&a);
+        ASSERT_OK(df_parse_buddyinfo("Node 0, zone DMA 1 1 1 1 1 1 1 1 1 1 1\nNode 0, zone Normal 1 2 3 4 5 6 7 8 9 10 11\n"
+                                     "Node 1, zone Normal 1 2 3 4 5 6 7 8 9 10 11\n", "t", &a, &err), &err);
+        ASSERT_OK(df_parse_buddyinfo("Node 0, zone DMA 1 1 1 1 1 1 1 1 1\nNode 0, zone Normal 1 2 3 4 5 6 7 8 9\n"
+                                     "Node 0, zone Movable 1 2 3 4 5 6 7 8 9\n", "t", &b, &err), &err);
+        ASSERT_EQ_INT(df_snapshot_shape_of(&a, &sa), 0);
+        ASSERT_EQ_INT(df_snapshot_shape_of(&b, &sb), 0);
+        ASSERT_TRUE(!df_snapshot_shape_diff(&sa, &sa, 9, what, sizeof(what)));
+        ASSERT_STREQ(what, "");
+        ASSERT_TRUE(df_snapshot_shape_diff(&sa, &sb, -1, what, sizeof(what)));
+        ASSERT_STREQ(what, "node 1 Normal gone; node 0 DMA 9 orders, was 11; node 0 Normal 9 orders, was 11; "
+                           "node 0 Movable appeared, 9 orders");
+        ASSERT_TRUE(df_snapshot_shape_diff(&sb, &sa, 8, what, sizeof(what)));
+        ASSERT_STREQ(what, "node 0 Movable gone; node 0 DMA 11 orders, was 9; node 0 Normal 11 orders, was 9; "
+                           "node 1 Normal appeared, 11 orders");
+        /* A target the new order count does not reach is named. */
+        sb.n = 2;
+        ASSERT_TRUE(df_snapshot_shape_diff(&sa, &sb, 9, what, sizeof(what)));
+        ASSERT_CONTAINS(what, "node 0 Normal 9 orders, was 11; its order 9 target cannot be evaluated");
+        /* A short buffer ends in "...", never overflows. */
+        ASSERT_TRUE(df_snapshot_shape_diff(&sa, &sb, 9, what, 20));
+        ASSERT_STREQ(what, "node 1 Normal go...");
+        df_snapshot_shape_clear(&sa);
+        df_snapshot_shape_clear(&sb);
+        df_snapshot_clear(&a);
+        df_snapshot_clear(&b);
+}
+
 /* The live system parses too (no values to compare: it moves). */
 static void test_live(void) {
         struct df_snapshot s;
@@ -260,6 +299,7 @@ int main(void) {
         RUN_TEST(test_pagetype_capped_cell);
         RUN_TEST(test_parse_text);
         RUN_TEST(test_missing_files);
+        RUN_TEST(test_shape_diff);
         RUN_TEST(test_live);
         return test_summary();
 }

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # procfs answers the daemon has never seen (issue 13), on a fixture root the
 # test changes between polls: a truncated read skips the evaluation with ONE
-# log line and the next poll works again; an extra zone, an order count that
-# changes, a node that goes offline and comes back are taken as they come
-# (evaluations go on, status shows the new shape). Nothing crashes (ASan).
+# log line and the next poll works again, with one line saying so; an extra
+# zone, an order count that changes, a node that goes offline and comes back
+# are taken as they come (evaluations go on, status shows the new shape), each
+# change said in one line however many polls it lasts. Nothing crashes (ASan).
 set -u
 defragd=$1 defragctl=$2
 fixture=${DEFRAGD_FIXTURES:?}/numa-2node/proc
@@ -63,8 +64,11 @@ truncated() { # $1 file, $2 bytes kept
                 fail "$1 cut to $2 bytes: expected one log line over ~15 failed polls, got $(($(log_lines "cannot read the buddy allocator's state") - lines0))"
         restore
         n0=$(evals_beyond "$after") || fail "$1 restored: no evaluation since"
+        [ "$(log_lines "the buddy allocator's state reads again")" -eq "$((++recovered))" ] ||
+                fail "$1 restored: expected recovery line $recovered, got $(log_lines "the buddy allocator's state reads again")"
         echo "ok: $1 cut to $2 bytes: evaluations held at $after, one line: $(grep "cannot read the buddy allocator's state" "$tmp/log" | tail -1 | cut -c1-140); then $n0"
 }
+recovered=0
 truncated buddyinfo 150
 truncated buddyinfo 0
 truncated zoneinfo 2005            # mid-line
@@ -78,23 +82,32 @@ n=$(evals)
 { cat "$tmp/orig/zoneinfo"; printf 'Node 1, zone  Movable\n  pages free     5157\n        min      10\n        low      20\n        high     30\n        spanned  65536\n        present  65536\n        managed  65536\n'; } | put zoneinfo
 n=$(evals_beyond $((n + 2))) || fail "extra zone: evaluations stopped"
 shape | grep -q "1:Movable:11" || fail "extra zone not in status: $(shape)"
+changes=$(log_lines "the zones in procfs changed")
+[ "$changes" -eq 1 ] || fail "extra zone: expected one 'zones changed' line over several polls, got $changes"
+grep -q "the zones in procfs changed: node 1 Movable appeared, 11 orders" "$tmp/log" || fail "extra zone: the line does not say which"
 echo "ok: extra zone: $(shape)"
 restore
 n=$(evals_beyond $((n + 2))) || fail "extra zone gone: evaluations stopped"
 [ "$(shape)" = "$shape0" ] || fail "after the extra zone went: $(shape), expected $shape0"
+[ "$(log_lines "the zones in procfs changed")" -eq 2 ] || fail "extra zone gone: expected one more 'zones changed' line"
 
 # 3. The order count changes between reads: 12 orders, then 9 (below the
 #    configured order 9 target), then 11 again.
+changes=2
 for orders in 12 9; do
         awk -v n="$orders" '{ line = $1 " " $2 " " $3 " " $4; for (i = 5; i < 5 + n; i++) line = line " " (i <= NF ? $i : 1); print line " " }' \
                 "$tmp/orig/buddyinfo" | put buddyinfo
         n=$(evals_beyond $((n + 2))) || fail "$orders orders: evaluations stopped"
         shape | grep -q "0:Normal:$orders" || fail "$orders orders not in status: $(shape)"
+        [ "$(log_lines "the zones in procfs changed")" -eq "$((changes += 1))" ] || fail "$orders orders: expected 'zones changed' line $changes"
         echo "ok: $orders orders: $(shape)"
 done
 restore
 n=$(evals_beyond $((n + 2))) || fail "11 orders again: evaluations stopped"
 [ "$(shape)" = "$shape0" ] || fail "after the order changes: $(shape), expected $shape0"
+grep -q "node 0 Normal 9 orders, was 12; its order 9 target cannot be evaluated" "$tmp/log" ||
+        fail "9 orders: the line does not say the order 9 target cannot be evaluated"
+[ "$(log_lines "the zones in procfs changed")" -eq 5 ] || fail "11 orders again: expected 5 'zones changed' lines, got $(log_lines "the zones in procfs changed")"
 
 # 4. Node 1 goes offline (gone from every file) and comes back.
 grep -v "^Node 1," "$tmp/orig/buddyinfo" | put buddyinfo
@@ -106,6 +119,8 @@ restore
 n=$(evals_beyond $((n + 2))) || fail "node 1 back: evaluations stopped"
 [ "$(shape)" = "$shape0" ] || fail "node 1 back: $(shape), expected $shape0"
 echo "ok: node 1 back: $(shape)"
+[ "$(log_lines "the zones in procfs changed")" -eq 7 ] || fail "node 1 out and back: expected 7 'zones changed' lines, got $(log_lines "the zones in procfs changed")"
+grep "the zones in procfs changed" "$tmp/log" | sed 's/^/  /' 
 
 kill -TERM "$dpid"; wait "$dpid"; rc=$?; dpid=
 [ $rc -eq 0 ] || fail "daemon exit status $rc"

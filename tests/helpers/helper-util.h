@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the workload helpers (churn, consumer, fragmenter, polluter) share:
+ * option values, the usage error, a seeded random sequence, stop signals. */
+#pragma once
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define HELPER_NSEC_PER_SEC UINT64_C(1000000000)
+
+/* Once, first thing in main(): the program's name and usage text for
+ * helper_die_usage(). */
+void helper_init(const char *program, const char *usage);
+
+/* "PROGRAM: FLAG 'VALUE' is invalid; accepted: ACCEPTED", the usage, exit 2. */
+_Noreturn void helper_die_usage(const char *flag, const char *value, const char *accepted);
+
+/* getopt_long's '?': "PROGRAM: unknown option or missing value: 'ARG';
+ * accepted: ACCEPTED", the usage, exit 2. */
+_Noreturn void helper_die_unknown_option(const char *arg, const char *accepted);
+/* An operand where only options are taken: says so (and the usage with
+ * with_usage), exit 2. */
+_Noreturn void helper_die_operand(const char *arg, bool with_usage);
+
+/* A decimal integer without sign, at most max. 0 or -EINVAL. */
+int helper_parse_u64(const char *s, uint64_t max, uint64_t *ret);
+/* A decimal integer with an optional K, M or G (powers of 1024). 0, -EINVAL,
+ * or -ERANGE when it does not fit 64 bits. */
+int helper_parse_bytes(const char *s, uint64_t *ret);
+/* "5", "0.5", "300": seconds (0..86400) to nanoseconds. 0 or -EINVAL. */
+int helper_parse_sec(const char *s, uint64_t *ret_ns);
+
+/* splitmix64: tiny, good enough, and the same sequence on every machine for
+ * a seed (benchmark runs are repeatable). */
+void helper_rng_seed(uint64_t seed);
+uint64_t helper_rng_next(void);
+uint64_t helper_rng_below(uint64_t n); /* n > 0 */
+
+/* SIGTERM and SIGINT, blocked by helper_block_stop_signals(): polled
+ * between steps (helper_stop_pending) and waited for with sigtimedwait or
+ * signalfd on this set, so a helper always exits through its cleanup. */
+extern sigset_t helper_stop_signals;
+void helper_block_stop_signals(void);
+bool helper_stop_pending(void);
+
+uint64_t helper_now_ns(void); /* CLOCK_MONOTONIC */
