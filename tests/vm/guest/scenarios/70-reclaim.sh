@@ -12,13 +12,13 @@
 tool=$gdir/reclaim-tool frag=$gdir/fragmenter
 zone=DMA32
 slice=/sys/fs/cgroup/system.slice
-a=vm-reclaim-a b=vm-reclaim-b
+a=vm-reclaim-a b=vm-reclaim-b c=vm-reclaim-c
 pattern=/system.slice/vm-reclaim-*.service
 window_s=20 # refaults are read this long after each reclaim ([Reclaim] RefaultDelaySec=, 60 s by default)
 
 p0=$(cat /proc/sys/vm/compaction_proactiveness)
 cleanup() {
-        systemctl stop "$a.service" "$b.service" 2>/dev/null
+        systemctl stop "$a.service" "$b.service" "$c.service" 2>/dev/null
         clear_conf
         echo "$p0" >/proc/sys/vm/compaction_proactiveness
         rm -f /var/tmp/vm-reclaim-*.dat
@@ -58,10 +58,17 @@ svc() { # NAME EXTRA_PROPERTY...
 }
 svc $a
 svc $b -p MemoryLow=2G
-if wait_until 150 grep -q '^FRAGMENTED' /run/$a.out && wait_until 150 grep -q '^FRAGMENTED' /run/$b.out; then
-        ok "both services fragmented: $(head -c 120 /run/$a.out)"
+# A second allowed service with more inactive file cache than a (112 MiB,
+# written once), all of it in blocks its anonymous pages fill (keep-one-in
+# 1): dear to free. Where the pages sit, not how many, must put a first.
+systemctl reset-failed "$c.service" 2>/dev/null
+systemd-run --unit="$c" -p MemoryAccounting=yes -p StandardOutput=file:/run/$c.out \
+        $frag --size 112M --keep-one-in 1 --seed 3 --pagecache /var/tmp --pagecache-size 112M --hold >/dev/null
+if wait_until 150 grep -q '^FRAGMENTED' /run/$a.out && wait_until 150 grep -q '^FRAGMENTED' /run/$b.out &&
+   wait_until 150 grep -q '^FRAGMENTED' /run/$c.out; then
+        ok "the services fragmented: $a $(head -n 1 /run/$a.out); $c $(head -n 1 /run/$c.out)"
 else
-        not_ok "both services report FRAGMENTED" "$(cat /run/$a.out /run/$b.out)" "$(systemctl status --no-pager $a $b | tail -n 20)"
+        not_ok "the services report FRAGMENTED" "$(cat /run/$a.out /run/$b.out /run/$c.out)" "$(systemctl status --no-pager $a $b $c | tail -n 20)"
         finish
 fi
 sleep 6 # one re-read of each file
@@ -82,12 +89,12 @@ note "memory.stat of $a: $(tr '\n' ';' <"$slice/$a.service/memory.stat")"
 # 1. The aim: rank with both matching the pattern.
 rank=$("$tool" rank --zone $zone --max-pages 32768 --ticks 5 --allow "$pattern" --pressure-limit 100)
 note "$(grep -E '^(SAMPLE_USEC_MEDIAN|CGROUPS_USEC_MEDIAN|CGROUPS)=' <<<"$rank" | tr '\n' ' ')"
-first=$(awk '$1 == "RANK" && $2 == 1 { print $3 }' <<<"$rank")
-if [ "$first" = "/system.slice/$a.service" ] && ! grep -q "^RANK .*/$b.service" <<<"$rank" &&
-   grep -q "^EXCLUDED /system.slice/$b.service protected" <<<"$rank"; then
-        ok "aim: $(grep "^RANK 1 " <<<"$rank"); $b excluded as protected (MemoryLow=2G above its usage)"
+# (reclaim-tool's own even-spread sample: the order is the daemon's, step 3.)
+if grep -q "^RANK .*/$a.service" <<<"$rank" && grep -q "^RANK .*/$c.service" <<<"$rank" &&
+   ! grep -q "^RANK .*/$b.service" <<<"$rank" && grep -q "^EXCLUDED /system.slice/$b.service protected" <<<"$rank"; then
+        ok "aim: $a and $c candidates ($(grep '^RANK' <<<"$rank" | cut -d' ' -f2-4 | tr '\n' ';')); $b excluded as protected (MemoryLow=2G above its usage)"
 else
-        not_ok "aim ranks $a first and excludes $b as protected" "$rank"
+        not_ok "aim: $a and $c candidates, $b excluded as protected" "$rank"
 fi
 
 # 2. Compaction alone, on the fragmented state.
@@ -115,6 +122,23 @@ MaxReclaimPerHour=32M
 PressureLimitPercent=0
 CgroupPressureLimitPercent=0
 RefaultDelaySec=${d_delay}s"
+# Where the pages sit, as the daemon's pick will see them (reclaim-tool
+# blocks: every block the pick could use, its clean file pages per cgroup,
+# the pick): for reproducing the aim offline.
+blocks=$("$tool" blocks --zone $zone --allow "$pattern" 2>&1)
+sed "s/^/# BLOCKS /" <<<"$blocks" >"$out"
+# The daemon's aim on that view: a (its cache interleaved with a few of its
+# anon pages) before c (more inactive file, in full blocks).
+r1=$(awk '$1 == "RANK" && $2 == 1' <<<"$blocks")
+a_cheap=$(awk -v p="/system.slice/$a.service" '$1 == "RANK" && $3 == p { sub("cheap_pages=", "", $4); print $4 }' <<<"$blocks")
+a_inact=$(awk -v p="/system.slice/$a.service" '$1 == "RANK" && $3 == p { sub("inactive_file=", "", $5); print $5 }' <<<"$blocks")
+c_inact=$(awk -v p="/system.slice/$c.service" '$1 == "RANK" && $3 == p { sub("inactive_file=", "", $5); print $5 }' <<<"$blocks")
+if [ "$(cut -d' ' -f3 <<<"$r1")" = "/system.slice/$a.service" ] && [ "${a_cheap:-0}" -gt 0 ] &&
+   [ "${c_inact:-0}" -gt "${a_inact:-0}" ]; then
+        ok "where the pages sit decides: $a first with $a_cheap pages in the cheapest blocks a reclaim can help, though $c has more inactive file ($(mib "$c_inact") > $(mib "$a_inact") MiB): $(grep -E '^(SAMPLE|RANK)' <<<"$blocks" | tr '\n' ';')"
+else
+        not_ok "the aim puts $a first by where its pages sit (cheap_pages > 0), not by inactive file (c's is larger)" "$(grep -E '^(SAMPLE|RANK|CG)' <<<"$blocks")"
+fi
 dmark=$(mktemp)
 reclaim_entry() { journal_since "$dmark" "MESSAGE_ID=$MID_LEVER_ACTED" | jq -c 'select(.ACTION == "reclaim-cgroup")'; }
 has_reclaim() { reclaim_entry | grep -q .; }
@@ -124,6 +148,11 @@ mark_journal "$dmark"
 restart_defragd || not_ok "defragd restarts with [Reclaim] Enable=yes" "$(systemctl status --no-pager defragd | tail -n 20)"
 if wait_until 90 has_reclaim; then
         e=$(reclaim_entry | head -n 1)
+        at=$(defragctl status --json 2>/dev/null)
+        note "at the reclaim: $(jq -c '{reclaim: .reclaim | {aim, aim_cheap_pages, blocks_sampled, blocks_passed_over, rankings, why_not}, planner: [.clearing.planner.zones[]? | {zone, blocks, blocks_read}]}' <<<"$at")"
+        d_cheap=$(jq -r '.reclaim.aim_cheap_pages // 0' <<<"$at")
+        [ "${d_cheap:-0}" -gt 0 ] && ok "defragd's aim was decided by where the pages sit: $d_cheap of $a's pages in the blocks it sampled" ||
+                not_ok "defragd's aim saw $a's pages in the cheapest blocks (aim_cheap_pages > 0)" "$(jq -c .reclaim <<<"$at")"
         d_a_steal1=$(stat_of $a pgsteal) # monotonic: a's re-reads every 5 s cannot hide it, as they can the file count
         d_got=$(jq -r '.BYTES_RECLAIMED // 0' <<<"$e")
         if [ "$(jq -r .CGROUP <<<"$e")" = "/system.slice/$a.service" ] && [ "${d_got:-0}" -gt 0 ]; then
