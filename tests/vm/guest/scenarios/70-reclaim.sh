@@ -12,13 +12,13 @@
 tool=$gdir/reclaim-tool frag=$gdir/fragmenter
 zone=DMA32
 slice=/sys/fs/cgroup/system.slice
-a=vm-reclaim-a b=vm-reclaim-b c=vm-reclaim-c
+a=vm-reclaim-a b=vm-reclaim-b
 pattern=/system.slice/vm-reclaim-*.service
 window_s=20 # refaults are read this long after each reclaim ([Reclaim] RefaultDelaySec=, 60 s by default)
 
 p0=$(cat /proc/sys/vm/compaction_proactiveness)
 cleanup() {
-        systemctl stop "$a.service" "$b.service" "$c.service" 2>/dev/null
+        systemctl stop "$a.service" "$b.service" 2>/dev/null
         clear_conf
         echo "$p0" >/proc/sys/vm/compaction_proactiveness
         rm -f /var/tmp/vm-reclaim-*.dat
@@ -58,17 +58,10 @@ svc() { # NAME EXTRA_PROPERTY...
 }
 svc $a
 svc $b -p MemoryLow=2G
-# A second allowed service with more inactive file cache than a (112 MiB,
-# written once), all of it in blocks its anonymous pages fill (keep-one-in
-# 1): dear to free. Where the pages sit, not how many, must put a first.
-systemctl reset-failed "$c.service" 2>/dev/null
-systemd-run --unit="$c" -p MemoryAccounting=yes -p StandardOutput=file:/run/$c.out \
-        $frag --size 112M --keep-one-in 1 --seed 3 --pagecache /var/tmp --pagecache-size 112M --hold >/dev/null
-if wait_until 150 grep -q '^FRAGMENTED' /run/$a.out && wait_until 150 grep -q '^FRAGMENTED' /run/$b.out &&
-   wait_until 150 grep -q '^FRAGMENTED' /run/$c.out; then
-        ok "the services fragmented: $a $(head -n 1 /run/$a.out); $c $(head -n 1 /run/$c.out)"
+if wait_until 150 grep -q '^FRAGMENTED' /run/$a.out && wait_until 150 grep -q '^FRAGMENTED' /run/$b.out; then
+        ok "both services fragmented: $(head -n 1 /run/$a.out)"
 else
-        not_ok "the services report FRAGMENTED" "$(cat /run/$a.out /run/$b.out /run/$c.out)" "$(systemctl status --no-pager $a $b $c | tail -n 20)"
+        not_ok "both services report FRAGMENTED" "$(cat /run/$a.out /run/$b.out)" "$(systemctl status --no-pager $a $b | tail -n 20)"
         finish
 fi
 sleep 6 # one re-read of each file
@@ -89,12 +82,12 @@ note "memory.stat of $a: $(tr '\n' ';' <"$slice/$a.service/memory.stat")"
 # 1. The aim: rank with both matching the pattern.
 rank=$("$tool" rank --zone $zone --max-pages 32768 --ticks 5 --allow "$pattern" --pressure-limit 100)
 note "$(grep -E '^(SAMPLE_USEC_MEDIAN|CGROUPS_USEC_MEDIAN|CGROUPS)=' <<<"$rank" | tr '\n' ' ')"
-# (reclaim-tool's own even-spread sample: the order is the daemon's, step 3.)
-if grep -q "^RANK .*/$a.service" <<<"$rank" && grep -q "^RANK .*/$c.service" <<<"$rank" &&
-   ! grep -q "^RANK .*/$b.service" <<<"$rank" && grep -q "^EXCLUDED /system.slice/$b.service protected" <<<"$rank"; then
-        ok "aim: $a and $c candidates ($(grep '^RANK' <<<"$rank" | cut -d' ' -f2-4 | tr '\n' ';')); $b excluded as protected (MemoryLow=2G above its usage)"
+first=$(awk '$1 == "RANK" && $2 == 1 { print $3 }' <<<"$rank")
+if [ "$first" = "/system.slice/$a.service" ] && ! grep -q "^RANK .*/$b.service" <<<"$rank" &&
+   grep -q "^EXCLUDED /system.slice/$b.service protected" <<<"$rank"; then
+        ok "aim: $(grep "^RANK 1 " <<<"$rank"); $b excluded as protected (MemoryLow=2G above its usage)"
 else
-        not_ok "aim: $a and $c candidates, $b excluded as protected" "$rank"
+        not_ok "aim ranks $a first and excludes $b as protected" "$rank"
 fi
 
 # 2. Compaction alone, on the fragmented state.
@@ -127,17 +120,14 @@ RefaultDelaySec=${d_delay}s"
 # the pick): for reproducing the aim offline.
 blocks=$("$tool" blocks --zone $zone --allow "$pattern" 2>&1)
 sed "s/^/# BLOCKS /" <<<"$blocks" >"$out"
-# The daemon's aim on that view: a (its cache interleaved with a few of its
-# anon pages) before c (more inactive file, in full blocks).
+# The daemon's aim on that view: a's pages sit in the cheapest blocks a
+# reclaim of a candidate can help (its interleaved cache, its file).
 r1=$(awk '$1 == "RANK" && $2 == 1' <<<"$blocks")
 a_cheap=$(awk -v p="/system.slice/$a.service" '$1 == "RANK" && $3 == p { sub("cheap_pages=", "", $4); print $4 }' <<<"$blocks")
-a_inact=$(awk -v p="/system.slice/$a.service" '$1 == "RANK" && $3 == p { sub("inactive_file=", "", $5); print $5 }' <<<"$blocks")
-c_inact=$(awk -v p="/system.slice/$c.service" '$1 == "RANK" && $3 == p { sub("inactive_file=", "", $5); print $5 }' <<<"$blocks")
-if [ "$(cut -d' ' -f3 <<<"$r1")" = "/system.slice/$a.service" ] && [ "${a_cheap:-0}" -gt 0 ] &&
-   [ "${c_inact:-0}" -gt "${a_inact:-0}" ]; then
-        ok "where the pages sit decides: $a first with $a_cheap pages in the cheapest blocks a reclaim can help, though $c has more inactive file ($(mib "$c_inact") > $(mib "$a_inact") MiB): $(grep -E '^(SAMPLE|RANK)' <<<"$blocks" | tr '\n' ';')"
+if [ "$(cut -d' ' -f3 <<<"$r1")" = "/system.slice/$a.service" ] && [ "${a_cheap:-0}" -gt 0 ]; then
+        ok "the aim on the planner's view: $a has $a_cheap pages in the cheapest blocks a reclaim can help: $(grep -E '^(SAMPLE|RANK)' <<<"$blocks" | tr '\n' ';')"
 else
-        not_ok "the aim puts $a first by where its pages sit (cheap_pages > 0), not by inactive file (c's is larger)" "$(grep -E '^(SAMPLE|RANK|CG)' <<<"$blocks")"
+        not_ok "the aim on the planner's view puts $a first by where its pages sit (cheap_pages > 0)" "$(grep -E '^(SAMPLE|RANK|CG|PICK)' <<<"$blocks")"
 fi
 dmark=$(mktemp)
 reclaim_entry() { journal_since "$dmark" "MESSAGE_ID=$MID_LEVER_ACTED" | jq -c 'select(.ACTION == "reclaim-cgroup")'; }
