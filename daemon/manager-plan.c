@@ -315,31 +315,43 @@ void df_manager_plan_status(const struct df_manager_plan *p, uint64_t now_usec, 
 }
 
 int df_manager_plan_reclaim_sample(struct df_manager_plan *p, bool allow_anon, uint64_t max_age_usec,
-                                   uint64_t now_usec, struct df_reclaim_sample *s, struct df_error *err) {
-        struct df_reclaim_block_ref refs[DF_RECLAIM_CHEAP_MAX];
+                                   uint64_t now_usec, const uint64_t *inodes, size_t n_inodes,
+                                   struct df_reclaim_sample *s, struct df_error *err) {
+        struct df_reclaim_block_ref refs[DF_RECLAIM_PICK_READ_MAX];
         uint64_t block_pages, *flags = NULL, *cg = NULL;
         uint64_t t0 = df_now_usec();
         size_t n;
         int r = 0;
 
         assert(p && s && err);
+        assert(inodes || n_inodes == 0);
         memset(s, 0, sizeof(*s));
         if (!p->on || p->kpf.fd_cgroup < 0)
                 return df_error_set(err, -ENOENT, "planner: %s",
                                     !p->on ? p->reason : "no /proc/kpagecgroup (kernel without CONFIG_MEMCG?)");
         block_pages = UINT64_C(1) << p->view.block_order;
-        /* Which blocks: the view's counts, no read; then only those blocks' pages. */
-        n = df_reclaim_cheap_blocks(&p->view, allow_anon, max_age_usec, now_usec, DF_RECLAIM_CHEAP_MAX, refs);
+        /* Which blocks: the view's counts, no read; then only those blocks' pages.
+         * The view does not know owners: the zone's cheapest blocks may all
+         * hold other cgroups' cache (the guest's: the test runner's, the
+         * root's), so blocks no candidate holds a page in are read and passed
+         * over, down the cost order, within DF_RECLAIM_PICK_READ_MAX reads. */
+        n = df_reclaim_cheap_blocks(&p->view, allow_anon, max_age_usec, now_usec,
+                                    n_inodes ? DF_RECLAIM_PICK_READ_MAX : DF_RECLAIM_CHEAP_MAX, refs);
         flags = malloc(block_pages * sizeof(*flags));
         cg = malloc(block_pages * sizeof(*cg));
         if (!flags || !cg)
                 r = df_error_set(err, -ENOMEM, "planner: out of memory");
-        for (size_t i = 0; r >= 0 && i < n; i++) {
+        for (size_t i = 0; r >= 0 && i < n && s->n_cheap < DF_RECLAIM_CHEAP_MAX; i++) {
                 r = df_kpageflags_read(&p->kpf, refs[i].start_pfn, block_pages, flags, cg, err);
-                if (r >= 0 && s->n_cheap < DF_RECLAIM_CHEAP_MAX) {
-                        df_block_classify(refs[i].start_pfn, flags, block_pages, &s->cheap[s->n_cheap++]);
-                        df_reclaim_sample_from_inodes(s, flags, cg, block_pages, allow_anon);
+                if (r < 0)
+                        break;
+                if (n_inodes && df_reclaim_block_candidate_pages(flags, cg, block_pages, inodes, n_inodes, allow_anon) == 0) {
+                        s->blocks_passed_over++;
+                        s->pages_read += block_pages;
+                        continue;
                 }
+                df_block_classify(refs[i].start_pfn, flags, block_pages, &s->cheap[s->n_cheap++]);
+                df_reclaim_sample_from_inodes(s, flags, cg, block_pages, allow_anon);
         }
         free(flags);
         free(cg);

@@ -98,10 +98,11 @@ void df_manager_reclaim_hints(struct df_manager_reclaim *r, struct df_manager_pl
                               uint64_t now_usec, struct df_ladder_input *in) {
         _cleanup_free_ struct df_reclaim_cgroup *all = NULL, *cands = NULL;
         _cleanup_free_ struct df_reclaim_backoff *bos = NULL;
+        _cleanup_free_ uint64_t *inodes = NULL;
         const struct df_reclaim_conf *rc = &c->reclaim;
         struct df_error err = { "" };
         struct df_action a = { 0 };
-        size_t n = 0, nc = 0, idx = 0;
+        size_t n = 0, nc = 0, idx = 0, n_inodes = 0;
         uint64_t t0 = df_now_usec();
         enum df_reclaim_verdict v;
         int ret;
@@ -143,9 +144,13 @@ void df_manager_reclaim_hints(struct df_manager_reclaim *r, struct df_manager_pl
         }
         /* Where their pages sit: the planner's cheapest blocks. Without it the
          * rank falls back to inactive file cache. */
-        if (df_manager_plan_reclaim_sample(p, rc->allow_anon, c->planner.max_age_usec, now_usec, &r->sample, &err) < 0)
+        inodes = calloc(n, sizeof(*inodes));
+        n_inodes = inodes ? df_reclaim_candidate_inodes(all, n, cands, nc, inodes, n) : 0;
+        if (df_manager_plan_reclaim_sample(p, rc->allow_anon, c->planner.max_age_usec, now_usec, inodes, n_inodes,
+                                           &r->sample, &err) < 0)
                 df_log(LOG_DEBUG, "reclaim-cgroup: no page sample (%s), ranking by inactive file cache, ignoring", err.msg);
         r->blocks_sampled = r->sample.blocks_sampled;
+        r->blocks_passed_over = r->sample.blocks_passed_over;
         df_reclaim_assign_cheap_pages(&r->sample, all, n, cands, nc);
         df_reclaim_rank(cands, nc);
         for (size_t i = 0; i < nc; i++) {

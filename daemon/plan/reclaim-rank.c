@@ -188,6 +188,48 @@ size_t df_reclaim_cheap_blocks(const struct df_plan_view *v, bool allow_anon, ui
         return n;
 }
 
+size_t df_reclaim_candidate_inodes(const struct df_reclaim_cgroup *all, size_t n_all,
+                                   const struct df_reclaim_cgroup *cands, size_t n_cands, uint64_t *out, size_t max) {
+        size_t n = 0;
+
+        assert(all || n_all == 0);
+        assert(cands || n_cands == 0);
+        assert(out || max == 0);
+        for (size_t a = 0; a < n_all && n < max; a++) {
+                bool dup = false;
+
+                for (size_t i = 0; i < n && !dup; i++)
+                        dup = out[i] == all[a].inode;
+                for (size_t c = 0; c < n_cands && !dup; c++)
+                        if (below_or_self(cands[c].path, all[a].path)) {
+                                out[n++] = all[a].inode;
+                                break;
+                        }
+        }
+        return n;
+}
+
+uint64_t df_reclaim_block_candidate_pages(const uint64_t *flags, const uint64_t *cg, size_t nr_pages,
+                                          const uint64_t *inodes, size_t n_inodes, bool allow_anon) {
+        uint64_t n = 0;
+
+        assert(flags);
+        assert(cg);
+        assert(inodes || n_inodes == 0);
+        for (size_t i = 0; i < nr_pages; i++) {
+                enum df_reclaim_page_kind k = df_reclaim_page_kind(flags[i]);
+
+                if (k != DF_RPAGE_FILE && !(k == DF_RPAGE_ANON && allow_anon))
+                        continue;
+                for (size_t j = 0; j < n_inodes; j++)
+                        if (inodes[j] == cg[i]) {
+                                n++;
+                                break;
+                        }
+        }
+        return n;
+}
+
 void df_reclaim_sample_from_inodes(struct df_reclaim_sample *s, const uint64_t *flags, const uint64_t *cg,
                                    size_t nr_pages, bool allow_anon) {
         assert(s);

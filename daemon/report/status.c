@@ -269,6 +269,7 @@ static void render_reclaim_json(const struct df_status_view *v, struct df_json *
         df_json_kv_u64(j, "aim_cheap_pages", r->chosen_cheap_pages);
         df_json_kv_u64(j, "aim_inactive_file_bytes", r->chosen_inactive_file_bytes);
         df_json_kv_u64(j, "blocks_sampled", r->blocks_sampled);
+        df_json_kv_u64(j, "blocks_passed_over", r->blocks_passed_over);
         df_json_kv_u64(j, "candidates", r->n_candidates);
         df_json_kv_u64(j, "cgroups", r->n_cgroups);
         df_json_kv_u64(j, "rank_usec", r->rank_cost_usec);

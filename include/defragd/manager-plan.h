@@ -94,9 +94,14 @@ void df_manager_plan_outcome(struct df_manager_plan *p, const struct df_action *
 
 void df_manager_plan_status(const struct df_manager_plan *p, uint64_t now_usec, struct df_manager_plan_status *out);
 
-/* The reclaim-cgroup rung's sample: the view's DF_RECLAIM_CHEAP_MAX blocks
- * cheapest to free with reclaim (df_reclaim_cheap_blocks, no read), then
- * kpageflags + kpagecgroup of just those blocks, their reclaimable pages
- * counted per cgroup inode into *s. Bounded: at most 64 blocks per call. */
+/* The reclaim-cgroup rung's sample: the view's blocks cheapest to free with
+ * reclaim (df_reclaim_cheap_blocks, no read), then kpageflags + kpagecgroup
+ * of those blocks in that order; with inodes[] (the candidates' owners, see
+ * df_reclaim_candidate_inodes) a block none of them holds a reclaimable page
+ * in is read but not kept, so the sample is the cheapest blocks a reclaim of
+ * a candidate can help. Their reclaimable pages counted per cgroup inode
+ * into *s. Bounded: DF_RECLAIM_CHEAP_MAX blocks kept, at most
+ * DF_RECLAIM_PICK_READ_MAX read per call (DF_RECLAIM_CHEAP_MAX without inodes). */
 int df_manager_plan_reclaim_sample(struct df_manager_plan *p, bool allow_anon, uint64_t max_age_usec,
-                                   uint64_t now_usec, struct df_reclaim_sample *s, struct df_error *err);
+                                   uint64_t now_usec, const uint64_t *inodes, size_t n_inodes,
+                                   struct df_reclaim_sample *s, struct df_error *err);

@@ -41,6 +41,7 @@ struct df_manager_reclaim {
         char chosen[DF_CGROUP_PATH_MAX];
         uint64_t chosen_cheap_pages, chosen_inactive_file_bytes;
         uint64_t blocks_sampled, rank_cost_usec;
+        uint64_t blocks_passed_over;      /* read by the last ranking, no candidate's page there */
         uint64_t rankings;
         struct df_reclaim_sample sample;  /* scratch */
         /* back-off and follow-ups */

@@ -46,6 +46,7 @@ struct df_inode_pages {
 #define DF_RECLAIM_INODES_MAX 256
 struct df_reclaim_sample {
         uint64_t blocks_sampled, pages_read;
+        uint64_t blocks_passed_over;   /* read, but no candidate holds a reclaimable page there */
         size_t n_cheap;
         struct df_block_sample cheap[DF_RECLAIM_CHEAP_MAX];  /* cost ascending */
         size_t n_inodes;
@@ -90,6 +91,22 @@ struct df_reclaim_block_ref {
  * Pure: the view's per-block counts, no page read. Returns how many. */
 size_t df_reclaim_cheap_blocks(const struct df_plan_view *v, bool allow_anon, uint64_t max_age_usec, uint64_t now_usec,
                                size_t keep, struct df_reclaim_block_ref *out);
+
+/* The owners a reclaim of one of cands[] takes pages from: each candidate's
+ * inode and every cgroup's below it (all[] maps every cgroup read to its
+ * inode). Returns how many were written to out (at most max). */
+size_t df_reclaim_candidate_inodes(const struct df_reclaim_cgroup *all, size_t n_all,
+                                   const struct df_reclaim_cgroup *cands, size_t n_cands, uint64_t *out, size_t max);
+
+/* Pages of a block read from kpageflags + kpagecgroup that a reclaim of a
+ * candidate could take: clean file cache (+ anon with allow_anon) owned by
+ * one of inodes[]. 0: the block is cheap, but for someone else. */
+uint64_t df_reclaim_block_candidate_pages(const uint64_t *flags, const uint64_t *cg, size_t nr_pages,
+                                          const uint64_t *inodes, size_t n_inodes, bool allow_anon);
+
+/* The pick reads at most this many of the view's cheapest blocks per
+ * ranking to find DF_RECLAIM_CHEAP_MAX that hold candidates' pages. */
+#define DF_RECLAIM_PICK_READ_MAX (4 * DF_RECLAIM_CHEAP_MAX)
 
 /* Attribute one chosen block read from kpageflags + kpagecgroup to s. */
 void df_reclaim_sample_from_inodes(struct df_reclaim_sample *s, const uint64_t *flags, const uint64_t *cg,

@@ -414,9 +414,32 @@ static void punch_cache(int cache_fd, uint64_t cache_pages, unsigned keep_one_in
 
                 if (keep > g)
                         (void) posix_fadvise(cache_fd, (off_t) (g * PAGE_BYTES), (off_t) ((keep - g) * PAGE_BYTES), POSIX_FADV_DONTNEED);
-                (void) posix_fadvise(cache_fd, (off_t) ((keep + 1) * PAGE_BYTES),
-                                     (off_t) ((g + keep_one_in - keep - 1) * PAGE_BYTES), POSIX_FADV_DONTNEED);
+                /* len 0 would mean "to the end of the file": it dropped every
+                 * kept page after the first group whose kept page was its last */
+                if (g + keep_one_in > keep + 1)
+                        (void) posix_fadvise(cache_fd, (off_t) ((keep + 1) * PAGE_BYTES),
+                                             (off_t) ((g + keep_one_in - keep - 1) * PAGE_BYTES), POSIX_FADV_DONTNEED);
         }
+}
+
+/* Pages of the cache file resident now (mincore): what the punch really kept. */
+static uint64_t cache_resident(int cache_fd, uint64_t cache_pages) {
+        unsigned char *vec;
+        uint64_t n = 0;
+        void *m;
+
+        if (cache_fd < 0 || cache_pages == 0)
+                return 0;
+        m = mmap(NULL, cache_pages * PAGE_BYTES, PROT_READ, MAP_SHARED, cache_fd, 0);
+        if (m == MAP_FAILED)
+                return 0;
+        vec = malloc(cache_pages);
+        if (vec && mincore(m, cache_pages * PAGE_BYTES, vec) == 0)
+                for (uint64_t i = 0; i < cache_pages; i++)
+                        n += vec[i] & 1;
+        free(vec);
+        munmap(m, cache_pages * PAGE_BYTES);
+        return n;
 }
 
 static uint64_t vmstat_value(const char *name) {
@@ -658,8 +681,9 @@ int main(int argc, char **argv) {
         regions = done_pages / REGION_PAGES;
 
         if (il.cache_fd >= 0)
-                printf("PAGECACHE bytes=%" PRIu64 " kept_pages=%" PRIu64 "\n",
-                       il.cache_pages_written * PAGE_BYTES, il.cache_pages_written / o.keep_one_in);
+                printf("PAGECACHE bytes=%" PRIu64 " kept_pages=%" PRIu64 " resident_pages=%" PRIu64 "\n",
+                       il.cache_pages_written * PAGE_BYTES, il.cache_pages_written / o.keep_one_in,
+                       cache_resident(il.cache_fd, il.cache_pages_written));
         if (il.unmovable_total > 0)
                 printf("UNMOVABLE pages=%" PRIu64 " pipes=%" PRIu64 "\n", il.unmovable_written, il.n_pipes);
         printf("FRAGMENTED size=%" PRIu64 " kept_pages=%" PRIu64 " regions=%" PRIu64 "\n",

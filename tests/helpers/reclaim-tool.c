@@ -15,6 +15,10 @@
  *   reclaim-tool plan-sample [--zone Z] [--ticks N] [--anon]
  *       the daemon's sample: a full planner sweep of the zone, then per tick
  *       the pick from the planner's counts and the read of those blocks.
+ *   reclaim-tool blocks [--zone Z] [--allow PAT]... [--anon]
+ *       every block the daemon's pick could use, its clean file pages per
+ *       cgroup inode, the cgroups with their verdict, the pick itself, and
+ *       the daemon's aim on that view (SAMPLE, RANK).
  *   reclaim-tool probe
  *       open both levers: usable, or why not. */
 #include <assert.h>
@@ -299,7 +303,7 @@ static int do_plan_sample(const struct rank_opts *o) {
                 n = df_reclaim_cheap_blocks(&p.view, o->anon, 0, df_now_usec(), DF_RECLAIM_CHEAP_MAX, refs);
                 pick_usec[i] = df_now_usec() - t0;
                 t0 = df_now_usec();
-                if (df_manager_plan_reclaim_sample(&p, o->anon, 0, df_now_usec(), &s, &err) < 0) {
+                if (df_manager_plan_reclaim_sample(&p, o->anon, 0, df_now_usec(), NULL, 0, &s, &err) < 0) {
                         fprintf(stderr, "reclaim-tool: %s\n", err.msg);
                         return 1;
                 }
@@ -318,6 +322,118 @@ static int do_plan_sample(const struct rank_opts *o) {
                tick_usec[ticks / 2], tick_usec[0], tick_usec[ticks - 1]);
         for (size_t i = 0; i < s.n_inodes && i < 8; i++)
                 printf("INODE %" PRIu64 " %" PRIu64 "\n", s.inodes[i].inode, s.inodes[i].pages);
+        df_manager_plan_stop(&p);
+        df_snapshot_clear(&snap);
+        return 0;
+}
+
+/* Every block of the zone the daemon's pick could use (no page neither
+ * reclaim nor compaction can shift, some clean file cache), with its page
+ * kinds and its clean file pages per cgroup; the cgroups with their verdict;
+ * the daemon's pick. For reproducing the aim offline from a guest run. */
+static int do_blocks(const struct rank_opts *o) {
+        char mount[DF_CGROUP_PATH_MAX] = "", reason[512] = "", own[DF_CGROUP_PATH_MAX] = "";
+        _cleanup_free_ struct df_reclaim_cgroup *all = NULL;
+        _cleanup_free_ struct df_reclaim_cgroup *cands = NULL;
+        _cleanup_free_ uint64_t *flags = NULL, *cg = NULL, *inodes = NULL;
+        struct df_reclaim_block_ref refs[DF_RECLAIM_CHEAP_MAX];
+        static struct df_manager_plan p;
+        static struct df_reclaim_sample s;
+        size_t n_cands = 0, n_inodes;
+        struct df_error err = { "" };
+        struct df_snapshot snap;
+        struct df_config c;
+        uint64_t bs;
+        size_t n_all = 0, n;
+
+        df_config_defaults(&c);
+        c.n_zones = 1;
+        snprintf(c.zones[0], sizeof(c.zones[0]), "%s", o->zone);
+        df_snapshot_init(&snap);
+        if (df_snapshot_read_procfs(NULL, df_now_usec(), &snap, &err) < 0 ||
+            df_manager_plan_start(&p, &snap, snap.pageblock_order, &c, true, NULL, &err) < 0 ||
+            df_plan_scan_all(&p.view, &p.kpf, 32768, df_now_usec(), &err) < 0) {
+                fprintf(stderr, "reclaim-tool: %s\n", err.msg);
+                df_snapshot_clear(&snap);
+                return 1;
+        }
+        if (df_memcg_probe("", mount, sizeof(mount), reason, sizeof(reason)) == 0)
+                (void) df_memcg_list(mount, 4096, &all, &n_all);
+        (void) df_memcg_own("", own, sizeof(own));
+        for (size_t i = 0; i < n_all; i++)
+                printf("CG %" PRIu64 " %s %s\n", all[i].inode, all[i].path,
+                       df_reclaim_exclusion_to_string(df_reclaim_exclusion(&o->conf, all, n_all, &all[i], own)));
+        bs = UINT64_C(1) << p.view.block_order;
+        flags = malloc(bs * sizeof(uint64_t));
+        cg = malloc(bs * sizeof(uint64_t));
+        if (!flags || !cg)
+                return 1;
+        printf("# B pfn free anon file_clean other_movable blocking inode:clean_file_pages...\n");
+        for (size_t z = 0; z < p.view.n_zones; z++) {
+                const struct df_plan_zone *pz = &p.view.zones[z];
+
+                if (!pz->watched)
+                        continue;
+                printf("ZONE %s blocks=%zu first_pfn=%" PRIu64 "\n", pz->name, pz->n_blocks, pz->first_block_pfn);
+                for (size_t i = 0; i < pz->n_blocks; i++) {
+                        const struct df_block_stats *b = &pz->blocks[i];
+                        uint64_t pfn = pz->first_block_pfn + ((uint64_t) i << p.view.block_order);
+                        struct df_cgroup_pages owners[16];
+                        size_t n_owners = 0;
+
+                        if (b->pages[DF_PAGE_FILE_CLEAN] == 0 || df_block_stats_blocking_pages(b) > 0)
+                                continue;
+                        if (df_kpageflags_read(&p.kpf, pfn, bs, flags, cg, &err) < 0) {
+                                fprintf(stderr, "reclaim-tool: %s\n", err.msg);
+                                return 1;
+                        }
+                        for (uint64_t k = 0; k < bs; k++) {
+                                size_t j;
+
+                                if (df_page_kind_of(flags[k]) != DF_PAGE_FILE_CLEAN)
+                                        continue;
+                                for (j = 0; j < n_owners && owners[j].inode != cg[k]; j++)
+                                        ;
+                                if (j == n_owners) {
+                                        if (n_owners == ELEMENTSOF(owners))
+                                                continue;
+                                        owners[n_owners++] = (struct df_cgroup_pages) { .inode = cg[k] };
+                                }
+                                owners[j].pages++;
+                        }
+                        printf("B %" PRIu64 " %u %u %u %" PRIu64 " 0", pfn, b->pages[DF_PAGE_FREE], b->pages[DF_PAGE_ANON],
+                               b->pages[DF_PAGE_FILE_CLEAN],
+                               df_block_stats_cost_pages(b) - b->pages[DF_PAGE_ANON] - b->pages[DF_PAGE_FILE_CLEAN]);
+                        for (size_t j = 0; j < n_owners; j++)
+                                printf(" %" PRIu64 ":%" PRIu64, owners[j].inode, owners[j].pages);
+                        printf("\n");
+                }
+        }
+        n = df_reclaim_cheap_blocks(&p.view, o->anon, 0, df_now_usec(), DF_RECLAIM_CHEAP_MAX, refs);
+        for (size_t i = 0; i < n; i++)
+                printf("PICK %zu %" PRIu64 " reclaim=%" PRIu64 " leftover=%" PRIu64 "\n", i + 1, refs[i].start_pfn,
+                       refs[i].reclaim_pages, refs[i].leftover_pages);
+        /* The daemon's aim on this view: the candidates' owners, the sample
+         * read down the cost order, the rank (df_manager_reclaim_hints). */
+        cands = calloc(n_all ? n_all : 1, sizeof(*cands));
+        inodes = calloc(n_all ? n_all : 1, sizeof(*inodes));
+        if (!cands || !inodes)
+                return 1;
+        for (size_t i = 0; i < n_all; i++)
+                if (df_reclaim_exclusion(&o->conf, all, n_all, &all[i], own) == DF_RECLAIM_OK)
+                        cands[n_cands++] = all[i];
+        n_inodes = df_reclaim_candidate_inodes(all, n_all, cands, n_cands, inodes, n_all);
+        if (df_manager_plan_reclaim_sample(&p, o->anon, 0, df_now_usec(), inodes, n_inodes, &s, &err) < 0) {
+                fprintf(stderr, "reclaim-tool: %s\n", err.msg);
+                return 1;
+        }
+        df_reclaim_assign_cheap_pages(&s, all, n_all, cands, n_cands);
+        df_reclaim_rank(cands, n_cands);
+        printf("SAMPLE kept=%zu passed_over=%" PRIu64 " usec=%" PRIu64 "\n", s.n_cheap, s.blocks_passed_over,
+               p.last_cgroup_sample_cost_usec);
+        for (size_t i = 0; i < n_cands; i++)
+                printf("RANK %zu %s cheap_pages=%" PRIu64 " inactive_file=%" PRIu64 "\n", i + 1, cands[i].path,
+                       cands[i].cheap_pages, cands[i].inactive_file_bytes);
         df_manager_plan_stop(&p);
         df_snapshot_clear(&snap);
         return 0;
@@ -370,6 +486,8 @@ int main(int argc, char **argv) {
                 return do_rank(&o);
         if (strcmp(cmd, "plan-sample") == 0)
                 return do_plan_sample(&o);
+        if (strcmp(cmd, "blocks") == 0)
+                return do_blocks(&o);
         if ((strcmp(cmd, "cgroup") == 0 || strcmp(cmd, "node") == 0) && argc - optind == 2)
                 return do_run(cmd[0] == 'c' ? DF_LEVER_RECLAIM_CGROUP : DF_LEVER_RECLAIM_NODE, argv[optind], argv[optind + 1],
                               o.anon, dry_run, &o.conf, psi_path);

@@ -108,7 +108,7 @@ check "kept page varies within groups ($strides distinct offsets)" test "$stride
 tmpd=$(mktemp -d /tmp/fragmenter-test.XXXXXX)
 out=$("$frag" --size 8M --pagecache "$tmpd" --pagecache-size 4M --unmovable 300); rc=$?
 check "pagecache+unmovable run exits 0" test "$rc" = 0
-check "pagecache line" grep -qx "PAGECACHE bytes=4194304 kept_pages=256" <<<"$out"
+check "pagecache line" grep -qx "PAGECACHE bytes=4194304 kept_pages=256 resident_pages=256" <<<"$out"
 check "unmovable line" grep -qx "UNMOVABLE pages=300 pipes=2" <<<"$out"
 check "no file left in the pagecache dir" test -z "$(ls -A "$tmpd")"
 rmdir "$tmpd"

@@ -721,6 +721,40 @@ static void test_cheap_blocks_from_view(void) {
         CHECK_U64(df_reclaim_cheap_blocks(&v, false, 0, now, 4, out), 0);
 }
 
+/* The pick's owner filter (the reason the guest's aim saw 0 pages: the
+ * zone's cheapest blocks held the test runner's and the root's cache). */
+static void test_candidate_owners(void) {
+        struct df_reclaim_cgroup all[5] = {
+                { .path = "/", .inode = 1 },
+                { .path = "/system.slice", .inode = 2 },
+                { .path = "/system.slice/a.service", .inode = 10 },
+                { .path = "/system.slice/a.service/sub", .inode = 11 },
+                { .path = "/system.slice/ab.service", .inode = 12 }, /* a prefix, not below */
+        };
+        struct df_reclaim_cgroup cands[1] = { { .path = "/system.slice/a.service", .inode = 10 } };
+        const uint64_t FILE = DF_KPF_BIT(DF_KPF_LRU), ANON = DF_KPF_BIT(DF_KPF_LRU) | DF_KPF_BIT(DF_KPF_ANON);
+        const uint64_t FREE = DF_KPF_BIT(DF_KPF_BUDDY), DIRTY = FILE | DF_KPF_BIT(DF_KPF_DIRTY);
+        uint64_t flags[8] = { FILE, FILE, FILE, ANON, FREE, DIRTY, FILE, ANON };
+        uint64_t cg[8] = { 1, 12, 2, 10, 0, 10, 0, 11 };
+        uint64_t inodes[5];
+        size_t n;
+
+        n = df_reclaim_candidate_inodes(all, 5, cands, 1, inodes, 5);
+        CHECK_U64(n, 2);
+        CHECK_U64(inodes[0], 10);
+        CHECK_U64(inodes[1], 11);
+        CHECK_U64(df_reclaim_candidate_inodes(all, 5, cands, 1, inodes, 1), 1); /* bounded */
+        /* clean file of others only; the candidate's anon (no AllowAnon) and dirty page do not count */
+        CHECK_U64(df_reclaim_block_candidate_pages(flags, cg, 8, inodes, 2, false), 0);
+        CHECK_U64(df_reclaim_block_candidate_pages(flags, cg, 8, inodes, 2, true), 2);
+        cg[6] = 11; /* a clean file page of the candidate's child */
+        CHECK_U64(df_reclaim_block_candidate_pages(flags, cg, 8, inodes, 2, false), 1);
+        CHECK_U64(df_reclaim_block_candidate_pages(flags, cg, 8, inodes, 0, false), 0);
+        /* the root as the candidate: everything below */
+        cands[0] = all[0];
+        CHECK_U64(df_reclaim_candidate_inodes(all, 5, cands, 1, inodes, 5), 5);
+}
+
 int main(void) {
         RUN(test_classify_capture);
         RUN(test_rank_capture);
@@ -737,6 +771,7 @@ int main(void) {
         RUN(test_rung);
         RUN(test_sample_zone_on_capture);
         RUN(test_cheap_blocks_from_view);
+        RUN(test_candidate_owners);
         RUN(test_probe_v1_host);
         RUN(test_probe_and_read_v2);
         return tp_finish();

@@ -59,7 +59,7 @@ svc() { # NAME EXTRA_PROPERTY...
 svc $a
 svc $b -p MemoryLow=2G
 if wait_until 150 grep -q '^FRAGMENTED' /run/$a.out && wait_until 150 grep -q '^FRAGMENTED' /run/$b.out; then
-        ok "both services fragmented: $(head -c 120 /run/$a.out)"
+        ok "both services fragmented: $(head -n 1 /run/$a.out)"
 else
         not_ok "both services report FRAGMENTED" "$(cat /run/$a.out /run/$b.out)" "$(systemctl status --no-pager $a $b | tail -n 20)"
         finish
@@ -115,6 +115,20 @@ MaxReclaimPerHour=32M
 PressureLimitPercent=0
 CgroupPressureLimitPercent=0
 RefaultDelaySec=${d_delay}s"
+# Where the pages sit, as the daemon's pick will see them (reclaim-tool
+# blocks: every block the pick could use, its clean file pages per cgroup,
+# the pick): for reproducing the aim offline.
+blocks=$("$tool" blocks --zone $zone --allow "$pattern" 2>&1)
+sed "s/^/# BLOCKS /" <<<"$blocks" >"$out"
+# The daemon's aim on that view: a's pages sit in the cheapest blocks a
+# reclaim of a candidate can help (its interleaved cache, its file).
+r1=$(awk '$1 == "RANK" && $2 == 1' <<<"$blocks")
+a_cheap=$(awk -v p="/system.slice/$a.service" '$1 == "RANK" && $3 == p { sub("cheap_pages=", "", $4); print $4 }' <<<"$blocks")
+if [ "$(cut -d' ' -f3 <<<"$r1")" = "/system.slice/$a.service" ] && [ "${a_cheap:-0}" -gt 0 ]; then
+        ok "the aim on the planner's view: $a has $a_cheap pages in the cheapest blocks a reclaim can help: $(grep -E '^(SAMPLE|RANK)' <<<"$blocks" | tr '\n' ';')"
+else
+        not_ok "the aim on the planner's view puts $a first by where its pages sit (cheap_pages > 0)" "$(grep -E '^(SAMPLE|RANK|CG|PICK)' <<<"$blocks")"
+fi
 dmark=$(mktemp)
 reclaim_entry() { journal_since "$dmark" "MESSAGE_ID=$MID_LEVER_ACTED" | jq -c 'select(.ACTION == "reclaim-cgroup")'; }
 has_reclaim() { reclaim_entry | grep -q .; }
@@ -124,6 +138,11 @@ mark_journal "$dmark"
 restart_defragd || not_ok "defragd restarts with [Reclaim] Enable=yes" "$(systemctl status --no-pager defragd | tail -n 20)"
 if wait_until 90 has_reclaim; then
         e=$(reclaim_entry | head -n 1)
+        at=$(defragctl status --json 2>/dev/null)
+        note "at the reclaim: $(jq -c '{reclaim: .reclaim | {aim, aim_cheap_pages, blocks_sampled, blocks_passed_over, rankings, why_not}, planner: [.clearing.planner.zones[]? | {zone, blocks, blocks_read}]}' <<<"$at")"
+        d_cheap=$(jq -r '.reclaim.aim_cheap_pages // 0' <<<"$at")
+        [ "${d_cheap:-0}" -gt 0 ] && ok "defragd's aim was decided by where the pages sit: $d_cheap of $a's pages in the blocks it sampled" ||
+                not_ok "defragd's aim saw $a's pages in the cheapest blocks (aim_cheap_pages > 0)" "$(jq -c .reclaim <<<"$at")"
         d_a_steal1=$(stat_of $a pgsteal) # monotonic: a's re-reads every 5 s cannot hide it, as they can the file count
         d_got=$(jq -r '.BYTES_RECLAIMED // 0' <<<"$e")
         if [ "$(jq -r .CGROUP <<<"$e")" = "/system.slice/$a.service" ] && [ "${d_got:-0}" -gt 0 ]; then
