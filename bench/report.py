@@ -224,6 +224,42 @@ def summary_table(runs):
     return "\n".join(lines)
 
 
+def _acts(r, early=None):
+    a = r.get("defragd_actions")
+    return None if a is None else [x for x in a if early is None or x["early"] == early]
+
+
+# defragd's own actions, from its log (bench/collect.py): how often it acted,
+# how often early (started at or above the low mark), what it gained
+ACTION_METRICS = [
+    ("actions", lambda r: None if _acts(r) is None else len(_acts(r)), "{:.0f}"),
+    ("of them early", lambda r: None if _acts(r) is None else len(_acts(r, True)), "{:.0f}"),
+    ("blocks gained (sum)", lambda r: None if _acts(r) is None else
+        sum(x["after"] - x["before"] for x in _acts(r) if x["after"] is not None), "{:.0f}"),
+    ("action time s", lambda r: None if _acts(r) is None else sum(x["ms"] for x in _acts(r)) / 1000, "{:.2f}"),
+    ("defragd CPU s", lambda r: r["cpu_sec"]["defragd"], "{:.2f}"),
+    ("evaluations", lambda r: (r.get("defragd_status") or {}).get("evaluations"), "{:.0f}"),
+]
+
+
+def actions_table(runs):
+    rs = [r for r in runs if r.get("defragd_actions") is not None]
+    if not rs:
+        return ""
+    g = groups(rs)
+    lines = ["#### defragd's actions (its log): median (min–max)", "",
+             "| workload | contender | " + " | ".join(m[0] for m in ACTION_METRICS) + " |",
+             "|---|---" + "|---" * len(ACTION_METRICS) + "|"]
+    for (w, c), grp in g.items():
+        cells = []
+        for _, f, fmt in ACTION_METRICS:
+            v = [x for x in (f(r) for r in grp) if x is not None]
+            cells.append(cell(v, fmt) if v else "–")
+        lines.append(f"| {w} | {c} | " + " | ".join(cells) + " |")
+    lines.append("")
+    return "\n".join(lines)
+
+
 def demand_table(runs, machine):
     lines = [f"Machine: {machine['cpu']}, {machine['ncpu']} CPUs, {machine['mem_total_kib'] >> 20} GiB; "
              f"kernel {machine['kernel']}; THP enabled {machine['thp_enabled']}, defrag {machine['thp_defrag']}; "
@@ -356,6 +392,7 @@ def main():
     classic = [r for r in runs if r.get("kind") != "demand-bench"]
     md = "\n".join(x for x in (table(classic, machine) if classic else "",
                                summary_table(demand) if demand else "",
+                               actions_table(demand) if demand else "",
                                demand_table(demand, machine) if demand else "") if x)
     with open(os.path.join(d, "results.md"), "w") as f:
         f.write(md + "\n")
