@@ -224,6 +224,43 @@ def summary_table(runs):
     return "\n".join(lines)
 
 
+def verdict(a, b, fmt):
+    """The claim rule: a difference only where the min–max ranges of the
+    repeated runs do not overlap."""
+    if len(a) < 2 or len(b) < 2:
+        return "too few runs"
+    if max(a) < min(b):
+        return "lower"
+    if min(a) > max(b):
+        return "higher"
+    return "no difference shown"
+
+
+def compare_table(runs):
+    """Per workload, each contender against the first one of the session:
+    lower / higher / no difference shown, per summary metric."""
+    g, lines = groups(runs), []
+    for w in dict.fromkeys(r["workload"] for r in runs):
+        cs = list(dict.fromkeys(r["contender"] for r in runs if r["workload"] == w))
+        if len(cs) < 2:
+            continue
+        base = cs[0]
+        lines.append(f"#### `{w}`: each contender against `{base}` (ranges of repeated runs; "
+                     "\"no difference shown\" where they overlap)")
+        lines.append("")
+        lines.append("| contender | " + " | ".join(m[0] for m in SUMMARY_METRICS) + " |")
+        lines.append("|---" * (len(SUMMARY_METRICS) + 1) + "|")
+        for c in cs[1:]:
+            cells = []
+            for _, f, fmt in SUMMARY_METRICS:
+                a = [x for x in (f(r) for r in g[(w, c)]) if x is not None]
+                b = [x for x in (f(r) for r in g[(w, base)]) if x is not None]
+                cells.append(verdict(a, b, fmt))
+            lines.append(f"| {c} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def _acts(r, early=None):
     a = r.get("defragd_actions")
     return None if a is None else [x for x in a if early is None or x["early"] == early]
@@ -392,6 +429,7 @@ def main():
     classic = [r for r in runs if r.get("kind") != "demand-bench"]
     md = "\n".join(x for x in (table(classic, machine) if classic else "",
                                summary_table(demand) if demand else "",
+                               compare_table(demand) if demand else "",
                                actions_table(demand) if demand else "",
                                demand_table(demand, machine) if demand else "") if x)
     with open(os.path.join(d, "results.md"), "w") as f:
