@@ -201,6 +201,9 @@ SUMMARY_METRICS = [
      "{:.2f}"),
     ("refaults", lambda r: r["window"]["refaults"], "{:.0f}"),
     ("pages moved+reclaimed per THP served", _moved_per_thp, "{:.1f}"),
+    # the state the contender was handed, and the lowest it let the machine fall to
+    ("free order-9 blocks at t=0", lambda r: r["series"][0]["free_order9"] if r["series"] else None, "{:.0f}"),
+    ("min free order-9 blocks", lambda r: min((x["free_order9"] for x in r["series"]), default=None), "{:.0f}"),
     ("other CPU %", lambda r: r["other_cpu_pct"], "{:.0f}"),
 ]
 
