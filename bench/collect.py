@@ -15,21 +15,32 @@ ACTION = re.compile(r"^defragd: (?P<lever>[a-z-]+(?: [a-z-]+)?) node (?P<node>\d
                     r"free blocks (?P<before>\d+) -> (?P<after>\d+|\?).*?, (?P<ms>\d+) ms")
 
 
-def log_actions(path, low_blocks=64):
-    """Every action defragd logged: lever, zone, blocks before/after, ms. An
-    action that started at or above the low mark was the early trigger's
-    (the ordinary trigger acts only below it)."""
-    out = []
+# "node 0 Normal order 9: 0 free blocks below low mark 64 (short: will act)", "... (ok: stopping)"
+STATE = re.compile(r"^defragd: node (?P<node>\d+) (?P<zone>\S+) order (?P<order>\d+): .*\((?P<state>short|ok):")
+
+
+def log_actions(path):
+    """Every action defragd logged: lever, zone, blocks before/after, ms, and
+    whether it was the early trigger's. A cell is short from below Low until
+    back at High (the log says both), so an action on a cell whose last
+    logged state is ok (or that was never short) was taken early; "before"
+    alone cannot tell (a short cell can hold more than Low blocks again when
+    its action starts)."""
+    out, state = [], {}
     if not os.path.exists(path):
         return None
     for line in open(path, errors="replace"):
-        m = ACTION.match(line.strip())
+        line = line.strip()
+        m = STATE.match(line)
+        if m:
+            state[(m["node"], m["zone"], m["order"])] = m["state"]
+            continue
+        m = ACTION.match(line)
         if not m:
             continue
-        before = int(m["before"])
-        out.append({"lever": m["lever"], "zone": m["zone"], "order": int(m["order"]), "before": before,
+        out.append({"lever": m["lever"], "zone": m["zone"], "order": int(m["order"]), "before": int(m["before"]),
                     "after": None if m["after"] == "?" else int(m["after"]), "ms": int(m["ms"]),
-                    "early": before >= low_blocks})
+                    "early": state.get((m["node"], m["zone"], m["order"]), "ok") != "short"})
     return out
 
 
