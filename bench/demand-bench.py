@@ -319,6 +319,10 @@ def main():
     ap.add_argument("--defragd-config", action="append", default=[], metavar="NAME=FILE",
                     help="add contender NAME: defragd with FILE as its config (a lever alone, say); repeatable")
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--first-rep", type=int, default=0,
+                    help="number of the first repetition (its seed and rotation): one invocation per run, as "
+                         "bench/campaign.sh does, still gives each repetition its own seed")
+    ap.add_argument("--no-report", dest="report", action="store_false", help="leave out bench/report.py at the end")
     ap.add_argument("--window", type=float, default=300.0, help="seconds the consumer runs per run (>= 300 for the campaign)")
     ap.add_argument("--sample", type=float, default=1.0, help="buddyinfo sampling period, seconds")
     ap.add_argument("--consumer-size", dest="consumer_bytes", type=parse_bytes, default=parse_bytes("1G"))
@@ -404,7 +408,7 @@ def main():
     rc = 0
     try:
         with open(os.path.join(args.out, "results.jsonl"), "w") as out:
-            for rep in range(args.reps):
+            for rep in range(args.first_rep, args.first_rep + args.reps):
                 for w in workloads:
                     # rotate the order each repetition: no contender always runs first
                     order = contenders[rep % len(contenders):] + contenders[:rep % len(contenders)]
@@ -427,6 +431,8 @@ def main():
     finally:
         stop_children()
         KNOBS.restore()
+    if not args.report:
+        return rc
     report = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report.py")
     r = subprocess.run([sys.executable, report, args.out] + (["--no-plots"] if args.smoke else []))
     return rc or r.returncode

@@ -178,6 +178,128 @@ DEMAND_METRICS = [
 ]
 
 
+def _moved_per_thp(r):
+    """Pages migrated + reclaimed (machine-wide, the window) per THP fault
+    served: what producing the blocks cost, not a physical lower bound (a THP
+    can also land in a block the consumer itself freed a round before)."""
+    w = r["window"]
+    thp = w.get("thp_fault_alloc", 0)
+    return None if thp == 0 else (w["pgmigrate_success"] + w["pgsteal"]) / thp
+
+
+# The short table of docs/benchmarks.md: what the consumer felt, what it cost.
+SUMMARY_METRICS = [
+    ("THP %", DEMAND_METRICS[0][1], "{:.1f}"),
+    ("fault p50 ms", DEMAND_METRICS[1][1], "{:.2f}"),
+    ("fault p99 ms", DEMAND_METRICS[2][1], "{:.1f}"),
+    ("fault max ms", DEMAND_METRICS[3][1], "{:.0f}"),
+    ("consumer stalls (compaction + reclaim)", lambda r: r["consumer"]["compact_count"] + r["consumer"]["reclaim_count"],
+     "{:.0f}"),
+    ("consumer stall s", lambda r: (r["consumer"]["compact_delay_usec"] + r["consumer"]["reclaim_delay_usec"]) / 1e6,
+     "{:.2f}"),
+    ("CPU s defragd+kcompactd+kswapd", lambda r: r["cpu_sec"]["kcompactd"] + r["cpu_sec"]["kswapd"] + r["cpu_sec"]["defragd"],
+     "{:.2f}"),
+    ("refaults", lambda r: r["window"]["refaults"], "{:.0f}"),
+    ("pages moved+reclaimed per THP served", _moved_per_thp, "{:.1f}"),
+    # the state the contender was handed, and the lowest it let the machine fall to
+    ("free order-9 blocks at t=0", lambda r: r["series"][0]["free_order9"] if r["series"] else None, "{:.0f}"),
+    ("min free order-9 blocks", lambda r: min((x["free_order9"] for x in r["series"]), default=None), "{:.0f}"),
+    ("other CPU %", lambda r: r["other_cpu_pct"], "{:.0f}"),
+]
+
+
+def summary_table(runs):
+    """Per workload: median (min–max) of the summary metrics per contender."""
+    g, lines = groups(runs), []
+    for w in dict.fromkeys(r["workload"] for r in runs):
+        cs = list(dict.fromkeys(r["contender"] for r in runs if r["workload"] == w))
+        lines.append(f"#### `{w}`: median (min–max) over {', '.join(f'{len(g[(w, c)])} {c}' for c in cs)} runs")
+        lines.append("")
+        lines.append("| contender | " + " | ".join(m[0] for m in SUMMARY_METRICS) + " |")
+        lines.append("|---" * (len(SUMMARY_METRICS) + 1) + "|")
+        for c in cs:
+            cells = []
+            for _, f, fmt in SUMMARY_METRICS:
+                v = [x for x in (f(r) for r in g[(w, c)]) if x is not None]
+                cells.append(cell(v, fmt) if v else "–")
+            lines.append(f"| {c} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def verdict(a, b, fmt):
+    """The claim rule: a difference only where the min–max ranges of the
+    repeated runs do not overlap."""
+    if len(a) < 2 or len(b) < 2:
+        return "too few runs"
+    if max(a) < min(b):
+        return "lower"
+    if min(a) > max(b):
+        return "higher"
+    return "no difference shown"
+
+
+def compare_table(runs):
+    """Per workload, each contender against the first one of the session:
+    lower / higher / no difference shown, per summary metric."""
+    g, lines = groups(runs), []
+    for w in dict.fromkeys(r["workload"] for r in runs):
+        cs = list(dict.fromkeys(r["contender"] for r in runs if r["workload"] == w))
+        if len(cs) < 2:
+            continue
+        base = cs[0]
+        lines.append(f"#### `{w}`: each contender against `{base}` (ranges of repeated runs; "
+                     "\"no difference shown\" where they overlap)")
+        lines.append("")
+        lines.append("| contender | " + " | ".join(m[0] for m in SUMMARY_METRICS) + " |")
+        lines.append("|---" * (len(SUMMARY_METRICS) + 1) + "|")
+        for c in cs[1:]:
+            cells = []
+            for _, f, fmt in SUMMARY_METRICS:
+                a = [x for x in (f(r) for r in g[(w, c)]) if x is not None]
+                b = [x for x in (f(r) for r in g[(w, base)]) if x is not None]
+                cells.append(verdict(a, b, fmt))
+            lines.append(f"| {c} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _acts(r, early=None):
+    a = r.get("defragd_actions")
+    return None if a is None else [x for x in a if early is None or x["early"] == early]
+
+
+# defragd's own actions, from its log (bench/collect.py): how often it acted,
+# how often early (started at or above the low mark), what it gained
+ACTION_METRICS = [
+    ("actions", lambda r: None if _acts(r) is None else len(_acts(r)), "{:.0f}"),
+    ("of them early", lambda r: None if _acts(r) is None else len(_acts(r, True)), "{:.0f}"),
+    ("blocks gained (sum)", lambda r: None if _acts(r) is None else
+        sum(x["after"] - x["before"] for x in _acts(r) if x["after"] is not None), "{:.0f}"),
+    ("action time s", lambda r: None if _acts(r) is None else sum(x["ms"] for x in _acts(r)) / 1000, "{:.2f}"),
+    ("defragd CPU s", lambda r: r["cpu_sec"]["defragd"], "{:.2f}"),
+    ("evaluations", lambda r: (r.get("defragd_status") or {}).get("evaluations"), "{:.0f}"),
+]
+
+
+def actions_table(runs):
+    rs = [r for r in runs if r.get("defragd_actions") is not None]
+    if not rs:
+        return ""
+    g = groups(rs)
+    lines = ["#### defragd's actions (its log): median (min–max)", "",
+             "| workload | contender | " + " | ".join(m[0] for m in ACTION_METRICS) + " |",
+             "|---|---" + "|---" * len(ACTION_METRICS) + "|"]
+    for (w, c), grp in g.items():
+        cells = []
+        for _, f, fmt in ACTION_METRICS:
+            v = [x for x in (f(r) for r in grp) if x is not None]
+            cells.append(cell(v, fmt) if v else "–")
+        lines.append(f"| {w} | {c} | " + " | ".join(cells) + " |")
+    lines.append("")
+    return "\n".join(lines)
+
+
 def demand_table(runs, machine):
     lines = [f"Machine: {machine['cpu']}, {machine['ncpu']} CPUs, {machine['mem_total_kib'] >> 20} GiB; "
              f"kernel {machine['kernel']}; THP enabled {machine['thp_enabled']}, defrag {machine['thp_defrag']}; "
@@ -309,6 +431,9 @@ def main():
     demand = [r for r in runs if r.get("kind") == "demand-bench"]
     classic = [r for r in runs if r.get("kind") != "demand-bench"]
     md = "\n".join(x for x in (table(classic, machine) if classic else "",
+                               summary_table(demand) if demand else "",
+                               compare_table(demand) if demand else "",
+                               actions_table(demand) if demand else "",
                                demand_table(demand, machine) if demand else "") if x)
     with open(os.path.join(d, "results.md"), "w") as f:
         f.write(md + "\n")

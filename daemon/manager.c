@@ -101,6 +101,8 @@ struct manager {
         struct df_manager_plan plan;      /* the block planner's view (clear rungs) */
         struct df_manager_plan_status plan_status;
         struct df_metrics_sink metrics;   /* per-lever counters, trend, the textfile */
+        struct df_status_trend *status_trends; /* the trend per cell for `defragctl status`, refitted per request */
+        size_t n_status_trends_allocated;
         struct df_reclaim_budget reclaim_budget; /* [Reclaim] MaxReclaimPerHour= over a sliding hour */
         struct df_manager_reclaim reclaim;       /* the reclaim-cgroup rung's aim and refault follow-ups */
         struct df_probes *probes;
@@ -1161,18 +1163,65 @@ void manager_free(struct manager *m) {
         free(m->policy);
         free(m->decision);
         free(m->ladder_in);
+        free(m->status_trends);
         free(m);
 }
 
+/* The trend fit of every watched cell with a target, for the status view (the
+ * renderer stays pure). Returns how many; 0 when the array cannot grow. */
+static size_t fill_status_trends(struct manager *m) {
+        uint64_t now = df_now_usec();
+        size_t need = 0, n = 0;
+
+        for (size_t i = 0; i < m->snapshot.n_zones; i++)
+                need += (size_t) m->snapshot.zones[i].nr_orders;
+        if (need > m->n_status_trends_allocated) {
+                struct df_status_trend *p = reallocarray(m->status_trends, need, sizeof(*p));
+
+                if (!p) {
+                        df_log(LOG_WARNING, "no memory for the trend column of the status, ignoring");
+                        return 0;
+                }
+                m->status_trends = p;
+                m->n_status_trends_allocated = need;
+        }
+        for (size_t i = 0; i < m->snapshot.n_zones; i++) {
+                const struct df_zone *z = &m->snapshot.zones[i];
+
+                if (!df_config_node_watched(&m->config, z->node) || !df_config_zone_watched(&m->config, z->name))
+                        continue;
+                for (int o = 0; o < z->nr_orders && o < DF_MAX_ORDERS; o++) {
+                        struct df_status_trend *st = &m->status_trends[n];
+                        struct df_trend_fit fit;
+
+                        if (!m->config.targets[o].enabled)
+                                continue;
+                        df_metrics_sink_trend_fit(&m->metrics, &m->config, z->node, z->name, o, now, &fit);
+                        *st = (struct df_status_trend) {
+                                .node = z->node, .order = o, .valid = fit.valid,
+                                .slope_blocks_per_sec = fit.slope_blocks_per_sec,
+                                .seconds_to_low = fit.seconds_to_low,
+                        };
+                        snprintf(st->zone, sizeof(st->zone), "%s", z->name);
+                        n++;
+                }
+        }
+        return n;
+}
+
 static void fill_status(struct manager *m, bool live_probes, struct df_status_view *v) {
+        size_t n_trends = 0;
+
         for (unsigned i = 0; i < m->n_recent; i++)
                 m->recent_ordered[i] =
                         m->recent[(m->recent_head + DF_RECENT_ACTIONS - m->n_recent + i) % DF_RECENT_ACTIONS];
         /* Live: the counters now, not the last evaluation's. */
         if (live_probes && m->probes)
                 (void) df_probes_collect(m->probes, &m->live, NULL);
-        if (live_probes) /* the planner's summary costs a pass over its blocks: not for STATUS= */
+        if (live_probes) { /* the planner's summary costs a pass over its blocks, the trends a fit each: not for STATUS= */
                 df_manager_plan_status(&m->plan, df_now_usec(), &m->plan_status);
+                n_trends = fill_status_trends(m);
+        }
         *v = (struct df_status_view) {
                 .config = &m->config,
                 .snapshot = &m->snapshot,
@@ -1185,6 +1234,8 @@ static void fill_status(struct manager *m, bool live_probes, struct df_status_vi
                 .levers = m->levers,
                 .planner = live_probes ? &m->plan_status : NULL,
                 .reclaim = &m->reclaim,
+                .trends = n_trends ? m->status_trends : NULL,
+                .n_trends = n_trends,
                 .running = {
                         .running = m->worker.pid != 0,
                         .action = m->worker.ra.action,

@@ -4,6 +4,7 @@
  * node, recent actions, changed knobs and probe state. Rendering only. */
 #include <assert.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -65,6 +66,28 @@ static void format_duration(uint64_t usec, char *buf, size_t size) {
                 snprintf(buf, size, "%" PRIu64 "min", usec / USEC_PER_SEC / 60);
         else
                 snprintf(buf, size, "%" PRIu64 "h", usec / USEC_PER_SEC / 3600);
+}
+
+const struct df_status_trend *df_status_trend_find(const struct df_status_view *v, int node, const char *zone, int order) {
+        assert(v);
+        assert(zone);
+        for (size_t i = 0; v->trends && i < v->n_trends; i++)
+                if (v->trends[i].node == node && v->trends[i].order == order && strcmp(v->trends[i].zone, zone) == 0)
+                        return &v->trends[i];
+        return NULL;
+}
+
+void df_status_format_time_to_low(const struct df_status_trend *t, char *buf, size_t size) {
+        assert(buf);
+        if (!t || !t->valid)
+                snprintf(buf, size, "-");
+        else if (!isfinite(t->seconds_to_low))
+                snprintf(buf, size, "never");
+        else if (t->seconds_to_low <= 0)
+                snprintf(buf, size, "now");
+        else
+                /* whole seconds rounded up: "0s" would read as "now" */
+                format_duration((uint64_t) ceil(t->seconds_to_low) * USEC_PER_SEC, buf, size);
 }
 
 static bool knob_lever(enum df_lever_kind k) {
@@ -492,8 +515,9 @@ void df_status_render_text(const struct df_status_view *v, FILE *f) {
         fprintf(f, "probes: %s\n\n",
                 ps ? (ps->loaded ? "attached" : ps->reason) : (v->config->probes.enabled ? "not loaded" : "disabled"));
 
-        fprintf(f, "%-5s %-8s %5s %12s %8s %8s %10s %10s  %s\n", "NODE", "ZONE", "ORDER", "FREE_BLOCKS", "UNUSABLE",
-                "FRAGIDX", "LOW", "HIGH", "STATE");
+        /* LOW_IN: the trend's predicted time to the low mark ([Trend] WindowSec=) */
+        fprintf(f, "%-5s %-8s %5s %12s %8s %8s %10s %10s %10s  %s\n", "NODE", "ZONE", "ORDER", "FREE_BLOCKS", "UNUSABLE",
+                "FRAGIDX", "LOW", "HIGH", "LOW_IN", "STATE");
         for (size_t i = 0; i < v->snapshot->n_zones; i++) {
                 const struct df_zone *z = &v->snapshot->zones[i];
                 struct df_zone_model zm;
@@ -503,15 +527,17 @@ void df_status_render_text(const struct df_status_view *v, FILE *f) {
                 df_zone_model_compute(z, &zm);
                 for (int o = 0; o < z->nr_orders && o < DF_MAX_ORDERS; o++) {
                         const struct df_target *t = &v->config->targets[o];
-                        char ui[16], fi[16];
+                        char ui[16], fi[16], low_in[24];
 
                         if (!t->enabled)
                                 continue;
                         df_format_index(zm.unusable_index[o], ui, sizeof(ui));
                         df_format_index(zm.fragmentation_index[o], fi, sizeof(fi));
-                        fprintf(f, "%-5d %-8s %5d %12" PRIu64 " %8s %8s %10" PRIu64 " %10" PRIu64 "  %s\n", z->node,
-                                z->name, o, zm.suitable_blocks[o], ui, fi, t->low_blocks, t->high_blocks,
-                                df_order_state_to_string(df_policy_cell_state(v->policy, z->node, z->name, o)));
+                        df_status_format_time_to_low(df_status_trend_find(v, z->node, z->name, o), low_in,
+                                                     sizeof(low_in));
+                        fprintf(f, "%-5d %-8s %5d %12" PRIu64 " %8s %8s %10" PRIu64 " %10" PRIu64 " %10s  %s\n",
+                                z->node, z->name, o, zm.suitable_blocks[o], ui, fi, t->low_blocks, t->high_blocks,
+                                low_in, df_order_state_to_string(df_policy_cell_state(v->policy, z->node, z->name, o)));
                 }
         }
 
@@ -556,6 +582,20 @@ void df_status_render_text(const struct df_status_view *v, FILE *f) {
                 for (unsigned i = 0; df_knobs_get(v->knobs, i, &path, &orig, &cur); i++)
                         fprintf(f, "  %s = %s (was %s)\n", path, cur, orig);
         }
+}
+
+/* "trend": null without a fit; else the slope and the predicted seconds to
+ * the low mark (null when rising or flat: JSON has no infinity). */
+static void render_trend_json(const struct df_status_trend *t, struct df_json *j) {
+        df_json_key(j, "trend");
+        if (!t || !t->valid) {
+                df_json_null(j);
+                return;
+        }
+        df_json_begin_object(j);
+        df_json_kv_double(j, "slope_blocks_per_sec", t->slope_blocks_per_sec, 3);
+        df_json_kv_double(j, "seconds_to_low", t->seconds_to_low, 1); /* infinity writes null */
+        df_json_end_object(j);
 }
 
 void df_status_render_json(const struct df_status_view *v, FILE *f) {
@@ -605,6 +645,7 @@ void df_status_render_json(const struct df_status_view *v, FILE *f) {
                                 df_json_kv_u64(&j, "high_blocks", t->high_blocks);
                                 df_json_kv_string(&j, "state", df_order_state_to_string(df_policy_cell_state(
                                                                        v->policy, z->node, z->name, o)));
+                                render_trend_json(df_status_trend_find(v, z->node, z->name, o), &j);
                         }
                         df_json_end_object(&j);
                 }

@@ -51,6 +51,17 @@ struct df_running_view {
         int pid;
 };
 
+/* The trend of one watched (node, zone, target order), fitted by the manager
+ * when it fills the view (model/trend.c); the renderer only prints it. */
+struct df_status_trend {
+        int node;
+        char zone[DF_NAME_MAX];
+        int order;
+        bool valid;                  /* enough points after the last step to predict */
+        double slope_blocks_per_sec;
+        double seconds_to_low;       /* INFINITY rising or flat; 0 at or below low */
+};
+
 struct df_status_view {
         const struct df_config *config;
         const struct df_snapshot *snapshot;     /* the last evaluation's */
@@ -63,6 +74,8 @@ struct df_status_view {
         const struct df_lever_view *levers;     /* [_DF_LEVER_MAX] */
         const struct df_manager_plan_status *planner; /* NULL: not filled */
         const struct df_manager_reclaim *reclaim;     /* the cgroup rung's aim and refault readings; NULL: none */
+        const struct df_status_trend *trends;   /* one per watched cell with a target; NULL: not filled */
+        size_t n_trends;
         struct df_running_view running;
         uint64_t now_usec;                      /* CLOCK_MONOTONIC when filled: "may act again in" */
         uint64_t started_realtime_usec;
@@ -76,6 +89,13 @@ struct df_status_view {
 
 /* The control socket's source of views: fills *v, valid until the next call. */
 typedef void (*df_status_fill_t)(void *userdata, struct df_status_view *v);
+
+/* The trend of a cell in v->trends; NULL when the view has none for it. */
+const struct df_status_trend *df_status_trend_find(const struct df_status_view *v, int node, const char *zone, int order);
+/* One word: "40s", "12min" (predicted, rounded up), "now" (at or below low),
+ * "never" (rising or flat), "-" (no fit: too few points since start or since
+ * the last step). */
+void df_status_format_time_to_low(const struct df_status_trend *t, char *buf, size_t size);
 
 void df_status_render_text(const struct df_status_view *v, FILE *f);
 void df_status_render_json(const struct df_status_view *v, FILE *f);
