@@ -34,3 +34,25 @@ static inline void fuzz_check_snapshot(const struct df_snapshot *s) {
                 fuzz_check(z->node >= 0);
         }
 }
+
+/* One input through a parser that fills a snapshot (buddyinfo, zoneinfo,
+ * pagetypeinfo): the same checks for each. */
+typedef int (*fuzz_snapshot_parser_t)(const char *text, const char *origin, struct df_snapshot *s,
+                                      struct df_error *err);
+
+static inline int fuzz_snapshot_parser(fuzz_snapshot_parser_t parse, const uint8_t *data, size_t size) {
+        struct df_error err = { "" };
+        struct df_snapshot s;
+        char *text = fuzz_strndup(data, size);
+        int r;
+
+        if (!text)
+                return 0;
+        df_snapshot_init(&s);
+        r = parse(text, FUZZ_ORIGIN, &s, &err);
+        fuzz_check_error(r, &err);
+        fuzz_check_snapshot(&s);
+        df_snapshot_clear(&s);
+        free(text);
+        return 0;
+}
