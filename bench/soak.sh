@@ -1,11 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Soak (issue 13): the daemon for N minutes per configuration under the churn
-# workload, sampled every minute (RSS, descriptors, CPU, log lines); at the end
+# Soak (issue 13): the daemon for N minutes per configuration under the
+# benchmark's workloads (docs/benchmarks.md): a fragmented 1 GiB held with
+# page churn (fragmenter), the demand churn (anonymous faults and frees, page
+# cache, small files: tests/helpers/churn) and the consumer (a MADV_HUGEPAGE
+# region mapped, touched and unmapped every 5 s), sampled every minute (RSS, descriptors, CPU, log lines); at the end
 # every knob as before and every memory block online; CSV + gnuplot PNG.
 #
 #   bench/soak.sh [--build DIR] [--minutes N] [--interval SEC] [--config shipped|aggressive|FILE]... [--out DIR]
-#                 [--max-growth-kib K] [--max-fd-growth N]
+#                 [--max-growth-kib K] [--max-fd-growth N] [--churn PAGES_PER_SEC]
+#                 [--consumer-size BYTES|0] [--demand-rate PAGES_PER_SEC|0] [--dir DIR]
 #
 # Without --config: the shipped configuration, then an aggressive one (short
 # poll, no cooldown, targets far above what the machine has, the knob lever
@@ -18,6 +22,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=$here/../build minutes=60 interval=60 out= max_growth_kib=2048 max_fd_growth=0 churn=2000
+consumer_size=256M demand_rate=5000 dir=/var/tmp
 configs=()
 while [ $# -gt 0 ]; do
         case $1 in
@@ -29,15 +34,23 @@ while [ $# -gt 0 ]; do
         --max-growth-kib) max_growth_kib=$2; shift 2 ;;
         --max-fd-growth) max_fd_growth=$2; shift 2 ;;
         --churn) churn=$2; shift 2 ;;
-        -h|--help) sed -n 2,17p "$0"; exit 0 ;;
-        *) echo "soak.sh: unknown option '$1'; accepted: --build --minutes --interval --config --out --max-growth-kib --max-fd-growth --churn" >&2; exit 2 ;;
+        --consumer-size) consumer_size=$2; shift 2 ;;
+        --demand-rate) demand_rate=$2; shift 2 ;;
+        --dir) dir=$2; shift 2 ;;
+        -h|--help) sed -n 2,21p "$0"; exit 0 ;;
+        *) echo "soak.sh: unknown option '$1'; accepted: --build --minutes --interval --config --out --max-growth-kib --max-fd-growth --churn --consumer-size --demand-rate --dir" >&2; exit 2 ;;
         esac
 done
 [[ $minutes =~ ^[0-9]+$ && $minutes -ge 1 ]] || { echo "soak.sh: --minutes $minutes: accepted: a whole number >= 1" >&2; exit 2; }
 [[ $interval =~ ^[0-9]+$ && $interval -ge 1 ]] || { echo "soak.sh: --interval $interval: accepted: seconds >= 1" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (the daemon writes knobs)"; exit 77; }
+[[ $demand_rate =~ ^[0-9]+$ ]] || { echo "soak.sh: --demand-rate $demand_rate: accepted: pages per second, 0 for none" >&2; exit 2; }
+[ -d "$dir" ] && [ -w "$dir" ] || { echo "soak.sh: --dir $dir: accepted: a writable directory on a disk file system" >&2; exit 2; }
 defragd=$build/daemon/defragd fragmenter=$build/tests/helpers/fragmenter
-[ -x "$defragd" ] && [ -x "$fragmenter" ] || { echo "soak.sh: no $defragd or $fragmenter; build first" >&2; exit 2; }
+churner=$build/tests/helpers/churn consumer=$build/tests/helpers/consumer
+for x in "$defragd" "$fragmenter" "$churner" "$consumer"; do
+        [ -x "$x" ] || { echo "soak.sh: no $x; build first" >&2; exit 2; }
+done
 [ ${#configs[@]} -gt 0 ] || configs=(shipped aggressive)
 # Under AddressSanitizer (the test suite's build) freed memory sits in ASan's
 # quarantine (up to 256 MiB) before reuse, so RSS climbs by megabytes with no
@@ -63,13 +76,19 @@ knobs() { # every knob a lever may touch, and the offline blocks
 before=$(knobs)
 [[ $before == *offline=0 ]] || { echo "soak.sh: memory blocks offline before the soak: $before" >&2; exit 1; }
 
-dpid= fpid= run=
+dpid= fpid= cpid= upid= run=
+stop_workloads() { # only the processes this script started, by PID
+        local p
+        for p in $fpid $cpid $upid; do kill -TERM "$p" 2>/dev/null; done
+        for p in $fpid $cpid $upid; do wait "$p" 2>/dev/null; done
+        fpid= cpid= upid=
+}
 cleanup() {
         local rc=$?
 
         [ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
-        [ -n "$fpid" ] && kill "$fpid" 2>/dev/null && wait "$fpid" 2>/dev/null
-        dpid= fpid=
+        stop_workloads
+        dpid=
         [ -n "$run" ] && rm -rf "$run" # interrupted mid-configuration
         if [ "$own_out" = 1 ]; then
                 if [ "$rc" = 1 ]; then echo "# the soak failed: its results are kept in $out"
@@ -117,9 +136,20 @@ for c in "${configs[@]}"; do
         "$fragmenter" --size 1G --keep-one-in 4 --seed 13 --hold --churn "$churn" >"$out/$name.fragmenter.log" 2>&1 &
         fpid=$!
         for _ in $(seq 300); do grep -q FRAGMENTED "$out/$name.fragmenter.log" && break; sleep 0.2; done
+        if [ "$demand_rate" -gt 0 ]; then
+                "$churner" --dir "$dir" --rate "$demand_rate" --anon-size 256M --cache-size 512M --files 1000 --seed 13 \
+                        </dev/null >"$out/$name.churn.log" 2>&1 &
+                cpid=$!
+        fi
+        if [ "$consumer_size" != 0 ]; then
+                "$consumer" --size "$consumer_size" --interval 5 --duration $((minutes * 60 + 60)) \
+                        --out "$out/$name.consumer.jsonl" </dev/null >"$out/$name.consumer.log" 2>&1 &
+                upid=$!
+        fi
         "$defragd" --config "$conf" --runtime-dir "$run" --log-target console >"$out/$name.log" 2>&1 &
         dpid=$!
-        echo "# $name: $conf, $minutes min, sampled every $interval s, daemon $dpid, churn $churn pages/s"
+        echo "# $name: $conf, $minutes min, sampled every $interval s, daemon $dpid, churn $churn pages/s," \
+             "demand churn $demand_rate pages/s, consumer $consumer_size every 5 s"
         for i in $(seq 0 $((minutes * 60 / interval))); do
                 [ "$i" -gt 0 ] && sleep "$interval"
                 m=$(echo "scale=2; $i * $interval / 60" | bc | sed 's/^\./0./')
@@ -133,7 +163,20 @@ for c in "${configs[@]}"; do
                 echo "$name,$m,$rss,$fds,$cpu,$lines" | tee -a "$out/soak.csv"
         done
         kill -TERM "$dpid" 2>/dev/null; wait "$dpid"; rc=$?; dpid=
-        kill -TERM "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null; fpid=
+        for p in $cpid $upid; do kill -0 "$p" 2>/dev/null || { echo "not ok - $name: workload $p died early"; fail=1; }; done
+        stop_workloads
+        if [ -s "$out/$name.consumer.jsonl" ]; then
+                python3 - "$out/$name.consumer.jsonl" <<'PY' || true
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+s = [r for r in rs if r.get("type") == "summary"]
+s = s[-1] if s else {}
+regions = sum(r.get("regions", 0) for r in rs if r.get("type") == "round")
+huge = sum(r.get("huge", 0) for r in rs if r.get("type") == "round")
+print(f"# consumer: {len(rs) - (1 if s else 0)} rounds, THP {100 * huge / regions if regions else 0:.1f}% of {regions} 2 MiB "
+      f"regions, fault p99 {s.get('p99_usec', 0) / 1000:.1f} ms, max {s.get('max_usec', 0) / 1000:.1f} ms")
+PY
+        fi
         [ "$rc" = 0 ] || { echo "not ok - $name: exit status $rc on SIGTERM"; fail=1; }
         rm -f "$run/knobs.state.lock" # the flock file stays by design (removing it would race a locker)
         rmdir "$run" 2>/dev/null || { echo "not ok - $name: runtime directory not empty: $(ls "$run")"; fail=1; rm -rf "$run"; }

@@ -105,6 +105,7 @@ void df_manager_reclaim_hints(struct df_manager_reclaim *r, struct df_manager_pl
         size_t n = 0, nc = 0, idx = 0, n_inodes = 0;
         uint64_t t0 = df_now_usec();
         enum df_reclaim_verdict v;
+        bool sample_present;
         int ret;
 
         assert(r && p && c && b && s && root && in);
@@ -146,8 +147,9 @@ void df_manager_reclaim_hints(struct df_manager_reclaim *r, struct df_manager_pl
          * rank falls back to inactive file cache. */
         inodes = calloc(n, sizeof(*inodes));
         n_inodes = inodes ? df_reclaim_candidate_inodes(all, n, cands, nc, inodes, n) : 0;
-        if (df_manager_plan_reclaim_sample(p, rc->allow_anon, c->planner.max_age_usec, now_usec, inodes, n_inodes,
-                                           &r->sample, &err) < 0)
+        sample_present = df_manager_plan_reclaim_sample(p, rc->allow_anon, c->planner.max_age_usec, now_usec, inodes,
+                                                        n_inodes, &r->sample, &err) >= 0;
+        if (!sample_present)
                 df_log(LOG_DEBUG, "reclaim-cgroup: no page sample (%s), ranking by inactive file cache, ignoring", err.msg);
         r->blocks_sampled = r->sample.blocks_sampled;
         r->blocks_passed_over = r->sample.blocks_passed_over;
@@ -165,9 +167,16 @@ void df_manager_reclaim_hints(struct df_manager_reclaim *r, struct df_manager_pl
                         .psi_some_avg10 = s->psi.some.avg10,
                         /* one page: whether anyone can be asked; the action's amount comes later */
                         .blocks_short = 1, .block_bytes = page_bytes(), .page_bytes = page_bytes(),
+                        .sample_present = sample_present,
+                        .view_complete = r->sample.view_blocks_read >= r->sample.view_blocks,
                 };
 
                 v = df_reclaim_choose_cgroup(rc, b, &ci, now_usec, &a, &idx);
+        }
+        if (v == DF_RECLAIM_SKIP_AIM_PENDING) {
+                /* no counts in it: said once when it starts, status shows the planner's progress */
+                set_why(r, "%s", "waiting for the planner's view: no candidate's page in the blocks it has read so far");
+                goto done;
         }
         if (v != DF_RECLAIM_ACT) {
                 set_why(r, "%s", v == DF_RECLAIM_SKIP_NO_CANDIDATE ?
@@ -189,6 +198,7 @@ int df_manager_reclaim_target(struct df_manager_reclaim *r, const struct df_conf
                               const struct df_snapshot *s, struct df_action *a, uint64_t now_usec, char *why,
                               size_t why_size) {
         uint64_t blocks_short, amount, pb = page_bytes();
+        bool same;
 
         assert(r && c && b && s && a && why);
         if (!a->target.cgroup[0]) {
@@ -208,6 +218,14 @@ int df_manager_reclaim_target(struct df_manager_reclaim *r, const struct df_conf
                 return -EAGAIN;
         }
         a->amount = amount;
+        /* what aimed it, kept after the ranking moves on (budget spent) */
+        same = strcmp(r->chosen, a->target.cgroup) == 0;
+        snprintf(r->last_aim.cgroup, sizeof(r->last_aim.cgroup), "%s", a->target.cgroup);
+        r->last_aim.cheap_pages = same ? r->chosen_cheap_pages : 0;
+        r->last_aim.inactive_file_bytes = same ? r->chosen_inactive_file_bytes : 0;
+        r->last_aim.blocks_sampled = same ? r->blocks_sampled : 0;
+        r->last_aim.bytes_asked = amount;
+        r->last_aim.realtime_usec = df_realtime_usec();
         return 0;
 }
 

@@ -286,6 +286,7 @@ const char *df_reclaim_verdict_to_string(enum df_reclaim_verdict v) {
                 [DF_RECLAIM_SKIP_GUARD] = "memory pressure",
                 [DF_RECLAIM_SKIP_BUDGET] = "hourly budget spent",
                 [DF_RECLAIM_SKIP_NO_CANDIDATE] = "no candidate cgroup",
+                [DF_RECLAIM_SKIP_AIM_PENDING] = "waiting for the planner's view",
         };
         return v >= 0 && v < _DF_RECLAIM_VERDICT_MAX ? names[v] : "?";
 }
@@ -306,6 +307,14 @@ enum df_reclaim_verdict df_reclaim_choose_cgroup(const struct df_reclaim_conf *c
         amount = df_reclaim_amount(conf, b, in->blocks_short, in->block_bytes, in->page_bytes, now_usec);
         if (amount == 0)
                 return in->blocks_short ? DF_RECLAIM_SKIP_BUDGET : DF_RECLAIM_SKIP_NO_CANDIDATE;
+        if (in->sample_present && !in->view_complete) {
+                bool seen = false;
+
+                for (size_t i = 0; i < in->n && !seen; i++)
+                        seen = in->ranked[i].cheap_pages > 0;
+                if (!seen)
+                        return DF_RECLAIM_SKIP_AIM_PENDING;
+        }
         for (size_t i = 0; i < in->n; i++) {
                 if (in->backoff && df_reclaim_backed_off(&in->backoff[i], now_usec))
                         continue;

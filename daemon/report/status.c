@@ -266,6 +266,15 @@ static void render_reclaim_text(const struct df_status_view *v, FILE *f) {
                         r->n_candidates, r->n_cgroups, r->rank_cost_usec / USEC_PER_MSEC);
         else
                 fprintf(f, "  aim: none: %s\n", r->why_not);
+        if (r->last_aim.cgroup[0]) {
+                char ago[32];
+
+                format_ago(r->last_aim.realtime_usec, ago, sizeof(ago));
+                fprintf(f, "  last reclaim aimed at %s (%" PRIu64 " pages in the %" PRIu64 " cheapest blocks), %" PRIu64
+                           " KiB asked, %s\n",
+                        r->last_aim.cgroup, r->last_aim.cheap_pages, r->last_aim.blocks_sampled,
+                        r->last_aim.bytes_asked >> 10, ago);
+        }
         fprintf(f, "  refaults: %" PRIu64 " pages after %" PRIu64 " MiB reclaimed, %zu readings pending\n",
                 r->refault_pages_total, r->followed_bytes_total >> 20, r->n_pending);
         for (size_t i = 0; i < r->n_recent; i++) {
@@ -292,6 +301,15 @@ static void render_reclaim_json(const struct df_status_view *v, struct df_json *
         df_json_kv_u64(j, "aim_cheap_pages", r->chosen_cheap_pages);
         df_json_kv_u64(j, "aim_inactive_file_bytes", r->chosen_inactive_file_bytes);
         df_json_kv_u64(j, "blocks_sampled", r->blocks_sampled);
+        df_json_key(j, "last_aim");
+        df_json_begin_object(j);
+        df_json_kv_string(j, "cgroup", r->last_aim.cgroup);
+        df_json_kv_u64(j, "cheap_pages", r->last_aim.cheap_pages);
+        df_json_kv_u64(j, "inactive_file_bytes", r->last_aim.inactive_file_bytes);
+        df_json_kv_u64(j, "blocks_sampled", r->last_aim.blocks_sampled);
+        df_json_kv_u64(j, "bytes_asked", r->last_aim.bytes_asked);
+        df_json_kv_u64(j, "realtime_usec", r->last_aim.realtime_usec);
+        df_json_end_object(j);
         df_json_kv_u64(j, "blocks_passed_over", r->blocks_passed_over);
         df_json_kv_u64(j, "candidates", r->n_candidates);
         df_json_kv_u64(j, "cgroups", r->n_cgroups);

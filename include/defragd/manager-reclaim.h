@@ -44,6 +44,13 @@ struct df_manager_reclaim {
         uint64_t blocks_passed_over;      /* read by the last ranking, no candidate's page there */
         uint64_t rankings;
         struct df_reclaim_sample sample;  /* scratch */
+        /* what the last queued reclaim was aimed by: kept after the ranking
+         * moves on (budget spent, rung closed), for status */
+        struct {
+                char cgroup[DF_CGROUP_PATH_MAX]; /* "" none yet */
+                uint64_t cheap_pages, inactive_file_bytes, blocks_sampled, bytes_asked;
+                uint64_t realtime_usec;
+        } last_aim;
         /* back-off and follow-ups */
         size_t n_backoff;
         struct { char path[DF_CGROUP_PATH_MAX]; struct df_reclaim_backoff bo; } backoff[DF_MANAGER_RECLAIM_BACKOFFS];

@@ -52,6 +52,9 @@ struct df_reclaim_sample {
         size_t n_inodes;
         struct df_inode_pages inodes[DF_RECLAIM_INODES_MAX]; /* pages per cgroup inode in cheap[] */
         uint64_t unattributed_pages;                          /* beyond DF_RECLAIM_INODES_MAX inodes */
+        /* the planner's view the sample was drawn from: blocks of the watched
+         * zones, and how many of them it has read at least once */
+        uint64_t view_blocks, view_blocks_read;
 };
 
 /* Offer a classified block to the sample: kept when among the `keep`

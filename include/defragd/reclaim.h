@@ -150,6 +150,7 @@ enum df_reclaim_verdict {
         DF_RECLAIM_SKIP_GUARD,         /* PSI above the limit */
         DF_RECLAIM_SKIP_BUDGET,        /* the hour's budget is spent */
         DF_RECLAIM_SKIP_NO_CANDIDATE,  /* no cgroup passes (patterns matching nothing, all protected, backed off ...) */
+        DF_RECLAIM_SKIP_AIM_PENDING,   /* no candidate's page in the blocks read so far, and the planner has not read them all */
         _DF_RECLAIM_VERDICT_MAX,
 };
 const char *df_reclaim_verdict_to_string(enum df_reclaim_verdict v);
@@ -162,10 +163,17 @@ struct df_reclaim_choice_input {
         bool psi_present;
         double psi_some_avg10;
         uint64_t blocks_short, block_bytes, page_bytes;
+        /* The planner's page sample ranked the candidates (cheap_pages) and
+         * whether its view covered every block. With a sample that found no
+         * candidate's page while the view is still filling in (after a start
+         * or a hotplug), the rung waits for the view instead of ranking by
+         * inactive_file blind; once the view is whole, inactive_file decides. */
+        bool sample_present, view_complete;
 };
 
 /* The memory.reclaim rung: the first ranked cgroup not backed off and not
- * under its own pressure, asked for the bounded amount. Fills a->lever,
+ * under its own pressure, asked for the bounded amount (DF_RECLAIM_SKIP_AIM_PENDING
+ * as above). Fills a->lever,
  * a->target.cgroup, a->amount on DF_RECLAIM_ACT; *ret_index = its index. */
 enum df_reclaim_verdict df_reclaim_choose_cgroup(const struct df_reclaim_conf *conf, const struct df_reclaim_budget *b,
                                                  const struct df_reclaim_choice_input *in, uint64_t now_usec,

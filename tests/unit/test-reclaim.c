@@ -454,6 +454,18 @@ static void test_choose(void) {
         CHECK_STR(a.target.cgroup, "/system.slice/batch-1.service");
         CHECK_U64(a.amount, 20 * MIB);
         CHECK_U64(idx, 0);
+        /* A page sample that found no candidate's page while the planner's
+         * view is still filling in: wait for the view, do not rank blind. */
+        in.sample_present = true;
+        CHECK_INT(df_reclaim_choose_cgroup(&conf, &b, &in, now, &a, &idx), DF_RECLAIM_SKIP_AIM_PENDING);
+        CHECK_STR(df_reclaim_verdict_to_string(DF_RECLAIM_SKIP_AIM_PENDING), "waiting for the planner's view");
+        ranked[1].cheap_pages = 7; /* one candidate seen: the rank decides (its order is the caller's) */
+        CHECK_INT(df_reclaim_choose_cgroup(&conf, &b, &in, now, &a, &idx), DF_RECLAIM_ACT);
+        ranked[1].cheap_pages = 0;
+        in.view_complete = true;   /* the whole view read, still none: inactive_file decides */
+        CHECK_INT(df_reclaim_choose_cgroup(&conf, &b, &in, now, &a, &idx), DF_RECLAIM_ACT);
+        CHECK_STR(a.target.cgroup, "/system.slice/batch-1.service");
+        in.sample_present = in.view_complete = false;
         /* The first one backed off, the second under its own pressure: none. */
         bo[0].until_usec = now + 1;
         ranked[1].pressure_some_avg10 = 30;
