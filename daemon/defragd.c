@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,13 @@ int main(int argc, char **argv) {
         struct df_config cfg;
         struct manager *m = NULL;
         int c, r, level;
+
+        /* A fixed mmap threshold: the planner's scratch (1.3 MiB for a 24 GiB
+         * zone, per choice or status request) is mmapped and given back when
+         * freed. glibc's default raises the threshold after the first such
+         * free, after which the buffer stays on the heap: measured +1,144 KiB
+         * RSS for good after the first `defragctl status` of a soak. */
+        (void) mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 
         while ((c = getopt_long(argc, argv, "c:nh", options, NULL)) >= 0) {
                 switch (c) {
