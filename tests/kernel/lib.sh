@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
 # Sourced by the kernel-suite scripts (tests/kernel/*.sh): the machine lock,
 # the proactiveness knob saved and put back on every exit, and the fragmenter
 # run that fills all free memory. Defines functions only; a script calls

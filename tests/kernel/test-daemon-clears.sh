@@ -8,6 +8,7 @@
 # `defragd --restore-knobs`. Takes the machine lock itself.
 set -u
 defragd=$1 defragctl=$2 fragmenter=$3
+# shellcheck source=tests/kernel/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 MEM=/sys/devices/system/memory

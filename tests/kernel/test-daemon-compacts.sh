@@ -6,6 +6,7 @@
 # and --restore-knobs).
 set -u
 defragd=$1 defragctl=$2 fragmenter=$3
+# shellcheck source=tests/kernel/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root: writes /sys/devices/system/node/node0/compact and vm.compaction_proactiveness"

@@ -11,6 +11,7 @@
 # build directory: a meson option is per build directory) and kept up to date.
 set -u
 mode=${1:?usage: test-fault-matrix.sh fixture|live SOURCE_ROOT BUILD_ROOT} src=${2:?} build=${3:?}
+# shellcheck source=tests/kernel/lib.sh
 . "$(dirname "$0")/lib.sh"
 fixture=${DEFRAGD_FIXTURES:-$src/tests/fixtures}/live-6.18-fragmented/proc
 fb=$build/fault-injection

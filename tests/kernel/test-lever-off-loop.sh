@@ -11,6 +11,7 @@
 # PREEMPT_NONE), the daemon waits up to most of a second for a CPU. Takes the machine lock itself (meson runs kernel tests).
 set -u
 defragd=$1 defragctl=$2 fragmenter=$3
+# shellcheck source=tests/kernel/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root: writes /sys/devices/system/node/node0/compact and vm.compaction_proactiveness"

@@ -7,6 +7,7 @@
 # Usage: test-reclaim-node.sh RECLAIM_TOOL
 set -uo pipefail
 tool=$1
+# shellcheck source=tests/kernel/lib.sh
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root (nodeN/reclaim, /proc/vmstat deltas)"
 [ -e /sys/devices/system/node/node0/reclaim ] || skip "no /sys/devices/system/node/node0/reclaim (kernel before 6.17)"
