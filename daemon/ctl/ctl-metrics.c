@@ -143,7 +143,6 @@ int df_ctl_metrics(int argc, char **argv) {
                 { NULL, 0, NULL, 0 }
         };
         const char *runtime_dir = DEFRAGD_RUNTIME_DIR;
-        struct df_error err = { "" };
         char path[PATH_MAX];
         bool om = false, http = false;
         int c;
@@ -167,15 +166,11 @@ int df_ctl_metrics(int argc, char **argv) {
                 fprintf(stderr, "defragctl metrics: unexpected argument \"%s\"\n", argv[optind]);
                 return 2;
         }
-        snprintf(path, sizeof(path), "%s/%s", runtime_dir, DF_CONTROL_SOCKET_NAME);
+        df_ctl_socket_path(runtime_dir, path, sizeof(path));
         if (http) {
                 /* Bounded: a client that never finishes its request is dropped. */
                 alarm(HTTP_TIMEOUT_SEC);
                 return df_ctl_metrics_http(path, STDIN_FILENO, stdout);
         }
-        if (df_control_request(path, om ? "metrics openmetrics" : "metrics", stdout, &err) < 0) {
-                fprintf(stderr, "defragctl: %s\n", err.msg);
-                return 1;
-        }
-        return 0;
+        return df_ctl_ask(path, om ? "metrics openmetrics" : "metrics");
 }

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "config.h"
-#include "defragd/control.h"
 #include "defragd/ctl.h"
 
 int df_ctl_status(int argc, char **argv) {
@@ -19,7 +18,6 @@ int df_ctl_status(int argc, char **argv) {
                 { NULL, 0, NULL, 0 }
         };
         const char *runtime_dir = DEFRAGD_RUNTIME_DIR;
-        struct df_error err = { "" };
         char path[PATH_MAX];
         bool json = false;
         int c;
@@ -41,10 +39,6 @@ int df_ctl_status(int argc, char **argv) {
                 fprintf(stderr, "defragctl status: unexpected argument \"%s\"\n", argv[optind]);
                 return 2;
         }
-        snprintf(path, sizeof(path), "%s/%s", runtime_dir, DF_CONTROL_SOCKET_NAME);
-        if (df_control_request(path, json ? "status json" : "status", stdout, &err) < 0) {
-                fprintf(stderr, "defragctl: %s\n", err.msg);
-                return 1;
-        }
-        return 0;
+        df_ctl_socket_path(runtime_dir, path, sizeof(path));
+        return df_ctl_ask(path, json ? "status json" : "status");
 }

@@ -42,6 +42,44 @@ static bool zone_watched(const struct df_status_view *v, const struct df_zone *z
         return df_config_node_watched(v->config, z->node) && df_config_zone_watched(v->config, z->name);
 }
 
+/* One watched zone as both renderers show it: its model, and per order the
+ * target; for an order with a target, its state and trend. */
+struct status_zone {
+        const struct df_zone *zone;
+        struct df_zone_model model;
+        int n_orders;
+        struct status_order {
+                const struct df_target *target;
+                enum df_order_state state;           /* target enabled only */
+                const struct df_status_trend *trend; /* target enabled only; NULL: no fit */
+        } orders[DF_MAX_ORDERS];
+};
+
+/* The next watched zone of the snapshot at or after *i (then *i is past
+ * it), into sz; false after the last. */
+static bool status_zone_next(const struct df_status_view *v, size_t *i, struct status_zone *sz) {
+        for (; *i < v->snapshot->n_zones; (*i)++) {
+                const struct df_zone *z = &v->snapshot->zones[*i];
+
+                if (!zone_watched(v, z))
+                        continue;
+                sz->zone = z;
+                df_zone_model_compute(z, &sz->model);
+                sz->n_orders = z->nr_orders < DF_MAX_ORDERS ? z->nr_orders : DF_MAX_ORDERS;
+                for (int o = 0; o < sz->n_orders; o++) {
+                        struct status_order *so = &sz->orders[o];
+
+                        so->target = &v->config->targets[o];
+                        so->state = so->target->enabled ? df_policy_cell_state(v->policy, z->node, z->name, o)
+                                                        : DF_STATE_UNKNOWN;
+                        so->trend = so->target->enabled ? df_status_trend_find(v, z->node, z->name, o) : NULL;
+                }
+                (*i)++;
+                return true;
+        }
+        return false;
+}
+
 /* "in 40s", "now" for a monotonic deadline. */
 static void format_in(uint64_t until_usec, uint64_t now_usec, char *buf, size_t size) {
         uint64_t sec;
@@ -523,6 +561,7 @@ void df_status_line(const struct df_status_view *v, char *buf, size_t size) {
 void df_status_render_text(const struct df_status_view *v, FILE *f) {
         char line[512], ago[32];
         const struct df_probes_status *ps = v->probes ? df_probes_status(v->probes) : NULL;
+        struct status_zone sz;
 
         df_status_line(v, line, sizeof(line));
         fprintf(f, "defragd %s: %s\n", DEFRAGD_VERSION, line);
@@ -536,28 +575,21 @@ void df_status_render_text(const struct df_status_view *v, FILE *f) {
         /* LOW_IN: the trend's predicted time to the low mark ([Trend] WindowSec=) */
         fprintf(f, "%-5s %-8s %5s %12s %8s %8s %10s %10s %10s  %s\n", "NODE", "ZONE", "ORDER", "FREE_BLOCKS", "UNUSABLE",
                 "FRAGIDX", "LOW", "HIGH", "LOW_IN", "STATE");
-        for (size_t i = 0; i < v->snapshot->n_zones; i++) {
-                const struct df_zone *z = &v->snapshot->zones[i];
-                struct df_zone_model zm;
-
-                if (!zone_watched(v, z))
-                        continue;
-                df_zone_model_compute(z, &zm);
-                for (int o = 0; o < z->nr_orders && o < DF_MAX_ORDERS; o++) {
-                        const struct df_target *t = &v->config->targets[o];
+        for (size_t i = 0; status_zone_next(v, &i, &sz);)
+                for (int o = 0; o < sz.n_orders; o++) {
+                        const struct status_order *so = &sz.orders[o];
                         char ui[16], fi[16], low_in[24];
 
-                        if (!t->enabled)
+                        if (!so->target->enabled)
                                 continue;
-                        df_format_index(zm.unusable_index[o], ui, sizeof(ui));
-                        df_format_index(zm.fragmentation_index[o], fi, sizeof(fi));
-                        df_status_format_time_to_low(df_status_trend_find(v, z->node, z->name, o), low_in,
-                                                     sizeof(low_in));
+                        df_format_index(sz.model.unusable_index[o], ui, sizeof(ui));
+                        df_format_index(sz.model.fragmentation_index[o], fi, sizeof(fi));
+                        df_status_format_time_to_low(so->trend, low_in, sizeof(low_in));
                         fprintf(f, "%-5d %-8s %5d %12" PRIu64 " %8s %8s %10" PRIu64 " %10" PRIu64 " %10s  %s\n",
-                                z->node, z->name, o, zm.suitable_blocks[o], ui, fi, t->low_blocks, t->high_blocks,
-                                low_in, df_order_state_to_string(df_policy_cell_state(v->policy, z->node, z->name, o)));
+                                sz.zone->node, sz.zone->name, o, sz.model.suitable_blocks[o], ui, fi,
+                                so->target->low_blocks, so->target->high_blocks, low_in,
+                                df_order_state_to_string(so->state));
                 }
-        }
 
         render_ladder_text(v, f);
         render_clear_text(v, f);
@@ -619,6 +651,7 @@ static void render_trend_json(const struct df_status_trend *t, struct df_json *j
 void df_status_render_json(const struct df_status_view *v, FILE *f) {
         const struct df_probes_status *ps = v->probes ? df_probes_status(v->probes) : NULL;
         struct df_json j;
+        struct status_zone sz;
         char line[512];
 
         df_json_init(&j, f, false);
@@ -636,34 +669,27 @@ void df_status_render_json(const struct df_status_view *v, FILE *f) {
 
         df_json_key(&j, "zones");
         df_json_begin_array(&j);
-        for (size_t i = 0; i < v->snapshot->n_zones; i++) {
-                const struct df_zone *z = &v->snapshot->zones[i];
-                struct df_zone_model zm;
-
-                if (!zone_watched(v, z))
-                        continue;
-                df_zone_model_compute(z, &zm);
+        for (size_t i = 0; status_zone_next(v, &i, &sz);) {
                 df_json_begin_object(&j);
-                df_json_kv_i64(&j, "node", z->node);
-                df_json_kv_string(&j, "zone", z->name);
-                df_json_kv_u64(&j, "free_pages", zm.free_pages);
+                df_json_kv_i64(&j, "node", sz.zone->node);
+                df_json_kv_string(&j, "zone", sz.zone->name);
+                df_json_kv_u64(&j, "free_pages", sz.model.free_pages);
                 df_json_key(&j, "orders");
                 df_json_begin_array(&j);
-                for (int o = 0; o < z->nr_orders && o < DF_MAX_ORDERS; o++) {
-                        const struct df_target *t = &v->config->targets[o];
+                for (int o = 0; o < sz.n_orders; o++) {
+                        const struct status_order *so = &sz.orders[o];
 
                         df_json_begin_object(&j);
                         df_json_kv_i64(&j, "order", o);
-                        df_json_kv_u64(&j, "free_blocks", z->free_blocks[o]);
-                        df_json_kv_u64(&j, "suitable_blocks", zm.suitable_blocks[o]);
-                        df_json_kv_i64(&j, "unusable_index_permille", zm.unusable_index[o]);
-                        df_json_kv_i64(&j, "fragmentation_index_permille", zm.fragmentation_index[o]);
-                        if (t->enabled) {
-                                df_json_kv_u64(&j, "low_blocks", t->low_blocks);
-                                df_json_kv_u64(&j, "high_blocks", t->high_blocks);
-                                df_json_kv_string(&j, "state", df_order_state_to_string(df_policy_cell_state(
-                                                                       v->policy, z->node, z->name, o)));
-                                render_trend_json(df_status_trend_find(v, z->node, z->name, o), &j);
+                        df_json_kv_u64(&j, "free_blocks", sz.zone->free_blocks[o]);
+                        df_json_kv_u64(&j, "suitable_blocks", sz.model.suitable_blocks[o]);
+                        df_json_kv_i64(&j, "unusable_index_permille", sz.model.unusable_index[o]);
+                        df_json_kv_i64(&j, "fragmentation_index_permille", sz.model.fragmentation_index[o]);
+                        if (so->target->enabled) {
+                                df_json_kv_u64(&j, "low_blocks", so->target->low_blocks);
+                                df_json_kv_u64(&j, "high_blocks", so->target->high_blocks);
+                                df_json_kv_string(&j, "state", df_order_state_to_string(so->state));
+                                render_trend_json(so->trend, &j);
                         }
                         df_json_end_object(&j);
                 }

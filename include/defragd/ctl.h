@@ -24,3 +24,9 @@ int df_ctl_metrics(int argc, char **argv);
  * on out as HTTP/1.0 with the exposition (Accept: application/openmetrics-text
  * gets OpenMetrics); 503 when the daemon does not answer. 0 or 1. */
 int df_ctl_metrics_http(const char *socket_path, int in_fd, FILE *out);
+
+/* The daemon's control socket under runtime_dir (--runtime-dir). */
+void df_ctl_socket_path(const char *runtime_dir, char *buf, size_t size);
+/* Asks the daemon at socket_path `request` ("status json", "metrics", ...),
+ * its answer on stdout. 0, or 1 with "defragctl: WHY" on stderr. */
+int df_ctl_ask(const char *socket_path, const char *request);

@@ -203,20 +203,6 @@ static int64_t mapping_huge_bytes(const uint8_t *start) {
         return -1;
 }
 
-static uint8_t *map_aligned(uint64_t bytes) {
-        uint64_t len = bytes + HUGE_BYTES;
-        uint8_t *p, *aligned;
-
-        p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED)
-                return NULL;
-        aligned = (uint8_t *) (((uintptr_t) p + HUGE_BYTES - 1) & ~(HUGE_BYTES - 1));
-        if (aligned > p)
-                munmap(p, (size_t) (aligned - p));
-        munmap(aligned + bytes, (size_t) (p + len - (aligned + bytes)));
-        return aligned;
-}
-
 static int cmp_u64(const void *a, const void *b) {
         uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
 
@@ -306,7 +292,7 @@ static int run_round(struct consumer *c, uint64_t round, uint64_t late_ns) {
 
         assert(c);
         delays_ok = c->have_taskstats && taskstats_get(&c->ts, c->tid, &d0) == 0;
-        p = map_aligned(c->o.size_bytes);
+        p = helper_map_aligned(c->o.size_bytes, HUGE_BYTES);
         if (!p)
                 return -errno;
         if (madvise(p, c->o.size_bytes, MADV_HUGEPAGE) < 0) {

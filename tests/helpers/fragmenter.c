@@ -9,7 +9,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -17,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,10 +30,6 @@
 #define WARMUP_HOLD_MAX_BYTES (4ULL << 30)
 #define WARMUP_CHUNK_BYTES (64UL << 20)
 #define SIZE_MAX_BYTES (64ULL << 30)
-/* A pipe may grow to 1 MiB (fs.pipe-max-size default; root may go beyond):
- * 256 pages per pipe keeps the descriptor count far below the 20,000 cap. */
-#define PIPE_BYTES (1UL << 20)
-#define FD_RESERVE 64
 #define CHURN_TICK_MSEC 10
 
 struct options {
@@ -199,21 +192,6 @@ static void parse_options(int argc, char **argv, struct options *o) {
         }
 }
 
-static void *map_aligned(uint64_t bytes) {
-        uint64_t len = bytes + REGION_BYTES;
-        uint8_t *p, *aligned;
-
-        p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED)
-                return NULL;
-        aligned = (uint8_t *) (((uintptr_t) p + REGION_BYTES - 1) & ~(REGION_BYTES - 1));
-        if (aligned > p)
-                munmap(p, (size_t) (aligned - p));
-        if (aligned + bytes < p + len)
-                munmap(aligned + bytes, (size_t) (p + len - (aligned + bytes)));
-        return aligned;
-}
-
 /* A non-zero word in every page, so that nothing can treat it as a zero page. */
 static void touch_page(uint8_t *page, uint64_t tag) {
         uint64_t v = tag | 1;
@@ -255,7 +233,7 @@ static int warmup(uint64_t bytes) {
                         uint64_t len = c + 1 < n_chunks ? WARMUP_CHUNK_BYTES : pass - c * WARMUP_CHUNK_BYTES;
 
                         len = (len + PAGE_BYTES - 1) & ~(PAGE_BYTES - 1);
-                        chunks[c] = map_aligned(len);
+                        chunks[c] = helper_map_aligned(len, REGION_BYTES);
                         if (!chunks[c])
                                 break;
                         (void) madvise(chunks[c], len, MADV_HUGEPAGE);
@@ -307,42 +285,6 @@ static int open_cache_file(const char *dir) {
                 return -errno;
         (void) unlink(path);
         return fd;
-}
-
-static int setup_pipes(struct interleave *il, uint64_t pages) {
-        struct rlimit rl;
-        uint64_t fd_budget;
-
-        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-                return -errno;
-        fd_budget = rl.rlim_cur > FD_RESERVE ? rl.rlim_cur - FD_RESERVE : 0;
-        il->pipe_capacity_pages = PIPE_BYTES / PAGE_BYTES;
-        il->n_pipes = (pages + il->pipe_capacity_pages - 1) / il->pipe_capacity_pages;
-        if (il->n_pipes * 2 > fd_budget) {
-                fprintf(stderr, "fragmenter: --unmovable %" PRIu64 " needs %" PRIu64 " pipes (%" PRIu64 " descriptors) but RLIMIT_NOFILE is %llu; accepted: at most %" PRIu64 " pages\n",
-                        pages, il->n_pipes, il->n_pipes * 2, (unsigned long long) rl.rlim_cur,
-                        fd_budget / 2 * il->pipe_capacity_pages);
-                return -EMFILE;
-        }
-        il->pipes = calloc(il->n_pipes, sizeof *il->pipes);
-        if (!il->pipes)
-                return -ENOMEM;
-        for (uint64_t i = 0; i < il->n_pipes; i++) {
-                if (pipe2(il->pipes[i], O_CLOEXEC | O_NONBLOCK) < 0) {
-                        int r = -errno;
-                        fprintf(stderr, "fragmenter: pipe2() #%" PRIu64 " failed: %s\n", i, strerror(-r));
-                        il->n_pipes = i;
-                        return r;
-                }
-                if (fcntl(il->pipes[i][1], F_SETPIPE_SZ, (int) PIPE_BYTES) < 0) {
-                        int r = -errno;
-                        fprintf(stderr, "fragmenter: F_SETPIPE_SZ %lu on pipe #%" PRIu64 " failed: %s (fs.pipe-max-size, pipe-user-pages-*)\n",
-                                PIPE_BYTES, i, strerror(-r));
-                        il->n_pipes = i + 1;
-                        return r;
-                }
-        }
-        return 0;
 }
 
 /* Called after each anon page fault: keeps the page cache and pipe pages
@@ -535,63 +477,22 @@ static void churn_step(struct area *a, int cache_fd, uint64_t cache_pages, uint8
                 (void) pread(cache_fd, buf, PAGE_BYTES, (off_t) (helper_rng_below(cache_pages) * PAGE_BYTES));
 }
 
-static uint64_t now_msec(void) {
-        struct timespec ts;
+/* While holding: --churn pages refaulted and freed per second, in ticks of
+ * CHURN_TICK_MSEC (the fraction of a page carried to the next tick). */
+struct churn {
+        struct area *a;
+        int cache_fd;
+        uint64_t cache_pages, pages_per_sec, carry;
+        uint8_t *buf;
+};
 
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
+static void churn_tick(void *data) {
+        struct churn *c = data;
+        uint64_t n = c->pages_per_sec * CHURN_TICK_MSEC + c->carry;
 
-/* Wait for SIGTERM/SIGINT, or EOF on stdin when stdin is a pipe, socket or
- * tty (not /dev/null or a file, which would read EOF at once). */
-static int hold(struct area *a, const struct options *o, int cache_fd, uint64_t cache_pages, uint8_t *buf) {
-        struct stat st;
-        bool watch_stdin = fstat(STDIN_FILENO, &st) == 0 &&
-                (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(STDIN_FILENO));
-        int sfd = signalfd(-1, &helper_stop_signals, SFD_CLOEXEC);
-        uint64_t next_tick = now_msec(), carry = 0;
-
-        if (sfd < 0) {
-                fprintf(stderr, "fragmenter: signalfd: %s\n", strerror(errno));
-                return -errno;
-        }
-        for (;;) {
-                struct pollfd pfd[2] = {
-                        { .fd = sfd, .events = POLLIN },
-                        { .fd = watch_stdin ? STDIN_FILENO : -1, .events = POLLIN },
-                };
-                int timeout = -1;
-
-                if (o->churn_pages_per_sec) {
-                        uint64_t now = now_msec();
-
-                        timeout = next_tick > now ? (int) (next_tick - now) : 0;
-                }
-                if (poll(pfd, 2, timeout) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        break;
-                }
-                if (pfd[0].revents)
-                        break;
-                if (pfd[1].revents) {
-                        char c[256];
-                        ssize_t n = read(STDIN_FILENO, c, sizeof c);
-
-                        if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
-                                break;
-                }
-                if (o->churn_pages_per_sec && now_msec() >= next_tick) {
-                        uint64_t n = o->churn_pages_per_sec * CHURN_TICK_MSEC + carry;
-
-                        carry = n % 1000;
-                        for (uint64_t k = 0; k < n / 1000; k++)
-                                churn_step(a, cache_fd, cache_pages, buf);
-                        next_tick += CHURN_TICK_MSEC;
-                }
-        }
-        close(sfd);
-        return 0;
+        c->carry = n % 1000;
+        for (uint64_t k = 0; k < n / 1000; k++)
+                churn_step(c->a, c->cache_fd, c->cache_pages, c->buf);
 }
 
 int main(int argc, char **argv) {
@@ -605,7 +506,7 @@ int main(int argc, char **argv) {
         parse_options(argc, argv, &o);
         helper_rng_seed(o.seed);
 
-        /* Stop requests are polled between steps and waited for in hold(),
+        /* Stop requests are polled between steps and waited for in helper_hold(),
          * so the process always exits 0 through the normal path. */
         helper_block_stop_signals();
 
@@ -631,7 +532,8 @@ int main(int argc, char **argv) {
                 il.cache_pages_total = o.pagecache_bytes / PAGE_BYTES;
         }
         if (o.unmovable_pages > 0) {
-                r = setup_pipes(&il, o.unmovable_pages);
+                il.pipe_capacity_pages = HELPER_PIPE_PAGES;
+                r = helper_pipes_open("--unmovable", o.unmovable_pages, &il.pipes, &il.n_pipes);
                 if (r < 0) {
                         ret = r == -EMFILE ? 2 : 1;
                         goto out;
@@ -640,7 +542,7 @@ int main(int argc, char **argv) {
         }
 
         a.n_pages = o.size_bytes / PAGE_BYTES;
-        a.base = map_aligned(o.size_bytes);
+        a.base = helper_map_aligned(o.size_bytes, REGION_BYTES);
         a.present = calloc(a.n_pages, 1);
         if (!a.base || !a.present)
                 goto oom;
@@ -691,8 +593,12 @@ int main(int argc, char **argv) {
         fflush(stdout);
 
         ret = 0;
-        if (o.hold)
-                ret = hold(&a, &o, il.cache_fd, il.cache_pages_written, il.buf) < 0 ? 1 : 0;
+        if (o.hold) {
+                struct churn c = { .a = &a, .cache_fd = il.cache_fd, .cache_pages = il.cache_pages_written,
+                                   .pages_per_sec = o.churn_pages_per_sec, .buf = il.buf };
+
+                ret = helper_hold(CHURN_TICK_MSEC, c.pages_per_sec ? churn_tick : NULL, &c) < 0 ? 1 : 0;
+        }
         goto out;
 
 oom:

@@ -1,12 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the workload helpers share: option values, the usage error, a seeded
- * random sequence, stop signals, the monotonic clock (helper-util.h). */
+ * random sequence, stop signals, the monotonic clock, aligned mappings, pipe
+ * buffers, holding until told to stop (helper-util.h). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "helper-util.h"
 
@@ -132,4 +145,117 @@ uint64_t helper_now_ns(void) {
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t) ts.tv_sec * HELPER_NSEC_PER_SEC + (uint64_t) ts.tv_nsec;
+}
+
+void *helper_map_aligned(uint64_t bytes, uint64_t align) {
+        uint64_t len = bytes + align;
+        uint8_t *p, *aligned;
+
+        assert(align > 0 && (align & (align - 1)) == 0);
+        p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED)
+                return NULL;
+        aligned = (uint8_t *) (((uintptr_t) p + align - 1) & ~(uintptr_t) (align - 1));
+        if (aligned > p)
+                munmap(p, (size_t) (aligned - p));
+        if (aligned + bytes < p + len)
+                munmap(aligned + bytes, (size_t) (p + len - (aligned + bytes)));
+        return aligned;
+}
+
+/* Descriptors kept free of pipes: the machine caps them at 20,000. */
+#define PIPES_FD_RESERVE 64
+
+int helper_pipes_open(const char *flag, uint64_t pages, int (**ret_pipes)[2], uint64_t *ret_n) {
+        struct rlimit rl;
+        uint64_t budget, n = (pages + HELPER_PIPE_PAGES - 1) / HELPER_PIPE_PAGES;
+        int (*pipes)[2];
+
+        assert(flag);
+        assert(ret_pipes);
+        assert(ret_n);
+        *ret_pipes = NULL;
+        *ret_n = 0;
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+                return -errno;
+        budget = rl.rlim_cur > PIPES_FD_RESERVE ? rl.rlim_cur - PIPES_FD_RESERVE : 0;
+        if (n * 2 > budget) {
+                fprintf(stderr, "%s: %s %" PRIu64 " needs %" PRIu64 " pipes (%" PRIu64 " descriptors) but RLIMIT_NOFILE is %llu; accepted: at most %" PRIu64 " pages\n",
+                        program_name, flag, pages, n, n * 2, (unsigned long long) rl.rlim_cur, budget / 2 * HELPER_PIPE_PAGES);
+                return -EMFILE;
+        }
+        pipes = calloc(n ? n : 1, sizeof *pipes);
+        if (!pipes)
+                return -ENOMEM;
+        *ret_pipes = pipes;
+        for (uint64_t i = 0; i < n; i++) {
+                int r;
+
+                if (pipe2(pipes[i], O_CLOEXEC | O_NONBLOCK) < 0) {
+                        r = -errno;
+                        fprintf(stderr, "%s: pipe2() #%" PRIu64 " failed: %s\n", program_name, i, strerror(-r));
+                        return r;
+                }
+                *ret_n = i + 1;
+                if (fcntl(pipes[i][1], F_SETPIPE_SZ, (int) HELPER_PIPE_BYTES) < 0) {
+                        r = -errno;
+                        fprintf(stderr, "%s: F_SETPIPE_SZ %lu on pipe #%" PRIu64 " failed: %s (fs.pipe-max-size, pipe-user-pages-*)\n",
+                                program_name, HELPER_PIPE_BYTES, i, strerror(-r));
+                        return r;
+                }
+        }
+        return 0;
+}
+
+static uint64_t now_msec(void) {
+        return helper_now_ns() / (HELPER_NSEC_PER_SEC / 1000);
+}
+
+int helper_hold(uint64_t tick_msec, void (*tick)(void *data), void *data) {
+        struct stat st;
+        bool watch_stdin = fstat(STDIN_FILENO, &st) == 0 &&
+                (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(STDIN_FILENO));
+        int sfd = signalfd(-1, &helper_stop_signals, SFD_CLOEXEC);
+        uint64_t next_tick = now_msec();
+
+        assert(!tick || tick_msec > 0);
+        if (sfd < 0) {
+                int r = -errno;
+
+                fprintf(stderr, "%s: signalfd: %s, not holding\n", program_name, strerror(-r));
+                return r;
+        }
+        for (;;) {
+                struct pollfd pfd[2] = {
+                        { .fd = sfd, .events = POLLIN },
+                        { .fd = watch_stdin ? STDIN_FILENO : -1, .events = POLLIN },
+                };
+                int timeout = -1;
+
+                if (tick) {
+                        uint64_t now = now_msec();
+
+                        timeout = next_tick > now ? (int) (next_tick - now) : 0;
+                }
+                if (poll(pfd, 2, timeout) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                if (pfd[0].revents)
+                        break;
+                if (pfd[1].revents) {
+                        char c[256];
+                        ssize_t n = read(STDIN_FILENO, c, sizeof c);
+
+                        if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+                                break;
+                }
+                if (tick && now_msec() >= next_tick) {
+                        tick(data);
+                        next_tick += tick_msec;
+                }
+        }
+        close(sfd);
+        return 0;
 }

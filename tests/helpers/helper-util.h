@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the workload helpers (churn, consumer, fragmenter, polluter) share:
- * option values, the usage error, a seeded random sequence, stop signals. */
+ * option values, the usage error, a seeded random sequence, stop signals,
+ * aligned mappings, pipe buffers, holding until told to stop. */
 #pragma once
 
 #include <signal.h>
@@ -8,6 +9,10 @@
 #include <stdint.h>
 
 #define HELPER_NSEC_PER_SEC UINT64_C(1000000000)
+/* A pipe may grow to 1 MiB (fs.pipe-max-size default; root may go beyond):
+ * 256 pages per pipe keeps the descriptor count far below the 20,000 cap. */
+#define HELPER_PIPE_BYTES (1UL << 20)
+#define HELPER_PIPE_PAGES (HELPER_PIPE_BYTES / 4096)
 
 /* Once, first thing in main(): the program's name and usage text for
  * helper_die_usage(). */
@@ -45,3 +50,22 @@ void helper_block_stop_signals(void);
 bool helper_stop_pending(void);
 
 uint64_t helper_now_ns(void); /* CLOCK_MONOTONIC */
+
+/* An anonymous private mapping of `bytes` (MAP_NORESERVE) starting on a
+ * multiple of `align` (a power of two), or NULL with errno set. */
+void *helper_map_aligned(uint64_t bytes, uint64_t align);
+
+/* Pipes whose buffers can hold `pages` pages (HELPER_PIPE_PAGES each):
+ * unmovable kernel memory. Refused (-EMFILE, said with how many pages fit,
+ * naming `flag`) when they need more descriptors than RLIMIT_NOFILE leaves
+ * after a reserve of 64. On return, also on failure, *ret_pipes is the
+ * array (free it; NULL where none) and *ret_n how many of its pipes are
+ * open (close both ends). 0, -EMFILE, -ENOMEM, or pipe2's or
+ * F_SETPIPE_SZ's -errno (said). */
+int helper_pipes_open(const char *flag, uint64_t pages, int (**ret_pipes)[2], uint64_t *ret_n);
+
+/* Waits for SIGTERM/SIGINT (helper_stop_signals, blocked), or for EOF on
+ * stdin when stdin is a pipe, socket or tty (not /dev/null or a file, which
+ * would read EOF at once). With `tick`, calls tick(data) every tick_msec
+ * meanwhile. 0, or -errno when signalfd fails (said: not holding). */
+int helper_hold(uint64_t tick_msec, void (*tick)(void *data), void *data);

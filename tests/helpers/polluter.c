@@ -13,7 +13,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -21,8 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,10 +42,6 @@
 #define FILL_STOP_SCANNED_PAGES 2048
 #define FILE_GROUP_PAGES 512             /* holes are placed per 2 MiB of the file */
 #define FILL_MAX_BYTES (256ULL << 30)
-/* pipes grow to 1 MiB each (fs.pipe-max-size default): 256 pages per 2 fds */
-#define PIPE_BYTES (1UL << 20)
-#define PIPE_PAGES (PIPE_BYTES / PAGE_BYTES)
-#define FD_RESERVE 64                    /* the machine caps descriptors at 20,000 */
 /* The pollution budget (--files etc. are maxima) is spent in this many
  * steps, every kind a little in each, so that each kind lands everywhere. */
 #define POLLUTE_STEPS 4096
@@ -411,38 +404,6 @@ static uint64_t punch_pass(struct polluter *p, unsigned pass) {
         return n;
 }
 
-static int setup_pipes(struct polluter *p) {
-        struct rlimit rl;
-        uint64_t budget;
-
-        assert(p);
-        p->n_pipes = (p->o.pipe_pages + PIPE_PAGES - 1) / PIPE_PAGES;
-        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-                return -errno;
-        budget = rl.rlim_cur > FD_RESERVE ? rl.rlim_cur - FD_RESERVE : 0;
-        if (p->n_pipes * 2 > budget) {
-                fprintf(stderr, "polluter: --pipe-pages %" PRIu64 " needs %" PRIu64 " descriptors, RLIMIT_NOFILE is %llu; accepted: at most %" PRIu64 " pages\n",
-                        p->o.pipe_pages, p->n_pipes * 2, (unsigned long long) rl.rlim_cur, budget / 2 * PIPE_PAGES);
-                p->n_pipes = 0;
-                return -EMFILE;
-        }
-        p->pipes = calloc(p->n_pipes ? p->n_pipes : 1, sizeof *p->pipes);
-        if (!p->pipes)
-                return -ENOMEM;
-        for (uint64_t i = 0; i < p->n_pipes; i++) {
-                if (pipe2(p->pipes[i], O_CLOEXEC | O_NONBLOCK) < 0) {
-                        p->n_pipes = i;
-                        return -errno;
-                }
-                if (fcntl(p->pipes[i][1], F_SETPIPE_SZ, (int) PIPE_BYTES) < 0) {
-                        fprintf(stderr, "polluter: F_SETPIPE_SZ %lu: %s (fs.pipe-max-size, pipe-user-pages-*)\n", PIPE_BYTES, strerror(errno));
-                        p->n_pipes = i + 1;
-                        return -errno;
-                }
-        }
-        return 0;
-}
-
 static int setup_pagetables(struct polluter *p) {
         assert(p);
         p->pt_area_bytes = p->o.pagetables * REGION_BYTES;
@@ -491,7 +452,7 @@ static void pollute_negative(struct polluter *p, uint64_t upto) {
 static int pollute_pipes(struct polluter *p, uint64_t upto) {
         assert(p);
         for (; p->pipe_pages_written < upto; p->pipe_pages_written++)
-                if (write(p->pipes[p->pipe_pages_written / PIPE_PAGES][1], p->buf, PAGE_BYTES) != (ssize_t) PAGE_BYTES)
+                if (write(p->pipes[p->pipe_pages_written / HELPER_PIPE_PAGES][1], p->buf, PAGE_BYTES) != (ssize_t) PAGE_BYTES)
                         return -errno;
         return 0;
 }
@@ -678,40 +639,6 @@ out:
         return r;
 }
 
-/* Wait for SIGTERM/SIGINT, or EOF on stdin when it is a pipe or a tty. */
-static void hold(void) {
-        struct stat st;
-        bool watch_stdin = fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(STDIN_FILENO));
-        int sfd = signalfd(-1, &helper_stop_signals, SFD_CLOEXEC);
-
-        if (sfd < 0) {
-                fprintf(stderr, "polluter: signalfd: %s, not holding\n", strerror(errno));
-                return;
-        }
-        for (;;) {
-                struct pollfd pfd[2] = {
-                        { .fd = sfd, .events = POLLIN },
-                        { .fd = watch_stdin ? STDIN_FILENO : -1, .events = POLLIN },
-                };
-                char c[256];
-
-                if (poll(pfd, 2, -1) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        break;
-                }
-                if (pfd[0].revents)
-                        break;
-                if (pfd[1].revents) {
-                        ssize_t n = read(STDIN_FILENO, c, sizeof c);
-
-                        if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
-                                break;
-                }
-        }
-        close(sfd);
-}
-
 /* Everything made is removed: files, the cache file, pipes, page tables, the
  * directories (rmdir of neg/ frees its negative dentries). */
 static void cleanup(struct polluter *p) {
@@ -778,7 +705,7 @@ int main(int argc, char **argv) {
                 goto out;
         }
         /* descriptors and mappings first: a limit is an error before the long part */
-        r = setup_pipes(&p);
+        r = helper_pipes_open("--pipe-pages", p.o.pipe_pages, &p.pipes, &p.n_pipes);
         if (r < 0) {
                 ret = r == -EMFILE ? 2 : 1;
                 goto out;
@@ -811,7 +738,7 @@ int main(int argc, char **argv) {
         printf("READY pid=%d\n", (int) getpid());
         fflush(stdout);
         if (p.o.hold && !helper_stop_pending())
-                hold();
+                (void) helper_hold(0, NULL, NULL);
         ret = 0;
 out:
         cleanup(&p);

@@ -8,9 +8,8 @@
 # `defragd --restore-knobs`. Takes the machine lock itself.
 set -u
 defragd=$1 defragctl=$2 fragmenter=$3
-
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; [ -f "$tmp/daemon.log" ] && sed 's/^/  daemon: /' "$tmp/daemon.log" | tail -40; exit 1; }
+# shellcheck source=tests/kernel/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 MEM=/sys/devices/system/memory
 [ "$(id -u)" -eq 0 ] || skip "needs root: offlines memory blocks, reads /proc/kpageflags"
@@ -19,25 +18,15 @@ grep -qx 1 "$MEM"/memory*/removable 2>/dev/null || skip "kernel without memory h
 [ -r /proc/kpageflags ] || skip "no /proc/kpageflags"
 [ -w /sys/devices/system/node/node0/compact ] || skip "no /sys/devices/system/node/node0/compact (CONFIG_NUMA=n)"
 
-if [ -z "${DEFRAGD_MACHINE_LOCK_HELD:-}" ]; then
-        exec 9>/tmp/defragd-machine.lock
-        flock -w 1200 9 || fail "could not take /tmp/defragd-machine.lock in 20 min"
-fi
+machine_lock
 offline_blocks() { grep -l offline "$MEM"/memory*/state 2>/dev/null; }
 [ -z "$(offline_blocks)" ] && true || skip "memory blocks already offline: $(offline_blocks | tr '\n' ' '): not ours to judge"
 
-KNOB=/proc/sys/vm/compaction_proactiveness
-tmp=$(mktemp -d /tmp/defragd-clears.XXXXXX)
-orig_proactiveness=$(cat $KNOB)
-pids=()
-cleanup() {
-        for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-        # Whatever happened: nothing of ours stays offline.
+# Whatever happened: nothing of ours stays offline.
+cleanup_hook() {
         [ -e "$tmp/run/knobs.state" ] && "$defragd" --restore-knobs --runtime-dir "$tmp/run" --log-target console
-        echo "$orig_proactiveness" >$KNOB
-        rm -rf "$tmp"
 }
-trap cleanup EXIT
+knob_guard clears
 echo 0 >$KNOB # kcompactd's proactive runs off: what moves is the daemon's doing
 
 suitable9() { # zone -> free order-9 blocks of node 0
@@ -50,16 +39,8 @@ suitable9() { # zone -> free order-9 blocks of node 0
 dd if=/dev/zero of="$tmp/cache" bs=1M count=1024 status=none conv=fsync || skip "cannot write 1 GiB in $tmp"
 echo 1 >/proc/sys/vm/drop_caches
 cat "$tmp/cache" >/dev/null
-free_kb=$(awk '/^MemFree:/ { print $2 }' /proc/meminfo)
-fill_mib=$(( (free_kb / 1024 - 1536) / 2 * 2 ))
-[ "$fill_mib" -ge 2048 ] || skip "only $((free_kb / 1024)) MiB free; the test fragments all free memory and wants at least 3.5 GiB"
-exec 3< <(exec "$fragmenter" --fill-huge --size "${fill_mib}M" --keep-one-in 8 --seed 5 --hold </dev/null)
-pids+=("$!")
-read -r -t 300 line <&3 || fail "fragmenter printed nothing in 300 s"
-while [[ "$line" != FRAGMENTED* ]]; do
-        read -r -t 300 line <&3 || fail "fragmenter did not report FRAGMENTED (last line: $line)"
-done
-echo "fragmenter: $line"
+fill_size "3.5 GiB"
+fragment 300 5
 zone=Normal
 have=$(suitable9 $zone)
 # A target out of reach: the zone stays short, so the ladder climbs once
@@ -102,13 +83,8 @@ sed -e 's/^Order=.*/Order=clear-offline/' -e 's/^CooldownSec=1s$/&\nMaxPagesPerA
 "$defragd" --config "$tmp/clear-only.conf" --runtime-dir "$tmp/run" --log-target console --log-level debug >"$tmp/daemon.log" 2>&1 &
 dpid=$!
 pids+=("$dpid")
-started() { grep -q "clear-offline node 0: running in process" "$tmp/daemon.log" 2>/dev/null; }
-for _ in $(seq 1 1200); do
-        started && break
-        kill -0 "$dpid" 2>/dev/null || fail "defragd exited early"
-        sleep 0.1
-done
-started || fail "no clearing started in 120 s"
+await_log "clear-offline node 0: running in process" 1200 0.1
+grep -q "clear-offline node 0: running in process" "$tmp/daemon.log" || fail "no clearing started in 120 s"
 sleep 0.02
 kill -KILL "$dpid"; wait "$dpid" 2>/dev/null
 echo "SIGKILL during a clearing; offline then: $(offline_blocks | tr '\n' ' '); state file: $(cat "$tmp/run/knobs.state" 2>/dev/null | tr '\n\t' '; ')"
@@ -125,11 +101,7 @@ dpid=$!
 pids+=("$dpid")
 
 clear_re='^defragd: clear-offline node 0 memory[0-9]+ pfn [0-9]+\+[0-9]+ \([0-9]+ pages to move planned, [0-9]+ moved\): '"$zone"' order 9 free blocks [0-9]+ -> [0-9]+ \(\+[1-9][0-9]*\)'
-for _ in $(seq 1 180); do
-        grep -Eq "$clear_re" "$tmp/daemon.log" && break
-        kill -0 "$dpid" 2>/dev/null || fail "defragd exited early"
-        sleep 1
-done
+await_log "$clear_re" 180 1
 grep "^defragd: compact node 0:" "$tmp/daemon.log" | head -3 | sed 's/^/compaction: /'
 grep "^defragd: clear-offline" "$tmp/daemon.log" | head -5 | sed 's/^/clearing: /'
 line=$(grep -Em1 "$clear_re" "$tmp/daemon.log") || fail "no clear-offline with a gain in 180 s"

@@ -6,32 +6,16 @@
 # and --restore-knobs).
 set -u
 defragd=$1 defragctl=$2 fragmenter=$3
-
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; [ -f "$tmp/daemon.log" ] && sed 's/^/  daemon: /' "$tmp/daemon.log" | tail -40; exit 1; }
+# shellcheck source=tests/kernel/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root: writes /sys/devices/system/node/node0/compact and vm.compaction_proactiveness"
 [ -w /sys/devices/system/node/node0/compact ] || [ -w /proc/sys/vm/compact_memory ] ||
         skip "no writable compaction knob (/sys/devices/system/node/node0/compact, /proc/sys/vm/compact_memory)"
 [ -w /proc/sys/vm/compaction_proactiveness ] || skip "no vm.compaction_proactiveness on this kernel"
 
-# The machine is shared: fragmenting and compacting hold its lock (unless
-# the caller already does, e.g. around a whole kernel-suite run).
-if [ -z "${DEFRAGD_MACHINE_LOCK_HELD:-}" ]; then
-        exec 9>/tmp/defragd-machine.lock
-        flock -w 1200 9 || { echo "FAIL: could not take /tmp/defragd-machine.lock in 20 min"; exit 1; }
-fi
-
-KNOB=/proc/sys/vm/compaction_proactiveness
-tmp=$(mktemp -d /tmp/defragd-test.XXXXXX)
-orig_proactiveness=$(cat $KNOB)
-pids=()
-cleanup() {
-        for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-        echo "$orig_proactiveness" >$KNOB
-        rm -rf "$tmp"
-}
-trap cleanup EXIT
+machine_lock
+knob_guard test
 
 # Kernel proactive compaction off while we measure, so the gain is the daemon's.
 BASE=0
@@ -57,17 +41,8 @@ small_free() {
 # pages: on 6.18 node compaction stops early (COMPACT_CONTENDED) at the first
 # large page-cache folio it finds no same-order free block for, and single
 # kept pages leave no free block above order 2 (docs/kernel-notes.md).
-free_kb=$(awk '/^MemFree:/ { print $2 }' /proc/meminfo)
-fill_mib=$(( (free_kb / 1024 - 1536) / 2 * 2 ))
-[ "$fill_mib" -ge 2048 ] || skip "only $((free_kb / 1024)) MiB free; the test fragments all free memory and wants at least 3 GiB"
-exec 3< <(exec "$fragmenter" --fill-huge --size "${fill_mib}M" --keep-one-in 8 --kept-run 64 --seed 7 --hold </dev/null)
-frag_pid=$!
-pids+=("$frag_pid")
-read -r -t 240 line <&3 || fail "fragmenter printed nothing in 240 s"
-while [[ "$line" != FRAGMENTED* ]]; do
-        read -r -t 240 line <&3 || fail "fragmenter did not report FRAGMENTED (last line: $line)"
-done
-echo "fragmenter: $line"
+fill_size "3 GiB"
+fragment 240 7 --kept-run 64
 echo "after fragmenting, suitable order-9 blocks per zone: $(suitable9 | tr '\n' ' ')"
 echo "free pages below order 9 per zone: $(small_free | tr '\n' ' ')"
 
@@ -150,11 +125,7 @@ pids+=("$dpid")
 # It must notice, compact, and log a gain. Each run is measured; a run that
 # gains nothing backs off (2 s, then 4 s) and is retried, as in production.
 gain_re='^defragd: compact node 0: .* free blocks [0-9]+ -> [0-9]+ \(\+[1-9][0-9]*\)'
-for _ in $(seq 1 90); do
-        grep -Eq "$gain_re" "$tmp/daemon.log" && break
-        kill -0 "$dpid" 2>/dev/null || fail "defragd exited early"
-        sleep 1
-done
+await_log "$gain_re" 90 1
 grep -q "^defragd: compact node 0:" "$tmp/daemon.log" || fail "no compaction logged in 90 s"
 grep "^defragd: compact node 0:" "$tmp/daemon.log" | head -5 | sed 's/^/attempt: /'
 line=$(grep -Em1 "$gain_re" "$tmp/daemon.log") || fail "no compaction gained order-9 blocks in 90 s"

@@ -11,6 +11,8 @@
 # build directory: a meson option is per build directory) and kept up to date.
 set -u
 mode=${1:?usage: test-fault-matrix.sh fixture|live SOURCE_ROOT BUILD_ROOT} src=${2:?} build=${3:?}
+# shellcheck source=tests/kernel/lib.sh
+. "$(dirname "$0")/lib.sh"
 fixture=${DEFRAGD_FIXTURES:-$src/tests/fixtures}/live-6.18-fragmented/proc
 fb=$build/fault-injection
 plain=$build/daemon/defragd
@@ -25,22 +27,19 @@ cleanup() {
 trap cleanup EXIT
 
 if [ "$mode" = live ]; then
-        [ "$(id -u)" = 0 ] || { echo "SKIP: the live offlining row needs root"; exit 77; }
-        if [ "${DEFRAGD_MACHINE_LOCK_HELD:-0}" != 1 ]; then
-                export DEFRAGD_MACHINE_LOCK_HELD=1
-                exec flock /tmp/defragd-machine.lock "$0" "$@"
-        fi
+        [ "$(id -u)" = 0 ] || skip "the live offlining row needs root"
+        machine_lock
 fi
 
 # The fault build: configured on first use, incremental afterwards.
 (
-        flock 9
+        flock 8
         if [ ! -f "$fb/build.ninja" ]; then
                 meson setup "$fb" "$src" -Dfault_injection=true -Dbpf=disabled -Dvm_tests=false -Dkernel_tests=false \
                         >"$tmp/setup.log" 2>&1 || { cat "$tmp/setup.log"; exit 1; }
         fi
         ninja -C "$fb" daemon/defragd tests/helpers/lever-once >"$tmp/build.log" 2>&1 || { tail -20 "$tmp/build.log"; exit 1; }
-) 9>"$build/fault-injection.lock" || { echo "FAIL: cannot build the fault-injection variant"; exit 1; }
+) 8>"$build/fault-injection.lock" || { echo "FAIL: cannot build the fault-injection variant"; exit 1; }
 fdefragd=$fb/daemon/defragd lever_once=$fb/tests/helpers/lever-once
 [ -x "$plain" ] || plain=$fdefragd # --restore-knobs by the release binary when there is one
 
@@ -256,7 +255,7 @@ if [ "$mode" = live ]; then
         # Normal with the fewest used pages, all of them on an LRU list
         # (kpageflags), at most 16 MiB: the offline migrates little and
         # cannot meet an unmovable page; the lever's own checks still apply.
-        [ -r /proc/kpageflags ] || { echo "SKIP: no /proc/kpageflags"; exit 77; }
+        [ -r /proc/kpageflags ] || skip "no /proc/kpageflags"
         echo "# live kernel: lever x step x kill -> outcome"
         pick_block() {
                 python3 - <<'PY'
@@ -311,7 +310,7 @@ PY
                         rm -rf "$tmp/run"; mkdir -m 700 "$tmp/run"
                         blk=$(pick_block)
                         [ -n "$blk" ] || blk=$(make_clean_block)
-                        [ -n "$blk" ] || { echo "SKIP: no online Normal block of node 0 with only free and LRU pages (<= 4096 used), and the kernel would offline none of those it was asked to in 120 s right now"; exit 77; }
+                        [ -n "$blk" ] || skip "no online Normal block of node 0 with only free and LRU pages (<= 4096 used), and the kernel would offline none of those it was asked to in 120 s right now"
                         DEFRAGD_FAULT_AT=$p DEFRAGD_FAULT_KILL=$kill "$lever_once" --lever offline --runtime-dir "$tmp/run" \
                                 --node 0 --block "$blk" >"$tmp/once.log" 2>&1; rc=$?
                         st=$(cat /sys/devices/system/memory/memory$blk/state)

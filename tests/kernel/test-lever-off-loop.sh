@@ -11,32 +11,16 @@
 # PREEMPT_NONE), the daemon waits up to most of a second for a CPU. Takes the machine lock itself (meson runs kernel tests).
 set -u
 defragd=$1 defragctl=$2 fragmenter=$3
-
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; [ -f "$tmp/daemon.log" ] && sed 's/^/  daemon: /' "$tmp/daemon.log" | tail -40; exit 1; }
+# shellcheck source=tests/kernel/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root: writes /sys/devices/system/node/node0/compact and vm.compaction_proactiveness"
 [ -w /sys/devices/system/node/node0/compact ] || skip "no /sys/devices/system/node/node0/compact (CONFIG_NUMA=n)"
 [ -w /proc/sys/vm/compaction_proactiveness ] || skip "no vm.compaction_proactiveness on this kernel"
 command -v python3 >/dev/null || skip "python3 is not installed (needed to read the status JSON)"
 
-# The machine is shared: fragmenting and compacting hold its lock (unless
-# the caller already does, e.g. around a whole kernel-suite run).
-if [ -z "${DEFRAGD_MACHINE_LOCK_HELD:-}" ]; then
-        exec 9>/tmp/defragd-machine.lock
-        flock -w 1200 9 || fail "could not take /tmp/defragd-machine.lock in 20 min"
-fi
-
-KNOB=/proc/sys/vm/compaction_proactiveness
-tmp=$(mktemp -d /tmp/defragd-offloop.XXXXXX)
-orig_proactiveness=$(cat $KNOB)
-pids=()
-cleanup() {
-        for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-        echo "$orig_proactiveness" >$KNOB
-        rm -rf "$tmp"
-}
-trap cleanup EXIT
+machine_lock
+knob_guard offloop
 
 BASE=0
 LEVER=41
@@ -64,23 +48,13 @@ print(sys.argv[2], "%s:%d" % (r["lever"], r["pid"]) if r else "-")
 PY
 }
 
-free_kb=$(awk '/^MemFree:/ { print $2 }' /proc/meminfo)
-fill_mib=$(( (free_kb / 1024 - 1536) / 2 * 2 ))
-[ "$fill_mib" -ge 2048 ] || skip "only $((free_kb / 1024)) MiB free; the test fragments all free memory and wants at least 3 GiB"
+fill_size "3 GiB"
 
 # Fragment as tests/kernel/test-daemon-compacts.sh does (aligned 64-page kept
 # runs: whole-node compaction then runs for seconds instead of stopping
 # contended at once), so a compaction lasts long enough to be watched.
-fragment() {
-        local line
-        exec 3< <(exec "$fragmenter" --fill-huge --size "${fill_mib}M" --keep-one-in 8 --kept-run 64 --seed "$1" --hold </dev/null)
-        frag_pid=$!
-        pids+=("$frag_pid")
-        read -r -t 240 line <&3 || fail "fragmenter printed nothing in 240 s"
-        while [[ "$line" != FRAGMENTED* ]]; do
-                read -r -t 240 line <&3 || fail "fragmenter did not report FRAGMENTED (last line: $line)"
-        done
-        echo "fragmenter: $line"
+fragment_seed() {
+        fragment 240 "$1" --kept-run 64
         sync
         echo 1 >/proc/sys/vm/drop_caches # clean large folios stop compaction early (docs/kernel-notes.md)
 }
@@ -107,7 +81,7 @@ EOF
 
 attempt() {
         local seen_running="" first_ms=0 max_ms=0 n=0 out ms lever t_kill t_exit rc child i
-        fragment "$1"
+        fragment_seed "$1"
         mkdir -p "$tmp/run"
         "$defragd" --config "$tmp/test.conf" --runtime-dir "$tmp/run" --log-target console --log-level debug \
                 >"$tmp/daemon.log" 2>&1 &

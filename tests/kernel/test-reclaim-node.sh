@@ -7,14 +7,11 @@
 # Usage: test-reclaim-node.sh RECLAIM_TOOL
 set -uo pipefail
 tool=$1
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck source=tests/kernel/lib.sh
+. "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root (nodeN/reclaim, /proc/vmstat deltas)"
 [ -e /sys/devices/system/node/node0/reclaim ] || skip "no /sys/devices/system/node/node0/reclaim (kernel before 6.17)"
-if [ -z "${DEFRAGD_MACHINE_LOCK_HELD:-}" ]; then
-        exec 9>/tmp/defragd-machine.lock
-        flock 9
-fi
+machine_lock
 dir=$(mktemp -d /var/tmp/defragd-reclaim-node.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 [ "$(stat -f -c %T "$dir")" != tmpfs ] || skip "/var/tmp is tmpfs: its pages are not reclaimable cache"

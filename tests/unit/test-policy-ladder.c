@@ -15,12 +15,60 @@ static void present(struct world *w, enum df_lever_kind k) {
         w->in.lever_present[k] = true;
 }
 
-static void hint_clear(struct world *w, int node, const char *zone, uint64_t candidates) {
+/* The usual start: node 0's Normal zone short for order 9 (10 blocks, Low=64,
+ * fragmented), the default ladder, `k` present beside compaction and
+ * proactiveness (DF_LEVER_NONE: nothing more). */
+static struct world *short_world(enum df_lever_kind k) {
+        struct world *w = world_new();
+
+        if (k != DF_LEVER_NONE)
+                present(w, k);
+        fake_zone(&w->f, 0, "Normal", 10);
+        return w;
+}
+
+/* [Ladder] Order= of the n levers given. */
+static void set_ladder(struct world *w, unsigned n, const enum df_lever_kind *order) {
+        for (unsigned i = 0; i < n; i++)
+                w->c->ladder[i] = order[i];
+        w->c->n_ladder = n;
+}
+#define LADDER(w, ...)                                                                                         \
+        set_ladder(w, sizeof((enum df_lever_kind[]) { __VA_ARGS__ }) / sizeof(enum df_lever_kind),             \
+                   (enum df_lever_kind[]) { __VA_ARGS__ })
+
+/* One more hint: what the planner and the aim say about (node, zone). */
+static struct df_ladder_hint *hint(struct world *w, int node, const char *zone) {
         struct df_ladder_hint *h = &w->in.hints[w->in.n_hints++];
 
-        *h = (struct df_ladder_hint) { .node = node, .clear_candidates = candidates, .clear_min_cost_pages = 4100 };
+        *h = (struct df_ladder_hint) { .node = node };
         snprintf(h->zone, sizeof(h->zone), "%s", zone);
+        return h;
 }
+
+static void hint_clear(struct world *w, int node, const char *zone, uint64_t candidates) {
+        struct df_ladder_hint *h = hint(w, node, zone);
+
+        h->clear_candidates = candidates;
+        h->clear_min_cost_pages = 4100;
+}
+
+/* The aim's candidate; cgroup NULL: a candidate with no cgroup named. */
+static struct df_ladder_hint *hint_reclaim(struct world *w, int node, const char *zone, const char *cgroup) {
+        struct df_ladder_hint *h = hint(w, node, zone);
+
+        h->reclaim_candidate = true;
+        if (cgroup)
+                snprintf(h->reclaim_cgroup, sizeof(h->reclaim_cgroup), "%s", cgroup);
+        return h;
+}
+
+/* Exactly one action, by lever k (two checks, at the caller's line). */
+#define CHECK_ACTS(w, k)                                                                                       \
+        do {                                                                                                   \
+                CHECK_INT((w)->d.n_actions, 1);                                                                \
+                CHECK_INT((w)->d.actions[0].lever, k);                                                         \
+        } while (0)
 
 /* The skip of one rung of a node. */
 static const struct df_skip *skip_rung(const struct df_decision *d, int node, enum df_lever_kind k) {
@@ -62,14 +110,11 @@ static const struct df_knob_desire *knob(const struct df_decision *d) {
 
 /* Compaction gains: the next rung is never reached; the node waits out the cooldown. */
 static void test_compaction_gains(void) {
-        struct world *w = world_new();
+        struct world *w = short_world(DF_LEVER_RECLAIM_NODE);
         uint64_t t = w->now;
 
-        present(w, DF_LEVER_RECLAIM_NODE);
-        fake_zone(&w->f, 0, "Normal", 10);
         decide_at(w, t);
-        CHECK_INT(w->d.n_actions, 1);
-        CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
+        CHECK_ACTS(w, DF_LEVER_COMPACT_NODE);
         CHECK_U64(w->d.actions[0].amount, 0);
         record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_DONE, true, 10, 40, false, t + 2 * SEC);
         CHECK_U64(rung(w, 0, DF_LEVER_COMPACT_NODE)->last_gain_blocks, 30);
@@ -83,20 +128,17 @@ static void test_compaction_gains(void) {
         CHECK_INT(df_policy_node(&w->st, 0)->last_lever, DF_LEVER_COMPACT_NODE);
 
         decide_at(w, t + 62 * SEC);
-        CHECK_INT(w->d.n_actions, 1);
-        CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
+        CHECK_ACTS(w, DF_LEVER_COMPACT_NODE);
         world_free(w);
 }
 
 /* Compaction gains nothing: its back-off doubles and, in the next evaluation,
  * the next rung acts; reclaim asks for the deficit up to High in bytes. */
 static void test_compaction_no_gain_climbs(void) {
-        struct world *w = world_new();
+        struct world *w = short_world(DF_LEVER_RECLAIM_NODE);
         const struct df_skip *sk;
         uint64_t t = w->now;
 
-        present(w, DF_LEVER_RECLAIM_NODE);
-        fake_zone(&w->f, 0, "Normal", 10);
         decide_at(w, t);
         CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
         record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_DONE, true, 10, 10, false, t + 2 * SEC);
@@ -108,8 +150,7 @@ static void test_compaction_no_gain_climbs(void) {
         CHECK(sk && sk->reason == DF_SKIP_BACKOFF);
         if (sk)
                 CHECK_U64(sk->until_usec, t + 122 * SEC);
-        CHECK_INT(w->d.n_actions, 1);
-        CHECK_INT(w->d.actions[0].lever, DF_LEVER_RECLAIM_NODE);
+        CHECK_ACTS(w, DF_LEVER_RECLAIM_NODE);
         CHECK_STR(w->d.actions[0].target.zone, "Normal");
         CHECK_INT(w->d.actions[0].target.order, 9);
         CHECK_U64(w->d.actions[0].amount, (uint64_t) (256 - 10) * 512 * 4096);
@@ -122,21 +163,18 @@ static void test_compaction_no_gain_climbs(void) {
         CHECK(sk && sk->reason == DF_SKIP_COOLDOWN && sk->until_usec == t + 62 * SEC);
         /* Compaction's back-off ends first: it is tried again before reclaim. */
         decide_at(w, t + 122 * SEC);
-        CHECK_INT(w->d.n_actions, 1);
-        CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
+        CHECK_ACTS(w, DF_LEVER_COMPACT_NODE);
         world_free(w);
 }
 
 /* Contended (the kernel stopped early): what it gained resets the back-off,
  * but the next rung goes first until compaction's wait ends. An error too. */
 static void test_contended_climbs(void) {
-        struct world *w = world_new();
+        struct world *w = short_world(DF_LEVER_CLEAR_KMOD);
         const struct df_skip *sk;
         uint64_t t = w->now;
 
-        present(w, DF_LEVER_CLEAR_KMOD);
         hint_clear(w, 0, "Normal", 3);
-        fake_zone(&w->f, 0, "Normal", 10);
         decide_at(w, t);
         CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
         record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_CONTENDED, true, 10, 12, false, t + 2 * SEC);
@@ -147,8 +185,7 @@ static void test_contended_climbs(void) {
         decide_at(w, t + 3 * SEC);
         sk = skip_rung(&w->d, 0, DF_LEVER_COMPACT_NODE);
         CHECK(sk && sk->reason == DF_SKIP_CONTENDED);
-        CHECK_INT(w->d.n_actions, 1);
-        CHECK_INT(w->d.actions[0].lever, DF_LEVER_CLEAR_KMOD);
+        CHECK_ACTS(w, DF_LEVER_CLEAR_KMOD);
 
         /* clear-kmod fails (EBUSY: an unmovable page): it backs off on its own clock */
         {
@@ -170,17 +207,14 @@ static void test_contended_climbs(void) {
  * with the same rungs, without changing its hysteresis state. */
 static void test_act_early(void) {
         struct world *w = world_new();
-        struct df_ladder_hint *h = &w->in.hints[w->in.n_hints++];
+        struct df_ladder_hint *h = hint(w, 0, "Normal");
 
         fake_zone(&w->f, 0, "Normal", 100); /* above Low=64: OK */
-        *h = (struct df_ladder_hint) { .node = 0 };
-        snprintf(h->zone, sizeof(h->zone), "Normal");
         decide_at(w, w->now);
         CHECK_INT(w->d.n_actions, 0);
         h->act_early_orders = UINT32_C(1) << 9;
         decide_at(w, w->now + SEC);
-        CHECK_INT(w->d.n_actions, 1);
-        CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
+        CHECK_ACTS(w, DF_LEVER_COMPACT_NODE);
         CHECK_INT(df_policy_cell_state(&w->st, 0, "Normal", 9), DF_STATE_OK);
         /* another order's bit does not count */
         h->act_early_orders = UINT32_C(1) << 4;
@@ -191,12 +225,10 @@ static void test_act_early(void) {
 
 /* The clear rungs need the planner's candidates in a short zone of the node. */
 static void test_clear_needs_candidates(void) {
-        struct world *w = world_new();
+        struct world *w = short_world(DF_LEVER_CLEAR_OFFLINE);
         const struct df_skip *sk;
 
         w->c->compaction_enabled = false;
-        present(w, DF_LEVER_CLEAR_OFFLINE);
-        fake_zone(&w->f, 0, "Normal", 10);
         fake_zone(&w->f, 0, "Movable", 20);
         decide_at(w, w->now);
         CHECK_INT(w->d.n_actions, 0);
@@ -208,8 +240,7 @@ static void test_clear_needs_candidates(void) {
         hint_clear(w, 0, "Movable", 1);
         hint_clear(w, 1, "Normal", 5); /* another node's candidates do not count */
         decide_at(w, w->now + SEC);
-        CHECK_INT(w->d.n_actions, 1);
-        CHECK_INT(w->d.actions[0].lever, DF_LEVER_CLEAR_OFFLINE);
+        CHECK_ACTS(w, DF_LEVER_CLEAR_OFFLINE);
         CHECK_STR(w->d.actions[0].target.zone, "Movable"); /* where the candidate is, not the worst zone */
         CHECK_INT(w->d.actions[0].target.memory_block, -1); /* the planner names the block */
         CHECK_U64(w->d.actions[0].planned_pages, 4100);      /* its cheapest candidate's cost */
@@ -220,20 +251,16 @@ static void test_clear_needs_candidates(void) {
  * fragmented node only after a cheaper rung ran and did not help; never
  * under the pressure guard; reclaim-cgroup needs a candidate. */
 static void test_reclaim_guard(void) {
-        struct world *w = world_new();
+        struct world *w = short_world(DF_LEVER_RECLAIM_NODE);
+        struct df_ladder_hint *h;
         struct df_zone *z;
         const struct df_skip *sk;
 
-        present(w, DF_LEVER_RECLAIM_NODE);
         present(w, DF_LEVER_RECLAIM_CGROUP);
-        w->c->ladder[0] = DF_LEVER_COMPACT_NODE;
-        w->c->ladder[1] = DF_LEVER_RECLAIM_CGROUP;
-        w->c->ladder[2] = DF_LEVER_RECLAIM_NODE;
-        w->c->n_ladder = 3;
+        LADDER(w, DF_LEVER_COMPACT_NODE, DF_LEVER_RECLAIM_CGROUP, DF_LEVER_RECLAIM_NODE);
 
         /* fragmented, nothing tried yet: compaction acts; then in cooldown
          * after a gain, reclaim is not reached */
-        fake_zone(&w->f, 0, "Normal", 10);
         decide_at(w, w->now);
         CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
 
@@ -247,22 +274,18 @@ static void test_reclaim_guard(void) {
         CHECK(sk && sk->reason == DF_SKIP_NOT_FRAGMENTED);
         sk = skip_rung(&w->d, 0, DF_LEVER_RECLAIM_CGROUP);
         CHECK(sk && sk->reason == DF_SKIP_NO_CANDIDATE);
-        CHECK_INT(w->d.n_actions, 1);
-        CHECK_INT(w->d.actions[0].lever, DF_LEVER_RECLAIM_NODE);
+        CHECK_ACTS(w, DF_LEVER_RECLAIM_NODE);
 
         /* with a cgroup candidate, the cgroup rung (first in this order) acts */
         df_policy_state_init(&w->st);
-        w->in.hints[0] = (struct df_ladder_hint) { .node = 0, .reclaim_candidate = true };
-        snprintf(w->in.hints[0].zone, DF_NAME_MAX, "Normal");
-        w->in.n_hints = 1;
+        h = hint_reclaim(w, 0, "Normal", NULL);
         /* a candidate with no cgroup named is none */
         decide_at(w, w->now + SEC);
         CHECK_INT(w->d.actions[0].lever, DF_LEVER_RECLAIM_NODE);
         df_policy_state_init(&w->st);
-        snprintf(w->in.hints[0].reclaim_cgroup, DF_CGROUP_PATH_MAX, "/system.slice/batch.service");
+        snprintf(h->reclaim_cgroup, sizeof(h->reclaim_cgroup), "/system.slice/batch.service");
         decide_at(w, w->now + SEC);
-        CHECK_INT(w->d.n_actions, 1);
-        CHECK_INT(w->d.actions[0].lever, DF_LEVER_RECLAIM_CGROUP);
+        CHECK_ACTS(w, DF_LEVER_RECLAIM_CGROUP);
         /* the action names the aim's cgroup and the deficit to High in bytes: (256 - 0) order-9 blocks */
         CHECK_STR(w->d.actions[0].target.cgroup, "/system.slice/batch.service");
         CHECK_U64(w->d.actions[0].amount, UINT64_C(256) * 512 * 4096);
@@ -273,8 +296,7 @@ static void test_reclaim_guard(void) {
         z->free_blocks[8] = 4;
         w->c->fragmentation_threshold = 200;
         decide_at(w, w->now + SEC);
-        CHECK_INT(w->d.n_actions, 1);
-        CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
+        CHECK_ACTS(w, DF_LEVER_COMPACT_NODE);
         w->c->fragmentation_threshold = 500;
 
         /* pressure: nothing acts, reclaim least of all */
@@ -291,20 +313,12 @@ static void test_reclaim_guard(void) {
  * cgroup rung acts next, for the aim's cgroup; without a candidate it is
  * skipped and nothing else runs. */
 static void test_reclaim_cgroup_after_contended(void) {
-        struct world *w = world_new();
+        struct world *w = short_world(DF_LEVER_RECLAIM_CGROUP);
+        struct df_ladder_hint *h = hint_reclaim(w, 0, "Normal", "/system.slice/a.service");
         const struct df_skip *sk;
         uint64_t t = w->now;
 
-        present(w, DF_LEVER_RECLAIM_CGROUP);
-        w->c->ladder[0] = DF_LEVER_COMPACT_NODE;
-        w->c->ladder[1] = DF_LEVER_RECLAIM_CGROUP;
-        w->c->n_ladder = 2;
-        fake_zone(&w->f, 0, "Normal", 10);
-        w->in.hints[0] = (struct df_ladder_hint) { .node = 0, .reclaim_candidate = true };
-        snprintf(w->in.hints[0].zone, DF_NAME_MAX, "Normal");
-        snprintf(w->in.hints[0].reclaim_cgroup, DF_CGROUP_PATH_MAX, "/system.slice/a.service");
-        w->in.n_hints = 1;
-
+        LADDER(w, DF_LEVER_COMPACT_NODE, DF_LEVER_RECLAIM_CGROUP);
         decide_at(w, t);
         CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
         sk = skip_rung(&w->d, 0, DF_LEVER_RECLAIM_CGROUP);
@@ -312,8 +326,7 @@ static void test_reclaim_cgroup_after_contended(void) {
         record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_CONTENDED, true, 10, 12, false, t + 2 * SEC);
 
         decide_at(w, t + 3 * SEC);
-        CHECK_INT(w->d.n_actions, 1);
-        CHECK_INT(w->d.actions[0].lever, DF_LEVER_RECLAIM_CGROUP);
+        CHECK_ACTS(w, DF_LEVER_RECLAIM_CGROUP);
         CHECK_STR(w->d.actions[0].target.cgroup, "/system.slice/a.service");
         CHECK_U64(w->d.actions[0].amount, (UINT64_C(256) - 10) * 512 * 4096);
         /* it ran and gained: its own cooldown, compaction still backing off */
@@ -325,7 +338,7 @@ static void test_reclaim_cgroup_after_contended(void) {
 
         /* no candidate (the aim found none): skipped with its reason */
         df_policy_state_init(&w->st);
-        w->in.hints[0].reclaim_candidate = false;
+        h->reclaim_candidate = false;
         decide_at(w, t + 6 * SEC);
         record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_CONTENDED, true, 10, 10, false, t + 7 * SEC);
         decide_at(w, t + 8 * SEC);
@@ -337,14 +350,12 @@ static void test_reclaim_cgroup_after_contended(void) {
 
 /* A fragmented node: reclaim only once compaction ran and did not help. */
 static void test_reclaim_after_fragmented_fails(void) {
-        struct world *w = world_new();
+        struct world *w = short_world(DF_LEVER_RECLAIM_NODE);
         const struct df_skip *sk;
         uint64_t t = w->now;
 
-        present(w, DF_LEVER_RECLAIM_NODE);
         w->c->max_actions_per_hour = 0;
         w->c->cooldown_usec = SEC;
-        fake_zone(&w->f, 0, "Normal", 10);
         decide_at(w, t);
         record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_DONE, true, 10, 30, false, t + SEC);
         decide_at(w, t + SEC + SEC / 2); /* cooldown after a gain */
@@ -368,23 +379,20 @@ static void test_reclaim_after_fragmented_fails(void) {
         CHECK(sk && sk->reason == DF_SKIP_DISABLED);
         w->c->reclaim.node_reclaim = true;
         decide_at(w, t + 4 * SEC);
-        CHECK_INT(w->d.n_actions, 1);
-        CHECK_INT(w->d.actions[0].lever, DF_LEVER_RECLAIM_NODE);
+        CHECK_ACTS(w, DF_LEVER_RECLAIM_NODE);
         world_free(w);
 }
 
 /* Each lever has its own hourly budget inside the total. */
 static void test_budget_per_lever(void) {
-        struct world *w = world_new();
+        struct world *w = short_world(DF_LEVER_CLEAR_KMOD);
         const struct df_skip *sk;
         uint64_t t = w->now;
 
-        present(w, DF_LEVER_CLEAR_KMOD);
         hint_clear(w, 0, "Normal", 2);
         w->c->cooldown_usec = SEC;
         w->c->levers[DF_LEVER_CLEAR_KMOD].cooldown_usec = SEC;
         w->c->levers[DF_LEVER_COMPACT_NODE].max_actions_per_hour = 2;
-        fake_zone(&w->f, 0, "Normal", 10);
         decide_at(w, t);
         CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
         decide_at(w, t + 10 * SEC);
@@ -392,8 +400,7 @@ static void test_budget_per_lever(void) {
         decide_at(w, t + 20 * SEC);
         sk = skip_rung(&w->d, 0, DF_LEVER_COMPACT_NODE);
         CHECK(sk && sk->reason == DF_SKIP_LEVER_BUDGET && sk->until_usec == t + 3600 * SEC);
-        CHECK_INT(w->d.n_actions, 1);
-        CHECK_INT(w->d.actions[0].lever, DF_LEVER_CLEAR_KMOD);
+        CHECK_ACTS(w, DF_LEVER_CLEAR_KMOD);
         CHECK_U64(w->st.budget.count, 3);
         CHECK_U64(w->st.lever_budget[DF_LEVER_COMPACT_NODE].count, 2);
         CHECK_U64(w->st.lever_budget[DF_LEVER_CLEAR_KMOD].count, 1);
@@ -410,20 +417,17 @@ static void test_budget_per_lever(void) {
 
         /* an hour on, compaction is first again */
         decide_at(w, t + 3600 * SEC);
-        CHECK_INT(w->d.n_actions, 1);
-        CHECK_INT(w->d.actions[0].lever, DF_LEVER_COMPACT_NODE);
+        CHECK_ACTS(w, DF_LEVER_COMPACT_NODE);
         world_free(w);
 }
 
 /* Back-off is per (node, lever): one node's failures leave the other alone. */
 static void test_backoff_per_lever(void) {
-        struct world *w = world_new();
+        struct world *w = short_world(DF_LEVER_RECLAIM_NODE);
         uint64_t t = w->now;
 
-        present(w, DF_LEVER_RECLAIM_NODE);
         w->c->levers[DF_LEVER_RECLAIM_NODE].cooldown_usec = 30 * SEC;
         w->c->levers[DF_LEVER_RECLAIM_NODE].backoff_max_usec = 90 * SEC;
-        fake_zone(&w->f, 0, "Normal", 10);
         fake_zone(&w->f, 1, "Normal", 10);
         decide_at(w, t);
         CHECK_INT(w->d.n_actions, 2);
@@ -450,12 +454,10 @@ static void test_backoff_per_lever(void) {
 /* A failed re-read after the run: gain unknown, neither no gain (no doubling,
  * no climbing) nor a gain (no reset). */
 static void test_unknown_gain(void) {
-        struct world *w = world_new();
+        struct world *w = short_world(DF_LEVER_RECLAIM_NODE);
         const struct df_skip *sk;
         uint64_t t = w->now;
 
-        present(w, DF_LEVER_RECLAIM_NODE);
-        fake_zone(&w->f, 0, "Normal", 10);
         decide_at(w, t);
         record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_DONE, false, 10, 10, false, t + SEC);
         CHECK_INT(rung(w, 0, DF_LEVER_COMPACT_NODE)->consecutive_no_gain, 0);
@@ -484,10 +486,9 @@ static void test_unknown_gain(void) {
 
 /* compact_memory instead of nodeN/compact compacted every node: each waits. */
 static void test_machine_wide(void) {
-        struct world *w = world_new();
+        struct world *w = short_world(DF_LEVER_NONE);
         uint64_t t = w->now;
 
-        fake_zone(&w->f, 0, "Normal", 10);
         fake_zone(&w->f, 1, "Normal", 10);
         decide_at(w, t);
         CHECK_INT(w->d.n_actions, 2);
@@ -501,12 +502,11 @@ static void test_machine_wide(void) {
 
 /* One lever at a time: while one runs, the ladder waits; knobs still follow. */
 static void test_busy(void) {
-        struct world *w = world_new();
+        struct world *w = short_world(DF_LEVER_NONE);
         const struct df_skip *sk;
 
         w->c->proactiveness_while_short = 55;
         w->in.lever_busy = true;
-        fake_zone(&w->f, 0, "Normal", 10);
         decide_at(w, w->now);
         CHECK_INT(w->d.n_actions, 0);
         sk = skip_of(&w->d, 0);
@@ -521,16 +521,13 @@ static void test_busy(void) {
 
 /* A lever this kernel lacks is passed over without a skip entry. */
 static void test_absent(void) {
-        struct world *w = world_new();
+        struct world *w = short_world(DF_LEVER_CLEAR_KMOD);
 
         w->in.lever_present[DF_LEVER_COMPACT_NODE] = false;
-        present(w, DF_LEVER_CLEAR_KMOD);
         hint_clear(w, 0, "Normal", 1);
-        fake_zone(&w->f, 0, "Normal", 10);
         decide_at(w, w->now);
         CHECK_INT(w->d.n_skips, 0);
-        CHECK_INT(w->d.n_actions, 1);
-        CHECK_INT(w->d.actions[0].lever, DF_LEVER_CLEAR_KMOD);
+        CHECK_ACTS(w, DF_LEVER_CLEAR_KMOD);
         CHECK_INT(rung(w, 0, DF_LEVER_COMPACT_NODE)->last_skip, DF_SKIP_ABSENT);
         world_free(w);
 }
@@ -539,12 +536,11 @@ static void test_absent(void) {
  * exists; restored under pressure, Enable=no, dry run, when not listed in
  * Order=, absent, not short, or after a reload that drops it. */
 static void test_knob_desired_state(void) {
-        struct world *w = world_new();
+        struct world *w = short_world(DF_LEVER_NONE);
         struct df_config *c2;
         const struct df_knob_desire *k;
         struct df_zone *z;
 
-        fake_zone(&w->f, 0, "Normal", 10);
         decide_at(w, w->now);
         k = knob(&w->d);
         CHECK(k && !k->engaged && k->why_not == DF_SKIP_DISABLED); /* empty: leave it alone */
