@@ -4,9 +4,9 @@
 # for that run only, cells rotated per repetition, the machine checked after each.
 #
 # Usage: bench/campaign.sh BUILD OUT REPS WINDOW_SEC CELL... [-- HARNESS_ARGS...]
-#   CELL is WORKLOAD:CONTENDER (demand:defragd, polluted:kernel, ...).
-#   HARNESS_ARGS go to every run; POLLUTED_ARGS / DEMAND_ARGS (environment,
-#   one string) to that workload's runs only.
+#   CELL is WORKLOAD:CONTENDER (demand:defragd, polluted:kernel, drain:defragd-early, ...).
+#   HARNESS_ARGS go to every run; POLLUTED_ARGS / DEMAND_ARGS / DRAIN_ARGS
+#   (environment, one string) to that workload's runs only.
 # Results: OUT/results.jsonl (all runs, appended as each ends), OUT/runs/*/
 # (each run's own directory: raw consumer records, defragd logs), then
 # bench/report.py OUT for the tables. Why not one harness invocation: a whole
@@ -24,8 +24,8 @@ shift 4
 cells=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do
         case $1 in
-        demand:* | polluted:*) cells+=("$1") ;;
-        *) echo "campaign: cell '$1': accepted: demand:CONTENDER or polluted:CONTENDER" >&2; exit 2 ;;
+        demand:* | polluted:* | drain:*) cells+=("$1") ;;
+        *) echo "campaign: cell '$1': accepted: demand:CONTENDER, polluted:CONTENDER or drain:CONTENDER" >&2; exit 2 ;;
         esac
         shift
 done
@@ -58,6 +58,7 @@ for ((rep = 0; rep < reps; rep++)); do
                 extra=()
                 [ "$w" = polluted ] && read -ra extra <<<"${POLLUTED_ARGS:-}"
                 [ "$w" = demand ] && read -ra extra <<<"${DEMAND_ARGS:-}"
+                [ "$w" = drain ] && read -ra extra <<<"${DRAIN_ARGS:-}"
                 echo "campaign: $(date -u +%H:%M:%S) rep $rep $w $c: waiting for $lock" >&2
                 (
                         flock 9

@@ -57,8 +57,8 @@ def main():
             d = os.path.join(src, "runs", f"{r['rep']}-{r['workload']}-{r['contender']}")
             if machine is None and os.path.exists(os.path.join(d, "machine.json")):
                 machine = os.path.join(d, "machine.json")
-            # every second's free blocks per order is most of a record: keep order 9 and the score
-            r["series"] = [{"t": s["t"], "free_order9": s["free_order9"], "score": s["score"]} for s in r["series"]]
+            # every second's free blocks per order is most of a record: keep order 9 (all, per zone) and the score
+            r["series"] = [{k: s[k] for k in ("t", "free_order9", "zones", "score") if k in s} for s in r["series"]]
             if r.get("defragd_status"):
                 st = r["defragd_status"]
                 r["defragd_status"] = {k: st.get(k) for k in ("status", "evaluations", "any_short", "recent_actions",

@@ -4,6 +4,8 @@
 # regions every few seconds while memory is refragmented (demand) or polluted
 # with unmovable kernel memory (polluted); each contender runs the same window
 # in rotated order; per run: fault latency, THP share, stalls, and the cost.
+# Workload drain (issue 12): the free 2 MiB blocks of Normal fall steadily
+# through defragd's low mark while the consumer keeps taking huge pages.
 """Usage: demand-bench.py --build BUILD_DIR --out DIR [options]; see --help."""
 
 import argparse
@@ -22,7 +24,7 @@ from benchlib import (CHILDREN, DEFRAGD_CONFIGS, KNOBS, LOCK_PATH, USER_HZ, VM, 
                       parse_bytes, parse_kv_line, proc_children_ticks, proc_ticks, stop_child, stop_children,
                       take_lock, vmstat, zone_present_pages)
 
-WORKLOADS = ("demand", "polluted")
+WORKLOADS = ("demand", "polluted", "drain")
 # Kernel contenders: name -> knobs written for the window (restored after).
 KERNEL_CONTENDERS = {
     "kernel": {},
@@ -38,6 +40,9 @@ POLLUTE_SETUP_KNOBS = {
     "watermark_boost_factor": 0,
     "percpu_pagelist_high_fraction": 1000000,
 }
+# drain: the zone the drain targets and defragd watches (the THP faults of
+# the drain, like every user allocation, take Normal's blocks first).
+DRAIN_ZONE = "Normal"
 # Latency histogram: 16 buckets per power of two from 1 us (bucket i holds
 # [2^(i/16), 2^((i+1)/16)) us); 16 * 28 reaches 2^28 us (~4.5 min).
 HIST_PER_OCTAVE = 16
@@ -56,8 +61,8 @@ def hist_bucket(usec):
 
 # ---------------------------------------------------------------- contenders
 class Contender:
-    def __init__(self, name, args):
-        self.name, self.args = name, args
+    def __init__(self, name, args, base_conf=""):
+        self.name, self.args, self.base_conf = name, args, base_conf
         self.defragd = None
 
     def start(self):
@@ -65,7 +70,7 @@ class Contender:
             for k, v in KERNEL_CONTENDERS[self.name].items():
                 KNOBS.set(k, v)
             return
-        self.defragd = Defragd(self.args.defragd, self.args.defragctl, self.args.defragd_configs[self.name],
+        self.defragd = Defragd(self.args.defragd, self.args.defragctl, self.base_conf + self.args.defragd_configs[self.name],
                                os.path.join(self.args.out, "tmp"), self.name)
         self.defragd.start()
 
@@ -102,15 +107,17 @@ def fill_size(args):
     return size // (64 << 20) * (64 << 20)
 
 
-def setup_demand(args, seed):
+def setup_fragmented(args, seed, extra=(), window_proactiveness=None, fill_huge=None):
     """Every run starts compacted, then all free memory is fragmented anew
-    (fragmenter --fill-huge: also initialises deferred memory)."""
+    (fragmenter --fill-huge: also initialises deferred memory). No proactive
+    compaction while filling (every contender starts from the same state);
+    with window_proactiveness, the knob stays at that value for the window
+    (one_run restores it when the window ends)."""
     with open(VM + "compact_memory", "w") as f:
         f.write("1")
     time.sleep(1)
     cmd = [args.fragmenter, "--size", str(fill_size(args)), "--keep-one-in", str(args.keep_one_in), "--hold",
-           "--seed", str(seed)] + (["--fill-huge"] if args.fill_huge else [])
-    # No proactive compaction while filling: every contender starts from the same state.
+           "--seed", str(seed)] + (["--fill-huge"] if (args.fill_huge if fill_huge is None else fill_huge) else []) + list(extra)
     KNOBS.set("compaction_proactiveness", 0)
     try:
         p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -118,7 +125,69 @@ def setup_demand(args, seed):
         info = read_until(p, "FRAGMENTED", cmd)
     finally:
         KNOBS.restore("compaction_proactiveness")
+    if window_proactiveness is not None:
+        KNOBS.set("compaction_proactiveness", window_proactiveness)
     return p, info
+
+
+def setup_demand(args, seed):
+    return setup_fragmented(args, seed)
+
+
+def drain_start_blocks(args):
+    """Free blocks the drain starts from: the low mark plus what the drain
+    eats until the crossing point of the window."""
+    return args.drain_low + int(round(args.drain_rate * args.window * args.drain_cross))
+
+
+def setup_drain(args, seed):
+    """As demand, but the fill leaves drain_start_blocks() whole THPs of
+    Normal (the zone it starts in) free, and the fragmenter then drains at
+    --drain-rate from the first line on its stdin (the window's t=0)."""
+    return setup_fragmented(args, seed, ["--reserve-blocks", str(drain_start_blocks(args)),
+                                         "--drain-rate", f"{args.drain_rate:g}"],
+                            None if args.drain_proactiveness == "keep" else int(args.drain_proactiveness),
+                            fill_huge=True)  # the reserve is THPs of the fill
+
+
+def drain_defragd_config(args):
+    """What the drain workload gives every defragd contender, before the
+    contender's own text: its watched zone and the marks the drain crosses.
+    DMA32 is left out: the fill drains it too, and a short DMA32 at t=0 would
+    make every daemon compact at once, whatever its trigger."""
+    return f"[Daemon]\nZones={DRAIN_ZONE}\n[Order9]\nLow={args.drain_low}\nHigh={args.drain_high}\n"
+
+
+SETUP = {"demand": setup_demand, "polluted": None, "drain": setup_drain}  # polluted: set below
+
+
+def zone_blocks(bi):
+    """Free order-9 blocks per zone (order >= 9 in order-9 units), DMA left out."""
+    out = {}
+    for _node, zone, blocks in bi:
+        if zone != "DMA":
+            out[zone] = out.get(zone, 0) + sum(n << (o - 9) for o, n in enumerate(blocks) if o >= 9)
+    return out
+
+
+def sample(bi, present, t):
+    return {"t": t, "free_order9": free_suitable_blocks(bi), "zones": zone_blocks(bi), "by_order": free_by_order(bi),
+            "score": max(compaction_scores(bi, present).values(), default=0)}
+
+
+def status_trend(st):
+    """{zone: {blocks, state, slope, seconds_to_low}} of the order-9 cells
+    in a `defragctl status --json` (seconds_to_low None: rising or flat;
+    the trend None: no fit yet)."""
+    out = {}
+    for z in (st or {}).get("zones", []):
+        for o in z.get("orders", []):
+            if o.get("order") == 9 and "state" in o:
+                t = o.get("trend")
+                out[z["zone"]] = {"blocks": o["suitable_blocks"], "state": o["state"],
+                                  "slope": t and t.get("slope_blocks_per_sec"),
+                                  "seconds_to_low": t and t.get("seconds_to_low"), "fit": t is not None}
+    return out
 
 
 def setup_polluted(args, seed):
@@ -139,6 +208,9 @@ def setup_polluted(args, seed):
         for k in list(POLLUTE_SETUP_KNOBS) + ["lowmem_reserve_ratio"]:
             KNOBS.restore(k)
     return p, info
+
+
+SETUP["polluted"] = setup_polluted
 
 
 def end_holder(p):
@@ -196,6 +268,16 @@ def read_consumer(path):
     return start, rounds, summary, hist
 
 
+def consumer_bytes(args, workload):
+    """drain: small regions, so that a round moves the free count by tens of
+    blocks, not hundreds (the trend cuts large jumps as steps)."""
+    return args.drain_consumer_bytes if workload == "drain" else args.consumer_bytes
+
+
+def consumer_interval(args, workload):
+    return args.drain_interval if workload == "drain" else args.interval
+
+
 def one_run(args, workload, contender_name, rep, seed):
     raw = os.path.join(args.out, "raw")
     os.makedirs(raw, exist_ok=True)
@@ -203,12 +285,12 @@ def one_run(args, workload, contender_name, rep, seed):
     pre = vmstat()
     lazy_gap_kib = meminfo_kib("MemFree") - buddy_free_kib()
     t_setup = time.monotonic()
-    holder, info = (setup_demand if workload == "demand" else setup_polluted)(args, seed)
+    holder, info = SETUP[workload](args, seed)
     setup_sec = time.monotonic() - t_setup
     blocks_start = blockscan(args)
 
     kt = kthreads()
-    c = Contender(contender_name, args)
+    c = Contender(contender_name, args, drain_defragd_config(args) if workload == "drain" else "")
     present = zone_present_pages()
     consumer_out = os.path.join(raw, f"{tag}.consumer.jsonl")
     churn = consumer = None
@@ -218,27 +300,33 @@ def one_run(args, workload, contender_name, rep, seed):
     holder0 = proc_ticks(holder.pid)
     t0 = time.monotonic()
     status, stopped = None, False
+    trend, next_status = [], 0.0
+    t0_realtime = time.time()
     try:
         # t=0 is sampled before the contender starts: what it does at once belongs to it
-        bi = buddyinfo()
-        series.append({"t": 0.0, "free_order9": free_suitable_blocks(bi), "by_order": free_by_order(bi),
-                       "score": max(compaction_scores(bi, present).values(), default=0)})
+        series.append(sample(buddyinfo(), present, 0.0))
         c.start()
+        if workload == "drain":
+            holder.stdin.write("drain\n")  # the drain starts now
+            holder.stdin.flush()
         if workload == "demand":
             cmd = [args.churn, "--dir", args.dir, "--rate", str(args.churn_rate), "--anon-size", str(args.churn_anon_bytes),
                    "--cache-size", str(args.churn_cache_bytes), "--files", str(args.churn_files), "--seed", str(seed)]
             churn = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             CHILDREN.append(churn)
             read_until(churn, "READY", cmd)
-        consumer = subprocess.Popen([args.consumer, "--size", str(args.consumer_bytes), "--interval", str(args.interval),
+        consumer = subprocess.Popen([args.consumer, "--size", str(consumer_bytes(args, workload)),
+                                     "--interval", str(consumer_interval(args, workload)),
                                      "--duration", str(args.window), "--out", consumer_out],
                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         CHILDREN.append(consumer)
         while consumer.poll() is None:
             time.sleep(args.sample)
-            bi = buddyinfo()
-            series.append({"t": round(time.monotonic() - t0, 2), "free_order9": free_suitable_blocks(bi),
-                           "by_order": free_by_order(bi), "score": max(compaction_scores(bi, present).values(), default=0)})
+            series.append(sample(buddyinfo(), present, round(time.monotonic() - t0, 2)))
+            # what the daemon predicts, as it goes (its trend is not in its log)
+            if c.defragd and args.status_every > 0 and time.monotonic() - t0 >= next_status:
+                trend.append({"t": round(time.monotonic() - t0, 2), "cells": status_trend(c.defragd.status_json())})
+                next_status += args.status_every
             if time.monotonic() - t0 > args.window + 120:
                 raise RuntimeError(f"consumer still running {args.window + 120:.0f} s into a {args.window:.0f} s window")
         CHILDREN.remove(consumer)
@@ -258,6 +346,8 @@ def one_run(args, workload, contender_name, rep, seed):
             status = c.defragd.status_json()
         end = c.stop()
         stopped = True
+        if workload == "drain":
+            KNOBS.restore("compaction_proactiveness")
     finally:
         for p in (consumer, churn):
             if p is not None and p.poll() is None:
@@ -286,7 +376,12 @@ def one_run(args, workload, contender_name, rep, seed):
         "consumer_pid": start["pid"] if start else None, "consumer": summary, "rounds": rounds,
         "latency_hist": hist, "latency_hist_per_octave": HIST_PER_OCTAVE,
         "churn": churn_done.get("DONE"),
-        "series": series,
+        "series": series, "t0_realtime": t0_realtime, "trend": trend,
+        "drain": None if workload != "drain" else {
+            "zone": DRAIN_ZONE, "rate_blocks_per_sec": args.drain_rate, "start_blocks": drain_start_blocks(args),
+            "low": args.drain_low, "high": args.drain_high, "proactiveness": args.drain_proactiveness,
+            "defragd_config": drain_defragd_config(args), "end": holder_tail.get("DRAINED")},
+        "watched_zone": DRAIN_ZONE if workload == "drain" else None,
         "window": delta(v0, v1), "before_setup": delta(pre, v0),
         "cpu_sec": {**kd, "defragd": defragd_ticks / USER_HZ, "churn": churn_ticks / USER_HZ,
                     "holder": holder_ticks / USER_HZ,
@@ -300,6 +395,15 @@ def one_run(args, workload, contender_name, rep, seed):
 
 
 # ---------------------------------------------------------------- session
+def run_order(workloads, contenders, cells, rep):
+    """The runs of one repetition: per workload every contender, or the
+    --cells; rotated by the repetition, so no contender always runs first."""
+    if cells:
+        return cells[rep % len(cells):] + cells[:rep % len(cells)]
+    order = contenders[rep % len(contenders):] + contenders[:rep % len(contenders)]
+    return [(w, c) for w in workloads for c in order]
+
+
 def get_path(r, dotted):
     for k in dotted.split("."):
         if not isinstance(r, dict) or k not in r:
@@ -316,6 +420,9 @@ def main():
     ap.add_argument("--contenders", default="kernel,pro100,defrag_mode,wbf0,defragd",
                     help="comma list of kernel contenders (" + ", ".join(KERNEL_CONTENDERS) +
                          "), defragd configurations (" + ", ".join(DEFRAGD_CONFIGS) + ", or --defragd-config), or all")
+    ap.add_argument("--cells", default="",
+                    help="comma list of WORKLOAD:CONTENDER pairs run instead of every workload x contender "
+                         "(rotated per repetition as a whole)")
     ap.add_argument("--defragd-config", action="append", default=[], metavar="NAME=FILE",
                     help="add contender NAME: defragd with FILE as its config (a lever alone, say); repeatable")
     ap.add_argument("--reps", type=int, default=3)
@@ -337,6 +444,19 @@ def main():
     ap.add_argument("--churn-anon-size", dest="churn_anon_bytes", type=parse_bytes, default=parse_bytes("512M"))
     ap.add_argument("--churn-cache-size", dest="churn_cache_bytes", type=parse_bytes, default=parse_bytes("1G"))
     ap.add_argument("--churn-files", type=int, default=2000)
+    ap.add_argument("--drain-rate", type=float, default=6.0,
+                    help="drain: free 2 MiB blocks of Normal the fragmenter eats per second in the window")
+    ap.add_argument("--drain-low", type=int, default=64, help="drain: defragd's [Order9] Low= for both contenders")
+    ap.add_argument("--drain-high", type=int, default=256, help="drain: defragd's [Order9] High= for both contenders")
+    ap.add_argument("--drain-cross", type=float, default=0.5,
+                    help="drain: where in the window the drain alone would cross Low (0..1; start = Low + rate * window * this)")
+    ap.add_argument("--drain-proactiveness", default="0",
+                    help="drain: vm.compaction_proactiveness for the window (0..100), or keep (as configured)")
+    ap.add_argument("--drain-consumer-size", dest="drain_consumer_bytes", type=parse_bytes, default=parse_bytes("64M"),
+                    help="drain: the consumer's region per round")
+    ap.add_argument("--drain-interval", type=float, default=2.0, help="drain: a consumer round every this many seconds")
+    ap.add_argument("--status-every", type=float, default=10.0,
+                    help="defragd contenders: record `defragctl status --json` trend every this many seconds (0: only at the end)")
     ap.add_argument("--polluter-args", default="", help="extra polluter options, one string (e.g. '--negative 4000000')")
     ap.add_argument("--smoke", action="store_true", help="smallest setting (test suite): validates the pipeline, not the numbers")
     args = ap.parse_args()
@@ -348,6 +468,8 @@ def main():
     if args.smoke:
         args.reps, args.window, args.sample, args.interval = 1, 6.0, 1.0, 1.0
         args.consumer_bytes = 16 << 20
+        args.drain_interval, args.drain_consumer_bytes, args.status_every = 1.0, 16 << 20, 2.0
+        args.drain_rate, args.drain_low, args.drain_high = 4.0, 8, 16
         args.fill_bytes = args.fill_bytes or (256 << 20)
         args.fill_huge, args.keep_one_in = False, 4
         args.churn_rate, args.churn_anon_bytes, args.churn_cache_bytes, args.churn_files = 2000, 16 << 20, 16 << 20, 50
@@ -372,12 +494,21 @@ def main():
             return 2
         args.defragd_configs[name] = open(path).read()
     known = list(KERNEL_CONTENDERS) + list(args.defragd_configs)
-    workloads = args.workloads.split(",")
+    if args.cells:
+        cells = [x.partition(":")[::2] for x in args.cells.split(",")]
+        for w, c in cells:
+            if w not in WORKLOADS or not c:
+                print(f"bench: --cells: '{w}:{c}': accepted: WORKLOAD:CONTENDER with WORKLOAD one of {', '.join(WORKLOADS)}",
+                      file=sys.stderr)
+                return 2
+        workloads, contenders = list(dict.fromkeys(w for w, _ in cells)), list(dict.fromkeys(c for _, c in cells))
+    else:
+        workloads = args.workloads.split(",")
+        contenders = known if args.contenders == "all" else args.contenders.split(",")
     for w in workloads:
         if w not in WORKLOADS:
             print(f"bench: --workloads: '{w}' unknown; accepted: {', '.join(WORKLOADS)}", file=sys.stderr)
             return 2
-    contenders = known if args.contenders == "all" else args.contenders.split(",")
     for c in list(contenders):
         if c not in known:
             print(f"bench: --contenders: '{c}' unknown; accepted: {', '.join(known)}, all", file=sys.stderr)
@@ -388,6 +519,13 @@ def main():
         elif c in args.defragd_configs and not os.access(args.defragd, os.X_OK):
             log(f"{args.defragd} not built: contender {c} left out")
             contenders.remove(c)
+    if not args.drain_rate > 0 or not 0 <= args.drain_cross <= 1 or not 0 < args.drain_low <= args.drain_high:
+        print(f"bench: --drain-rate {args.drain_rate}, --drain-cross {args.drain_cross}, --drain-low {args.drain_low}, "
+              f"--drain-high {args.drain_high}: accepted: rate > 0, cross in 0..1, 0 < low <= high", file=sys.stderr)
+        return 2
+    if args.drain_proactiveness != "keep" and not (args.drain_proactiveness.isdigit() and int(args.drain_proactiveness) <= 100):
+        print(f"bench: --drain-proactiveness '{args.drain_proactiveness}': accepted: 0..100 or keep", file=sys.stderr)
+        return 2
     if args.window < 300 and not args.smoke:
         log(f"window {args.window:.0f} s: shorter than the issue's 5 minutes (cooldowns and back-off barely act)")
 
@@ -403,28 +541,29 @@ def main():
     m = machine()
     with open(os.path.join(args.out, "machine.json"), "w") as f:
         json.dump(m, f, indent=1)
+    if args.cells:
+        cells = [(w, c) for w, c in cells if c in contenders]
+    else:
+        cells = None
     log(f"{m['kernel']} {m['ncpu']} CPUs {m['mem_total_kib'] >> 20} GiB; contenders {contenders}; workloads {workloads}; "
-        f"window {args.window:.0f} s x {args.reps} reps")
+        f"{'cells ' + str(cells) + '; ' if cells else ''}window {args.window:.0f} s x {args.reps} reps")
     rc = 0
     try:
         with open(os.path.join(args.out, "results.jsonl"), "w") as out:
             for rep in range(args.first_rep, args.first_rep + args.reps):
-                for w in workloads:
-                    # rotate the order each repetition: no contender always runs first
-                    order = contenders[rep % len(contenders):] + contenders[:rep % len(contenders)]
-                    for c in order:
-                        r = one_run(args, w, c, rep, seed=1000 + rep)
-                        missing = [k for k in REQUIRED if get_path(r, k) is None]
-                        if missing and not (missing == ["consumer.thp_share"] and r["consumer"]["huge_unknown"]):
-                            log(f"{w}/{c}: metrics missing: {', '.join(missing)}")
-                            rc = rc or 3
-                        out.write(json.dumps(r) + "\n")
-                        out.flush()
-                        s, b = r["consumer"], (r["blocks_start"] or {}).get("all", {})
-                        log(f"{w:8s} {c:15s} rep {rep}: setup {r['setup_sec']} s, polluted blocks {b.get('polluted', '?')}/"
-                            f"{b.get('total', '?')}, THP {s['thp_share']}, p50 {s['p50_usec']} us p99 {s['p99_usec']} us "
-                            f"max {s['max_usec']} us, consumer stalls {s['compact_count']}+{s['reclaim_count']}, "
-                            f"other CPU {r['other_cpu_pct']}%")
+                for w, c in run_order(workloads, contenders, cells, rep):
+                    r = one_run(args, w, c, rep, seed=1000 + rep)
+                    missing = [k for k in REQUIRED if get_path(r, k) is None]
+                    if missing and not (missing == ["consumer.thp_share"] and r["consumer"]["huge_unknown"]):
+                        log(f"{w}/{c}: metrics missing: {', '.join(missing)}")
+                        rc = rc or 3
+                    out.write(json.dumps(r) + "\n")
+                    out.flush()
+                    s, b = r["consumer"], (r["blocks_start"] or {}).get("all", {})
+                    log(f"{w:8s} {c:15s} rep {rep}: setup {r['setup_sec']} s, polluted blocks {b.get('polluted', '?')}/"
+                        f"{b.get('total', '?')}, THP {s['thp_share']}, p50 {s['p50_usec']} us p99 {s['p99_usec']} us "
+                        f"max {s['max_usec']} us, consumer stalls {s['compact_count']}+{s['reclaim_count']}, "
+                        f"other CPU {r['other_cpu_pct']}%")
     except KeyboardInterrupt as e:
         log(f"interrupted ({e}); restoring")
         rc = 130

@@ -204,8 +204,21 @@ SUMMARY_METRICS = [
     # the state the contender was handed, and the lowest it let the machine fall to
     ("free order-9 blocks at t=0", lambda r: r["series"][0]["free_order9"] if r["series"] else None, "{:.0f}"),
     ("min free order-9 blocks", lambda r: min((x["free_order9"] for x in r["series"]), default=None), "{:.0f}"),
+    # drain: the zone defragd watches (columns left out where no run has one)
+    ("watched zone: free order-9 blocks at t=0", lambda r: _zone_blocks(r)[0] if _zone_blocks(r) else None, "{:.0f}"),
+    ("watched zone: min free order-9 blocks", lambda r: min(_zone_blocks(r), default=None), "{:.0f}"),
     ("other CPU %", lambda r: r["other_cpu_pct"], "{:.0f}"),
 ]
+
+
+def _zone_blocks(r):
+    z = r.get("watched_zone")
+    return [x["zones"][z] for x in r["series"] if z in x.get("zones", {})] if z else []
+
+
+def _metrics_for(rs, metrics):
+    """The metrics at least one of these runs has a value for."""
+    return [m for m in metrics if any(m[1](r) is not None for r in rs)]
 
 
 def summary_table(runs):
@@ -213,13 +226,14 @@ def summary_table(runs):
     g, lines = groups(runs), []
     for w in dict.fromkeys(r["workload"] for r in runs):
         cs = list(dict.fromkeys(r["contender"] for r in runs if r["workload"] == w))
+        ms = _metrics_for([r for r in runs if r["workload"] == w], SUMMARY_METRICS)
         lines.append(f"#### `{w}`: median (min–max) over {', '.join(f'{len(g[(w, c)])} {c}' for c in cs)} runs")
         lines.append("")
-        lines.append("| contender | " + " | ".join(m[0] for m in SUMMARY_METRICS) + " |")
-        lines.append("|---" * (len(SUMMARY_METRICS) + 1) + "|")
+        lines.append("| contender | " + " | ".join(m[0] for m in ms) + " |")
+        lines.append("|---" * (len(ms) + 1) + "|")
         for c in cs:
             cells = []
-            for _, f, fmt in SUMMARY_METRICS:
+            for _, f, fmt in ms:
                 v = [x for x in (f(r) for r in g[(w, c)]) if x is not None]
                 cells.append(cell(v, fmt) if v else "–")
             lines.append(f"| {c} | " + " | ".join(cells) + " |")
@@ -248,14 +262,15 @@ def compare_table(runs):
         if len(cs) < 2:
             continue
         base = cs[0]
+        ms = _metrics_for([r for r in runs if r["workload"] == w], SUMMARY_METRICS)
         lines.append(f"#### `{w}`: each contender against `{base}` (ranges of repeated runs; "
                      "\"no difference shown\" where they overlap)")
         lines.append("")
-        lines.append("| contender | " + " | ".join(m[0] for m in SUMMARY_METRICS) + " |")
-        lines.append("|---" * (len(SUMMARY_METRICS) + 1) + "|")
+        lines.append("| contender | " + " | ".join(m[0] for m in ms) + " |")
+        lines.append("|---" * (len(ms) + 1) + "|")
         for c in cs[1:]:
             cells = []
-            for _, f, fmt in SUMMARY_METRICS:
+            for _, f, fmt in ms:
                 a = [x for x in (f(r) for r in g[(w, c)]) if x is not None]
                 b = [x for x in (f(r) for r in g[(w, base)]) if x is not None]
                 cells.append(verdict(a, b, fmt))
@@ -277,9 +292,17 @@ ACTION_METRICS = [
     ("blocks gained (sum)", lambda r: None if _acts(r) is None else
         sum(x["after"] - x["before"] for x in _acts(r) if x["after"] is not None), "{:.0f}"),
     ("action time s", lambda r: None if _acts(r) is None else sum(x["ms"] for x in _acts(r)) / 1000, "{:.2f}"),
+    # from `defragctl status` at the end (its last 16 actions), against the window's start
+    ("first action at s", lambda r: _first_action_sec(r), "{:.0f}"),
     ("defragd CPU s", lambda r: r["cpu_sec"]["defragd"], "{:.2f}"),
     ("evaluations", lambda r: (r.get("defragd_status") or {}).get("evaluations"), "{:.0f}"),
 ]
+
+
+def _first_action_sec(r):
+    st, t0 = r.get("defragd_status") or {}, r.get("t0_realtime")
+    ts = [a["realtime_usec"] / 1e6 - t0 for a in st.get("recent_actions") or [] if not a.get("dry_run")]
+    return min(ts) if ts and t0 else None
 
 
 def actions_table(runs):
@@ -296,6 +319,37 @@ def actions_table(runs):
             v = [x for x in (f(r) for r in grp) if x is not None]
             cells.append(cell(v, fmt) if v else "–")
         lines.append(f"| {w} | {c} | " + " | ".join(cells) + " |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _trend_row(r):
+    """drain: when the daemon's trend first predicted the low mark, what it
+    predicted, and when the watched zone really crossed it."""
+    z, low = r.get("watched_zone"), (r.get("drain") or {}).get("low")
+    fits = [(x["t"], x["cells"][z]) for x in r.get("trend") or [] if z in x["cells"] and x["cells"][z]["fit"]]
+    preds = [(t, c["seconds_to_low"]) for t, c in fits if c["seconds_to_low"] is not None]
+    crossed = next((x["t"] for x in r["series"] if x.get("zones", {}).get(z, low) < low), None)
+    acts = _acts(r) or []
+    first = _first_action_sec(r)
+    f = lambda v, fmt="{:.0f}": "–" if v is None else fmt.format(v)  # noqa: E731
+    return (f"| {r['contender']} | {r['rep']} | {f(_zone_blocks(r)[0] if _zone_blocks(r) else None)} | "
+            f"{f(fits[0][0] if fits else None)} | {f(preds[0][0] if preds else None)} | "
+            f"{f(preds[0][0] + preds[0][1] if preds else None)} | "
+            f"{', '.join(f'{s:.0f}' for _, s in preds[:8]) or '–'} | {f(crossed)} | {f(first)} | "
+            f"{len([a for a in acts if a['early']])} | {len(acts)} |")
+
+
+def trend_table(runs):
+    rs = [r for r in runs if r.get("watched_zone") and r.get("trend")]
+    if not rs:
+        return ""
+    lines = ["#### The trend as the daemon saw it (`defragctl status --json` every few seconds)", "",
+             "| contender | rep | watched zone blocks at t=0 | first fit at s | first prediction at s | "
+             "predicted crossing at s | seconds_to_low, first 8 predictions | crossed Low at s | first action at s | "
+             "early actions | actions |",
+             "|---" * 11 + "|"]
+    lines += [_trend_row(r) for r in sorted(rs, key=lambda r: (r["workload"], r["contender"], r["rep"]))]
     lines.append("")
     return "\n".join(lines)
 
@@ -434,6 +488,7 @@ def main():
                                summary_table(demand) if demand else "",
                                compare_table(demand) if demand else "",
                                actions_table(demand) if demand else "",
+                               trend_table(demand) if demand else "",
                                demand_table(demand, machine) if demand else "") if x)
     with open(os.path.join(d, "results.md"), "w") as f:
         f.write(md + "\n")

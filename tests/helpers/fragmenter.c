@@ -43,6 +43,8 @@ struct options {
         uint64_t unmovable_pages;
         uint64_t churn_pages_per_sec;
         bool fill_huge;
+        uint64_t reserve_regions;     /* --reserve-blocks */
+        uint64_t drain_milli_per_sec; /* --drain-rate, in thousandths of a block */
 };
 
 static const char *const USAGE =
@@ -61,7 +63,15 @@ static const char *const USAGE =
         "  --churn PAGES_PER_SEC  while holding, refault and free this many random pages per second\n"
         "  --fill-huge            fault the area as THPs 64 MiB at a time, split and punch each chunk at once:\n"
         "                         fresh pageblocks every chunk, so --size can exceed what is held (size / N);\n"
-        "                         stops early when a whole chunk falls back to 4 KiB pages\n";
+        "                         stops early when a whole chunk falls back to 4 KiB pages\n"
+        "  --reserve-blocks N     with --fill-huge: leave the first N THPs of the fill whole and free them after it,\n"
+        "                         so N free 2 MiB blocks (of the zone the fill starts in) remain (0..65536)\n"
+        "  --drain-rate BLOCKS_PER_SEC\n"
+        "                         while holding, fault this many fresh THPs per second and punch each as the fill\n"
+        "                         does (keep one page in --keep-one-in N): free 2 MiB blocks fall steadily while\n"
+        "                         free memory stays high; skipped while no zone but DMA has a free 2 MiB block\n"
+        "                         (never compacts); starts at the first line on a piped stdin, else at once\n"
+        "                         (0.001..1000, fractions allowed; needs --hold)\n";
 
 /* --kept-run: pages in each kept unit (see punch_anon). */
 static unsigned kept_run_pages = 1;
@@ -84,7 +94,8 @@ static int parse_bytes(const char *s, uint64_t *ret) {
 
 static void parse_options(int argc, char **argv, struct options *o) {
         enum { OPT_SIZE = 256, OPT_KEEP, OPT_SEED, OPT_HOLD, OPT_WARMUP, OPT_PAGECACHE,
-               OPT_PAGECACHE_SIZE, OPT_UNMOVABLE, OPT_CHURN, OPT_FILL_HUGE, OPT_KEPT_RUN, OPT_HELP };
+               OPT_PAGECACHE_SIZE, OPT_UNMOVABLE, OPT_CHURN, OPT_FILL_HUGE, OPT_KEPT_RUN, OPT_RESERVE,
+               OPT_DRAIN_RATE, OPT_HELP };
         static const struct option longopts[] = {
                 { "size",           required_argument, NULL, OPT_SIZE },
                 { "keep-one-in",    required_argument, NULL, OPT_KEEP },
@@ -97,10 +108,14 @@ static void parse_options(int argc, char **argv, struct options *o) {
                 { "churn",          required_argument, NULL, OPT_CHURN },
                 { "fill-huge",      no_argument,       NULL, OPT_FILL_HUGE },
                 { "kept-run",       required_argument, NULL, OPT_KEPT_RUN },
+                { "reserve-blocks", required_argument, NULL, OPT_RESERVE },
+                { "drain-rate",     required_argument, NULL, OPT_DRAIN_RATE },
                 { "help",           no_argument,       NULL, OPT_HELP },
                 { NULL, 0, NULL, 0 }
         };
         uint64_t v;
+        double d;
+        char *end;
         int c;
 
         *o = (struct options) {
@@ -163,11 +178,23 @@ static void parse_options(int argc, char **argv, struct options *o) {
                 case OPT_FILL_HUGE:
                         o->fill_huge = true;
                         break;
+                case OPT_RESERVE:
+                        if (helper_parse_u64(optarg, 65536, &v) < 0)
+                                helper_die_usage("--reserve-blocks", optarg, "0..65536 (2 MiB blocks left free after --fill-huge)");
+                        o->reserve_regions = v;
+                        break;
+                case OPT_DRAIN_RATE:
+                        errno = 0;
+                        d = *optarg && *optarg != '-' && *optarg != '+' ? strtod(optarg, &end) : -1;
+                        if (d < 0 || errno || *end || !(d >= 0.001 && d <= 1000))
+                                helper_die_usage("--drain-rate", optarg, "0.001..1000 (2 MiB blocks per second, fractions allowed)");
+                        o->drain_milli_per_sec = (uint64_t) (d * 1000 + 0.5);
+                        break;
                 case OPT_HELP:
                         fputs(USAGE, stdout);
                         exit(0);
                 default:
-                        helper_die_unknown_option(argv[optind - 1], "--size --keep-one-in --kept-run --seed --hold --warmup --pagecache --pagecache-size --unmovable --churn --fill-huge --help");
+                        helper_die_unknown_option(argv[optind - 1], "--size --keep-one-in --kept-run --seed --hold --warmup --pagecache --pagecache-size --unmovable --churn --fill-huge --reserve-blocks --drain-rate --help");
                 }
         }
         if (optind < argc)
@@ -188,6 +215,20 @@ static void parse_options(int argc, char **argv, struct options *o) {
         }
         if (o->churn_pages_per_sec && !o->hold) {
                 fprintf(stderr, "fragmenter: --churn %" PRIu64 " without --hold; accepted: --churn only with --hold (churn runs while holding)\n", o->churn_pages_per_sec);
+                exit(2);
+        }
+        if (o->drain_milli_per_sec && !o->hold) {
+                fprintf(stderr, "fragmenter: --drain-rate without --hold; accepted: --drain-rate only with --hold (the drain runs while holding)\n");
+                exit(2);
+        }
+        if (o->reserve_regions && !o->fill_huge) {
+                fprintf(stderr, "fragmenter: --reserve-blocks %" PRIu64 " without --fill-huge; accepted: --reserve-blocks only with --fill-huge (the reserve is THPs of the fill)\n",
+                        o->reserve_regions);
+                exit(2);
+        }
+        if (o->reserve_regions * REGION_BYTES > o->size_bytes) {
+                fprintf(stderr, "fragmenter: --reserve-blocks %" PRIu64 " is more than --size %" PRIu64 " holds; accepted: at most size / 2 MiB\n",
+                        o->reserve_regions, o->size_bytes);
                 exit(2);
         }
 }
@@ -403,13 +444,37 @@ static uint64_t vmstat_value(const char *name) {
 
 #define FILL_CHUNK_PAGES ((64UL << 20) / PAGE_BYTES)
 
-/* --fill-huge: each 64 MiB chunk is faulted as THPs (fresh pageblocks, never
- * the holes punched before: an order-9 request cannot use them), split by
+/* Splits the THP of each 2 MiB region in [first, first + regions * 512) by
  * MADV_FREE on one subpage (partial MADV_DONTNEED on a THP would free nothing
- * until a deferred split), punched, and marked NOHUGEPAGE again so that
- * khugepaged (max_ptes_none) does not collapse it back. Returns the pages
- * faulted; stops early when a whole chunk fell back to 4 KiB pages. */
-static uint64_t fill_huge(struct area *a, struct interleave *il, unsigned keep_one_in,
+ * until a deferred split), punches it keeping one page in keep_one_in, and
+ * marks it NOHUGEPAGE again so that khugepaged (max_ptes_none) does not
+ * collapse it back. */
+static void split_and_punch(struct area *a, uint64_t first, uint64_t regions, unsigned keep_one_in) {
+        for (uint64_t r = 0; r < regions; r++) {
+                uint8_t *page0 = a->base + (first + r * REGION_PAGES) * PAGE_BYTES;
+
+                (void) madvise(page0, PAGE_BYTES, MADV_FREE);
+                touch_page(page0, first + r * REGION_PAGES); /* dirty again: not lazily freed if kept */
+        }
+        punch_anon(a, first, regions * REGION_PAGES, keep_one_in);
+        (void) madvise(a->base + first * PAGE_BYTES, regions * REGION_BYTES, MADV_NOHUGEPAGE);
+}
+
+/* --reserve-blocks: the first regions of the fill's wholly THP-backed chunks,
+ * left whole during the fill and freed (whole THPs: whole free blocks) after. */
+struct reserve {
+        uint64_t want, taken;
+        uint64_t *first;    /* first page of each reserved run (runs start a chunk) */
+        uint64_t *regions;  /* its length in regions */
+        uint64_t n;
+};
+
+/* --fill-huge: each 64 MiB chunk is faulted as THPs (fresh pageblocks, never
+ * the holes punched before: an order-9 request cannot use them), then split
+ * and punched (split_and_punch), except the regions the reserve keeps whole.
+ * Returns the pages faulted; stops early when a whole chunk fell back to
+ * 4 KiB pages. */
+static uint64_t fill_huge(struct area *a, struct interleave *il, unsigned keep_one_in, struct reserve *res,
                           uint64_t *ret_huge, uint64_t *ret_fallback, bool *ret_stopped) {
         uint64_t done = 0;
 
@@ -417,7 +482,7 @@ static uint64_t fill_huge(struct area *a, struct interleave *il, unsigned keep_o
         *ret_stopped = false;
         while (done < a->n_pages) {
                 uint64_t n = a->n_pages - done < FILL_CHUNK_PAGES ? a->n_pages - done : FILL_CHUNK_PAGES;
-                uint64_t regions = n / REGION_PAGES, thp_before, thp_got;
+                uint64_t regions = n / REGION_PAGES, thp_before, thp_got, kept = 0;
                 uint8_t *chunk = a->base + done * PAGE_BYTES;
 
                 if (helper_stop_pending())
@@ -434,14 +499,13 @@ static uint64_t fill_huge(struct area *a, struct interleave *il, unsigned keep_o
                         thp_got = regions; /* another process faulted THPs meanwhile */
                 *ret_huge += thp_got;
                 *ret_fallback += regions - thp_got;
-                for (uint64_t r = 0; r < regions; r++) {
-                        uint8_t *page0 = chunk + r * REGION_BYTES;
-
-                        (void) madvise(page0, PAGE_BYTES, MADV_FREE);
-                        touch_page(page0, done + r * REGION_PAGES); /* dirty again: not lazily freed if kept */
+                if (res->taken < res->want && thp_got == regions && regions > 0) {
+                        kept = res->want - res->taken < regions ? res->want - res->taken : regions;
+                        res->first[res->n] = done;
+                        res->regions[res->n++] = kept;
+                        res->taken += kept;
                 }
-                punch_anon(a, done, n, keep_one_in);
-                (void) madvise(chunk, n * PAGE_BYTES, MADV_NOHUGEPAGE);
+                split_and_punch(a, done + kept * REGION_PAGES, regions - kept, keep_one_in);
                 done += n;
                 if (interleave_step(il, done, a->n_pages) < 0)
                         break;
@@ -451,6 +515,135 @@ static uint64_t fill_huge(struct area *a, struct interleave *il, unsigned keep_o
                 }
         }
         return done;
+}
+
+/* The reserve's THPs unmapped whole: each frees one 2 MiB block. */
+static void reserve_release(struct area *a, struct reserve *res) {
+        for (uint64_t i = 0; i < res->n; i++) {
+                free_range(a, res->first[i], res->regions[i] * REGION_PAGES);
+                (void) madvise(a->base + res->first[i] * PAGE_BYTES, res->regions[i] * REGION_BYTES, MADV_NOHUGEPAGE);
+        }
+}
+
+/* Free 2 MiB blocks (order >= 9, counted in order-9 units) in every zone of
+ * /proc/buddyinfo but DMA, which user allocations do not reach. */
+static uint64_t free_huge_blocks(void) {
+        FILE *f = fopen("/proc/buddyinfo", "re");
+        char line[512];
+        uint64_t total = 0;
+
+        if (!f)
+                return UINT64_MAX; /* unknown: do not hold the drain back */
+        while (fgets(line, sizeof line, f)) {
+                char zone[32], *p;
+                int node, used;
+
+                if (sscanf(line, "Node %d, zone %31s%n", &node, zone, &used) != 2 || strcmp(zone, "DMA") == 0)
+                        continue;
+                p = line + used;
+                for (int order = 0;; order++) {
+                        char *end;
+                        unsigned long long nr = strtoull(p, &end, 10);
+
+                        if (end == p)
+                                break;
+                        if (order >= 9)
+                                total += (uint64_t) nr << (order - 9);
+                        p = end;
+                }
+        }
+        fclose(f);
+        return total;
+}
+
+/* Whether the page at addr is part of a THP (/proc/self/pagemap, then
+ * KPF_THP in /proc/kpageflags): 1, 0, or -1 when unknown (not root). */
+static int page_is_thp(const void *addr) {
+        uint64_t pm = 0, flags = 0, pfn;
+        int fd, r = -1;
+
+        fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        if (pread(fd, &pm, sizeof pm, (off_t) ((uintptr_t) addr / PAGE_BYTES * sizeof pm)) == (ssize_t) sizeof pm)
+                r = 0;
+        close(fd);
+        pfn = pm & ((1ULL << 55) - 1);
+        if (r < 0 || !(pm >> 63) || pfn == 0)
+                return -1;
+        fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        if (pread(fd, &flags, sizeof flags, (off_t) (pfn * sizeof flags)) != (ssize_t) sizeof flags)
+                r = -1;
+        close(fd);
+        return r < 0 ? -1 : (int) ((flags >> 22) & 1); /* KPF_THP */
+}
+
+/* --drain-rate: fresh 64 MiB areas, one 2 MiB region faulted (as a THP, if a
+ * free block is left) and punched per step. */
+#define DRAIN_CHUNK_REGIONS 32
+struct drain {
+        struct area *chunks;
+        uint64_t n_chunks, next_region; /* in the last chunk */
+        uint64_t huge, fallback, unknown, skipped, late;
+};
+
+static int drain_step(struct drain *d, unsigned keep_one_in) {
+        struct area *a;
+        uint8_t *region;
+        uint64_t first;
+        int thp;
+
+        if (free_huge_blocks() == 0) {
+                d->skipped++; /* nothing to take without compacting: never compact here */
+                return 0;
+        }
+        if (d->n_chunks == 0 || d->next_region == DRAIN_CHUNK_REGIONS) {
+                struct area *na = realloc(d->chunks, (d->n_chunks + 1) * sizeof *na);
+
+                if (!na)
+                        return -ENOMEM;
+                d->chunks = na;
+                a = &d->chunks[d->n_chunks];
+                *a = (struct area) { .n_pages = DRAIN_CHUNK_REGIONS * REGION_PAGES };
+                a->base = helper_map_aligned(DRAIN_CHUNK_REGIONS * REGION_BYTES, REGION_BYTES);
+                a->present = calloc(a->n_pages, 1);
+                if (!a->base || !a->present) {
+                        if (a->base)
+                                munmap(a->base, DRAIN_CHUNK_REGIONS * REGION_BYTES);
+                        free(a->present);
+                        return -ENOMEM;
+                }
+                (void) madvise(a->base, DRAIN_CHUNK_REGIONS * REGION_BYTES, MADV_HUGEPAGE);
+                d->n_chunks++;
+                d->next_region = 0;
+        }
+        a = &d->chunks[d->n_chunks - 1];
+        first = d->next_region++ * REGION_PAGES;
+        region = a->base + first * PAGE_BYTES;
+        for (uint64_t i = first; i < first + REGION_PAGES; i++) {
+                touch_page(a->base + i * PAGE_BYTES, i);
+                a->present[i] = 1;
+                a->n_present++;
+        }
+        thp = page_is_thp(region);
+        if (thp > 0)
+                d->huge++;
+        else if (thp == 0)
+                d->fallback++;
+        else
+                d->unknown++;
+        split_and_punch(a, first, 1, keep_one_in);
+        return 0;
+}
+
+static void drain_free(struct drain *d) {
+        for (uint64_t i = 0; i < d->n_chunks; i++) {
+                munmap(d->chunks[i].base, DRAIN_CHUNK_REGIONS * REGION_BYTES);
+                free(d->chunks[i].present);
+        }
+        free(d->chunks);
 }
 
 /* One churn step: fault a random absent page, free a random present one
@@ -495,10 +688,56 @@ static void churn_tick(void *data) {
                 churn_step(c->a, c->cache_fd, c->cache_pages, c->buf);
 }
 
+/* While holding, the drain: one region every 1/--drain-rate s from its
+ * start (the first line on stdin, or at once when stdin is not watched); a
+ * backlog of more than a second is dropped and counted as late, not caught
+ * up in a burst. */
+struct holding {
+        struct churn churn;
+        struct drain *drain;
+        unsigned keep_one_in;
+        uint64_t drain_period_ns, drain_t0, next_drain, drain_step_no;
+        bool draining, failed;
+};
+
+static void drain_start(void *data) {
+        struct holding *h = data;
+
+        if (h->drain_period_ns && !h->draining) {
+                h->draining = true;
+                h->drain_t0 = h->next_drain = helper_now_ns();
+        }
+}
+
+static void hold_tick(void *data) {
+        struct holding *h = data;
+        uint64_t now;
+
+        if (h->churn.pages_per_sec)
+                churn_tick(&h->churn);
+        if (!h->draining || h->failed || helper_now_ns() < h->next_drain)
+                return;
+        if (drain_step(h->drain, h->keep_one_in) < 0) {
+                fprintf(stderr, "fragmenter: --drain-rate: out of memory for the next region; drain stopped\n");
+                h->failed = true;
+                return;
+        }
+        h->drain_step_no++;
+        h->next_drain = h->drain_t0 + h->drain_step_no * h->drain_period_ns;
+        now = helper_now_ns();
+        while (now > h->next_drain + HELPER_NSEC_PER_SEC) {
+                h->drain->late++;
+                h->drain_step_no++;
+                h->next_drain = h->drain_t0 + h->drain_step_no * h->drain_period_ns;
+        }
+}
+
 int main(int argc, char **argv) {
         struct options o;
         struct interleave il = { .cache_fd = -1 };
         struct area a = { .base = NULL };
+        struct reserve res = { .want = 0 };
+        struct drain drain = { .chunks = NULL };
         uint64_t regions, done_pages = 0;
         int r, ret = 1;
 
@@ -558,12 +797,21 @@ int main(int argc, char **argv) {
                  * each unmovable fallback lands in an already fragmented pageblock */
                 unmovable = il.unmovable_total;
                 il.unmovable_total = 0;
-                done_pages = fill_huge(&a, &il, o.keep_one_in, &huge, &fallback, &stopped);
+                res.want = o.reserve_regions;
+                /* a run per chunk at most */
+                res.first = calloc(o.reserve_regions + 1, sizeof *res.first);
+                res.regions = calloc(o.reserve_regions + 1, sizeof *res.regions);
+                if (!res.first || !res.regions)
+                        goto oom;
+                done_pages = fill_huge(&a, &il, o.keep_one_in, &res, &huge, &fallback, &stopped);
+                reserve_release(&a, &res);
                 il.unmovable_total = unmovable;
                 if (interleave_step(&il, 1, 1) < 0)
                         goto out;
                 printf("FILL huge_regions=%" PRIu64 " fallback_regions=%" PRIu64 " stopped_early=%s\n",
                        huge, fallback, stopped ? "yes" : "no");
+                if (o.reserve_regions)
+                        printf("RESERVE wanted_blocks=%" PRIu64 " freed_blocks=%" PRIu64 "\n", res.want, res.taken);
         } else {
                 for (uint64_t i = 0; i < a.n_pages; i++) {
                         touch_page(a.base + i * PAGE_BYTES, i);
@@ -594,16 +842,36 @@ int main(int argc, char **argv) {
 
         ret = 0;
         if (o.hold) {
-                struct churn c = { .a = &a, .cache_fd = il.cache_fd, .cache_pages = il.cache_pages_written,
-                                   .pages_per_sec = o.churn_pages_per_sec, .buf = il.buf };
+                struct holding h = {
+                        .churn = { .a = &a, .cache_fd = il.cache_fd, .cache_pages = il.cache_pages_written,
+                                   .pages_per_sec = o.churn_pages_per_sec, .buf = il.buf },
+                        .drain = &drain, .keep_one_in = o.keep_one_in,
+                        .drain_period_ns = o.drain_milli_per_sec ? HELPER_NSEC_PER_SEC * 1000 / o.drain_milli_per_sec : 0,
+                };
 
-                ret = helper_hold(CHURN_TICK_MSEC, c.pages_per_sec ? churn_tick : NULL, &c) < 0 ? 1 : 0;
+                if (!helper_stdin_watched())
+                        drain_start(&h);
+                ret = helper_hold(CHURN_TICK_MSEC, h.churn.pages_per_sec || h.drain_period_ns ? hold_tick : NULL,
+                                  drain_start, &h) < 0 ? 1 : 0;
+        }
+        if (o.drain_milli_per_sec) {
+                uint64_t kept = 0;
+
+                for (uint64_t i = 0; i < drain.n_chunks; i++)
+                        kept += drain.chunks[i].n_present;
+                printf("DRAINED huge_regions=%" PRIu64 " fallback_regions=%" PRIu64 " unknown_regions=%" PRIu64
+                       " skipped_no_block=%" PRIu64 " late=%" PRIu64 " kept_pages=%" PRIu64 "\n",
+                       drain.huge, drain.fallback, drain.unknown, drain.skipped, drain.late, kept);
+                fflush(stdout);
         }
         goto out;
 
 oom:
         fprintf(stderr, "fragmenter: out of memory mapping --size %" PRIu64 "\n", o.size_bytes);
 out:
+        drain_free(&drain);
+        free(res.first);
+        free(res.regions);
         if (a.base)
                 munmap(a.base, o.size_bytes);
         free(a.present);

@@ -211,10 +211,14 @@ static uint64_t now_msec(void) {
         return helper_now_ns() / (HELPER_NSEC_PER_SEC / 1000);
 }
 
-int helper_hold(uint64_t tick_msec, void (*tick)(void *data), void *data) {
+bool helper_stdin_watched(void) {
         struct stat st;
-        bool watch_stdin = fstat(STDIN_FILENO, &st) == 0 &&
-                (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(STDIN_FILENO));
+
+        return fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(STDIN_FILENO));
+}
+
+int helper_hold(uint64_t tick_msec, void (*tick)(void *data), void (*on_input)(void *data), void *data) {
+        bool watch_stdin = helper_stdin_watched();
         int sfd = signalfd(-1, &helper_stop_signals, SFD_CLOEXEC);
         uint64_t next_tick = now_msec();
 
@@ -250,6 +254,8 @@ int helper_hold(uint64_t tick_msec, void (*tick)(void *data), void *data) {
 
                         if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
                                 break;
+                        if (n > 0 && on_input)
+                                on_input(data);
                 }
                 if (tick && now_msec() >= next_tick) {
                         tick(data);

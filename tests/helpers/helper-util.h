@@ -64,8 +64,13 @@ void *helper_map_aligned(uint64_t bytes, uint64_t align);
  * F_SETPIPE_SZ's -errno (said). */
 int helper_pipes_open(const char *flag, uint64_t pages, int (**ret_pipes)[2], uint64_t *ret_n);
 
+/* Whether helper_hold() watches stdin: a pipe, socket or tty (not
+ * /dev/null or a file, which would read EOF at once). */
+bool helper_stdin_watched(void);
+
 /* Waits for SIGTERM/SIGINT (helper_stop_signals, blocked), or for EOF on
- * stdin when stdin is a pipe, socket or tty (not /dev/null or a file, which
- * would read EOF at once). With `tick`, calls tick(data) every tick_msec
- * meanwhile. 0, or -errno when signalfd fails (said: not holding). */
-int helper_hold(uint64_t tick_msec, void (*tick)(void *data), void *data);
+ * stdin when helper_stdin_watched(). With `tick`, calls tick(data) every
+ * tick_msec meanwhile; with `on_input`, on_input(data) whenever stdin
+ * delivers bytes (a line from the harness: "start now"). 0, or -errno when
+ * signalfd fails (said: not holding). */
+int helper_hold(uint64_t tick_msec, void (*tick)(void *data), void (*on_input)(void *data), void *data);

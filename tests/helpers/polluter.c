@@ -738,7 +738,7 @@ int main(int argc, char **argv) {
         printf("READY pid=%d\n", (int) getpid());
         fflush(stdout);
         if (p.o.hold && !helper_stop_pending())
-                (void) helper_hold(0, NULL, NULL);
+                (void) helper_hold(0, NULL, NULL, NULL);
         ret = 0;
 out:
         cleanup(&p);

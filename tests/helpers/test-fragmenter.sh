@@ -32,6 +32,11 @@ bad_arg --churn --churn 5
 bad_arg --pagecache --pagecache /tmp
 bad_arg --unknown --unknown
 bad_arg --size --size 3M
+bad_arg --drain-rate --drain-rate 5
+bad_arg --drain-rate --drain-rate 0 --hold
+bad_arg --drain-rate --drain-rate 2x --hold
+bad_arg --reserve-blocks --reserve-blocks 4
+bad_arg --reserve-blocks --reserve-blocks 8 --fill-huge --size 8M
 
 out=$("$frag" --size 8M --keep-one-in 4 --seed 7); rc=$?
 check "8M run exits 0" test "$rc" = 0
