@@ -328,7 +328,9 @@ class Defragd:
     def sample(self):
         if not self.proc:
             return {}
-        return {"ticks": proc_ticks(self.proc.pid), "rss_kib": status_kib(self.proc.pid, "VmRSS"),
+        # its own time and its reaped lever workers' (a compaction's CPU is the worker's)
+        return {"ticks": proc_ticks(self.proc.pid) + proc_children_ticks(self.proc.pid),
+                "rss_kib": status_kib(self.proc.pid, "VmRSS"),
                 "hwm_kib": status_kib(self.proc.pid, "VmHWM")}
 
     def stop(self):
