@@ -31,9 +31,6 @@
 #define SIZE_MAX_BYTES (4ULL << 30)
 #define NSEC_PER_SEC HELPER_NSEC_PER_SEC
 #define NSEC_PER_USEC UINT64_C(1000)
-#define KPF_THP_BIT 22            /* include/uapi/linux/kernel-page-flags.h */
-#define PM_PRESENT (1ULL << 63)   /* Documentation/admin-guide/mm/pagemap.rst */
-#define PM_PFN_MASK ((1ULL << 55) - 1)
 
 struct options {
         uint64_t size_bytes;
@@ -147,34 +144,8 @@ static bool wait_until(uint64_t deadline_ns) {
         }
 }
 
-/* How THP backing is read: per 2 MiB from /proc/self/pagemap + /proc/kpageflags
- * (root), else the mapping's AnonHugePages from /proc/self/smaps (count only). */
-struct huge_reader {
-        int pagemap_fd, kpageflags_fd;
-        bool per_region;
-};
-
-static void huge_reader_open(struct huge_reader *h) {
-        assert(h);
-        h->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-        h->kpageflags_fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
-        h->per_region = h->pagemap_fd >= 0 && h->kpageflags_fd >= 0;
-}
-
-/* 1: THP, 0: not, -1: unknown (PFN hidden without CAP_SYS_ADMIN, or not present). */
-static int region_is_huge(struct huge_reader *h, const uint8_t *addr) {
-        uint64_t pm, flags;
-
-        assert(h);
-        assert(addr);
-        if (pread(h->pagemap_fd, &pm, sizeof pm, (off_t) ((uintptr_t) addr / PAGE_BYTES * sizeof pm)) != sizeof pm)
-                return -1;
-        if (!(pm & PM_PRESENT) || (pm & PM_PFN_MASK) == 0)
-                return -1;
-        if (pread(h->kpageflags_fd, &flags, sizeof flags, (off_t) ((pm & PM_PFN_MASK) * sizeof flags)) != sizeof flags)
-                return -1;
-        return (flags >> KPF_THP_BIT) & 1;
-}
+/* How THP backing is read: per 2 MiB through helper_thp_reader (root),
+ * else the mapping's AnonHugePages from /proc/self/smaps (count only). */
 
 /* AnonHugePages (bytes) of the mapping starting at `start`, or -1. */
 static int64_t mapping_huge_bytes(const uint8_t *start) {
@@ -271,7 +242,7 @@ static void put_delays(FILE *out, const struct task_delays *d, bool known) {
 struct consumer {
         struct options o;
         FILE *out;
-        struct huge_reader hr;
+        struct helper_thp_reader hr;
         struct taskstats_conn ts;
         bool have_taskstats;
         pid_t tid;
@@ -320,7 +291,7 @@ static int run_round(struct consumer *c, uint64_t round, uint64_t late_ns) {
         }
         t_touched = helper_now_ns();
         for (uint64_t i = 0; i < n; i++) {
-                int h = c->hr.per_region ? region_is_huge(&c->hr, p + i * HUGE_BYTES) : -1;
+                int h = helper_thp_reader_is_thp(&c->hr, p + i * HUGE_BYTES);
 
                 c->huge_map[i] = h < 0 ? '?' : h ? '1' : '0';
                 huge += h == 1;
@@ -429,7 +400,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "consumer: out of memory\n");
                 goto out;
         }
-        huge_reader_open(&c.hr);
+        helper_thp_reader_open(&c.hr);
         c.tid = gettid();
         r = taskstats_open(&c.ts);
         c.have_taskstats = r == 0;
@@ -444,7 +415,7 @@ int main(int argc, char **argv) {
         fprintf(c.out, "{\"type\":\"start\",\"pid\":%d,\"size_bytes\":%" PRIu64 ",\"interval_sec\":%.3f,\"duration_sec\":%.3f,"
                 "\"huge_method\":\"%s\",\"taskstats\":%s,\"task_delayacct\":%d}\n",
                 (int) getpid(), c.o.size_bytes, (double) c.o.interval_ns / NSEC_PER_SEC, (double) c.o.duration_ns / NSEC_PER_SEC,
-                c.hr.per_region ? "kpageflags" : "smaps", c.have_taskstats ? "true" : "false", delayacct);
+                c.hr.per_page ? "kpageflags" : "smaps", c.have_taskstats ? "true" : "false", delayacct);
         fflush(c.out);
 
         for (uint64_t round = 0;; round++) {
@@ -473,10 +444,7 @@ int main(int argc, char **argv) {
         print_summary(&c, stopped_by);
         ret = 0;
 out:
-        if (c.hr.pagemap_fd >= 0)
-                close(c.hr.pagemap_fd);
-        if (c.hr.kpageflags_fd >= 0)
-                close(c.hr.kpageflags_fd);
+        helper_thp_reader_close(&c.hr);
         if (c.have_taskstats)
                 taskstats_close(&c.ts);
         free(c.s.lat_ns);

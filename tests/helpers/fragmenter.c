@@ -556,30 +556,6 @@ static uint64_t free_huge_blocks(void) {
         return total;
 }
 
-/* Whether the page at addr is part of a THP (/proc/self/pagemap, then
- * KPF_THP in /proc/kpageflags): 1, 0, or -1 when unknown (not root). */
-static int page_is_thp(const void *addr) {
-        uint64_t pm = 0, flags = 0, pfn;
-        int fd, r = -1;
-
-        fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -1;
-        if (pread(fd, &pm, sizeof pm, (off_t) ((uintptr_t) addr / PAGE_BYTES * sizeof pm)) == (ssize_t) sizeof pm)
-                r = 0;
-        close(fd);
-        pfn = pm & ((1ULL << 55) - 1);
-        if (r < 0 || !(pm >> 63) || pfn == 0)
-                return -1;
-        fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -1;
-        if (pread(fd, &flags, sizeof flags, (off_t) (pfn * sizeof flags)) != (ssize_t) sizeof flags)
-                r = -1;
-        close(fd);
-        return r < 0 ? -1 : (int) ((flags >> 22) & 1); /* KPF_THP */
-}
-
 /* --drain-rate: fresh 64 MiB areas, one 2 MiB region faulted (as a THP, if a
  * free block is left) and punched per step. */
 #define DRAIN_CHUNK_REGIONS 32
@@ -587,6 +563,7 @@ struct drain {
         struct area *chunks;
         uint64_t n_chunks, next_region; /* in the last chunk */
         uint64_t huge, fallback, unknown, skipped, late;
+        struct helper_thp_reader thp;   /* whether each region got a THP (root) */
 };
 
 static int drain_step(struct drain *d, unsigned keep_one_in) {
@@ -627,7 +604,7 @@ static int drain_step(struct drain *d, unsigned keep_one_in) {
                 a->present[i] = 1;
                 a->n_present++;
         }
-        thp = page_is_thp(region);
+        thp = helper_thp_reader_is_thp(&d->thp, region);
         if (thp > 0)
                 d->huge++;
         else if (thp == 0)
@@ -644,6 +621,7 @@ static void drain_free(struct drain *d) {
                 free(d->chunks[i].present);
         }
         free(d->chunks);
+        helper_thp_reader_close(&d->thp);
 }
 
 /* One churn step: fault a random absent page, free a random present one
@@ -737,7 +715,7 @@ int main(int argc, char **argv) {
         struct interleave il = { .cache_fd = -1 };
         struct area a = { .base = NULL };
         struct reserve res = { .want = 0 };
-        struct drain drain = { .chunks = NULL };
+        struct drain drain = { .chunks = NULL, .thp = { .pagemap_fd = -1, .kpageflags_fd = -1 } };
         uint64_t regions, done_pages = 0;
         int r, ret = 1;
 
@@ -849,6 +827,8 @@ int main(int argc, char **argv) {
                         .drain_period_ns = o.drain_milli_per_sec ? HELPER_NSEC_PER_SEC * 1000 / o.drain_milli_per_sec : 0,
                 };
 
+                if (h.drain_period_ns)
+                        helper_thp_reader_open(&drain.thp);
                 if (!helper_stdin_watched())
                         drain_start(&h);
                 ret = helper_hold(CHURN_TICK_MSEC, h.churn.pages_per_sec || h.drain_period_ns ? hold_tick : NULL,

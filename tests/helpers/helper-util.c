@@ -217,6 +217,44 @@ bool helper_stdin_watched(void) {
         return fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(STDIN_FILENO));
 }
 
+#define HELPER_PAGE_BYTES 4096UL
+#define KPF_THP_BIT 22            /* include/uapi/linux/kernel-page-flags.h */
+#define PM_PRESENT (1ULL << 63)   /* Documentation/admin-guide/mm/pagemap.rst */
+#define PM_PFN_MASK ((1ULL << 55) - 1)
+
+void helper_thp_reader_open(struct helper_thp_reader *h) {
+        assert(h);
+        h->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+        h->kpageflags_fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+        h->per_page = h->pagemap_fd >= 0 && h->kpageflags_fd >= 0;
+}
+
+void helper_thp_reader_close(struct helper_thp_reader *h) {
+        assert(h);
+        if (h->pagemap_fd >= 0)
+                close(h->pagemap_fd);
+        if (h->kpageflags_fd >= 0)
+                close(h->kpageflags_fd);
+        h->pagemap_fd = h->kpageflags_fd = -1;
+        h->per_page = false;
+}
+
+int helper_thp_reader_is_thp(const struct helper_thp_reader *h, const void *addr) {
+        uint64_t pm, flags;
+
+        assert(h);
+        assert(addr);
+        if (!h->per_page)
+                return -1;
+        if (pread(h->pagemap_fd, &pm, sizeof pm, (off_t) ((uintptr_t) addr / HELPER_PAGE_BYTES * sizeof pm)) != sizeof pm)
+                return -1;
+        if (!(pm & PM_PRESENT) || (pm & PM_PFN_MASK) == 0)
+                return -1;
+        if (pread(h->kpageflags_fd, &flags, sizeof flags, (off_t) ((pm & PM_PFN_MASK) * sizeof flags)) != sizeof flags)
+                return -1;
+        return (int) ((flags >> KPF_THP_BIT) & 1);
+}
+
 int helper_hold(uint64_t tick_msec, void (*tick)(void *data), void (*on_input)(void *data), void *data) {
         bool watch_stdin = helper_stdin_watched();
         int sfd = signalfd(-1, &helper_stop_signals, SFD_CLOEXEC);

@@ -55,6 +55,19 @@ uint64_t helper_now_ns(void); /* CLOCK_MONOTONIC */
  * multiple of `align` (a power of two), or NULL with errno set. */
 void *helper_map_aligned(uint64_t bytes, uint64_t align);
 
+/* Whether a page of this process is part of a THP: /proc/self/pagemap for
+ * its PFN, then KPF_THP in /proc/kpageflags (root). `per_page` is false when
+ * either file did not open: every answer is then -1. */
+struct helper_thp_reader {
+        int pagemap_fd, kpageflags_fd;
+        bool per_page;
+};
+void helper_thp_reader_open(struct helper_thp_reader *h);
+void helper_thp_reader_close(struct helper_thp_reader *h);
+/* 1: THP, 0: not, -1: unknown (PFN hidden without CAP_SYS_ADMIN, not
+ * present, or no reader). */
+int helper_thp_reader_is_thp(const struct helper_thp_reader *h, const void *addr);
+
 /* Pipes whose buffers can hold `pages` pages (HELPER_PIPE_PAGES each):
  * unmovable kernel memory. Refused (-EMFILE, said with how many pages fit,
  * naming `flag`) when they need more descriptors than RLIMIT_NOFILE leaves
