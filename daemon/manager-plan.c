@@ -330,15 +330,11 @@ int df_manager_plan_reclaim_sample(struct df_manager_plan *p, bool allow_anon, u
                 return df_error_set(err, -ENOENT, "planner: %s",
                                     !p->on ? p->reason : "no /proc/kpagecgroup (kernel without CONFIG_MEMCG?)");
         block_pages = UINT64_C(1) << p->view.block_order;
-        for (size_t z = 0; z < p->view.n_zones; z++) {
-                const struct df_plan_zone *pz = &p->view.zones[z];
-
-                if (!pz->watched)
-                        continue;
-                s->view_blocks += pz->n_blocks;
-                for (size_t i = 0; i < pz->n_blocks; i++)
-                        s->view_blocks_read += pz->blocks[i].read_usec != 0;
-        }
+        for (size_t z = 0; z < p->view.n_zones; z++)
+                if (p->view.zones[z].watched) {
+                        s->view_blocks += p->view.zones[z].n_blocks;
+                        s->view_blocks_read += df_plan_zone_blocks_read(&p->view.zones[z]);
+                }
         /* Which blocks: the view's counts, no read; then only those blocks' pages.
          * The view does not know owners: the zone's cheapest blocks may all
          * hold other cgroups' cache (the guest's: the test runner's, the

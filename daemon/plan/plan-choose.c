@@ -285,12 +285,10 @@ void df_plan_summarize(const struct df_plan_view *v, size_t zone, uint64_t now_u
         out->node = pz->node;
         snprintf(out->zone, sizeof(out->zone), "%s", pz->name);
         out->blocks = pz->n_blocks;
+        out->blocks_read = df_plan_zone_blocks_read(pz);
         for (size_t i = 0; i < pz->n_blocks; i++)
-                if (pz->blocks[i].read_usec) {
-                        out->blocks_read++;
-                        if (pz->blocks[i].pages[DF_PAGE_FREE] == UINT64_C(1) << v->block_order)
-                                out->blocks_free++;
-                }
+                if (pz->blocks[i].read_usec && pz->blocks[i].pages[DF_PAGE_FREE] == UINT64_C(1) << v->block_order)
+                        out->blocks_free++;
         out->oldest_read_usec = df_plan_zone_oldest_usec(pz);
         p = malloc(sizeof(*p));
         if (!p)

@@ -221,6 +221,15 @@ uint64_t df_plan_zone_oldest_usec(const struct df_plan_zone *z) {
         return z->n_blocks ? oldest : 0;
 }
 
+uint64_t df_plan_zone_blocks_read(const struct df_plan_zone *z) {
+        uint64_t n = 0;
+
+        assert(z);
+        for (size_t i = 0; i < z->n_blocks; i++)
+                n += z->blocks[i].read_usec != 0;
+        return n;
+}
+
 bool df_plan_memblock_stats(const struct df_plan_view *v, size_t mb, size_t *zone, struct df_block_stats *out) {
         const struct df_memblock_info *m;
 

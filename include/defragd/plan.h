@@ -124,6 +124,8 @@ void df_plan_ingest(struct df_plan_view *v, size_t z, uint64_t pfn, const uint64
 
 /* Oldest read among the zone's blocks (0 when one was never read). */
 uint64_t df_plan_zone_oldest_usec(const struct df_plan_zone *z);
+/* How many of the zone's blocks have been read at least once. */
+uint64_t df_plan_zone_blocks_read(const struct df_plan_zone *z);
 
 /* ---- choosing ---- */
 
