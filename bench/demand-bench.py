@@ -164,9 +164,9 @@ SETUP = {"demand": setup_demand, "polluted": None, "drain": setup_drain}  # poll
 def zone_blocks(bi):
     """Free order-9 blocks per zone (order >= 9 in order-9 units), DMA left out."""
     out = {}
-    for _node, zone, blocks in bi:
-        if zone != "DMA":
-            out[zone] = out.get(zone, 0) + sum(n << (o - 9) for o, n in enumerate(blocks) if o >= 9)
+    for row in bi:
+        if row[1] != "DMA":
+            out[row[1]] = out.get(row[1], 0) + free_suitable_blocks([row])
     return out
 
 
