@@ -23,11 +23,14 @@
 static const char *const default_zones[] = { "DMA32", "Normal", "Movable", "HighMem", NULL };
 
 static void plan_help(FILE *f) {
-        fputs("Usage: defragctl plan [--json] [--root DIR] [--order N] [--blocks N] [--budget PAGES]\n"
+        fputs("Usage: defragctl plan [--json [--costs]] [--root DIR] [--order N] [--blocks N] [--budget PAGES]\n"
               "Read every page's flags once and show the cheapest blocks to clear: aligned\n"
               "blocks of order N (the module rung) and memory blocks (the offlining rung),\n"
               "with pages to move and the lower bound for N more free blocks. Needs root.\n"
               "  --json          machine-readable output\n"
+              "  --costs         with --json: every candidate's cost, cheapest first (the bound\n"
+              "                  for any number of blocks): [pages, blocks] pairs, runs of equal\n"
+              "                  aligned-block costs as [pages, count]\n"
               "  --root DIR      read DIR/proc and DIR/sys instead (fixtures, captures)\n"
               "  --order N       block order (default: the pageblock order, 9 on x86-64)\n"
               "  --blocks N      how many more free blocks the bound is for (default 64)\n"
@@ -67,6 +70,27 @@ static void text_plan(const struct df_plan *p, const struct df_plan_request *req
                        p->chosen_cost_pages, p->chosen_gain_blocks);
 }
 
+/* The curve: aligned blocks (gain 1 each) as runs [cost, count], memory
+ * blocks as [cost, gain] each, in the order the planner ranks them. */
+static void json_costs(struct df_json *j, const struct df_plan *p, const struct df_plan_request *req) {
+        df_json_key(j, "costs");
+        df_json_begin_array(j);
+        for (size_t i = 0; i < p->n_curve;) {
+                uint64_t cost = req->curve[i].cost_pages, n = req->curve[i].gain_blocks;
+                size_t next = i + 1;
+
+                if (p->granularity == DF_PLAN_BLOCK)
+                        for (n = 1; next < p->n_curve && req->curve[next].cost_pages == cost; next++)
+                                n++;
+                df_json_begin_array(j);
+                df_json_u64(j, cost);
+                df_json_u64(j, n);
+                df_json_end_array(j);
+                i = next;
+        }
+        df_json_end_array(j);
+}
+
 static void json_plan(struct df_json *j, const struct df_plan *p, const struct df_plan_request *req) {
         df_json_begin_object(j);
         df_json_kv_string(j, "granularity", p->granularity == DF_PLAN_BLOCK ? "block" : "memory_block");
@@ -83,6 +107,8 @@ static void json_plan(struct df_json *j, const struct df_plan *p, const struct d
         df_json_kv_u64(j, "skipped_spanning", p->skipped_spanning);
         df_json_kv_u64(j, "skipped_cooling", p->skipped_cooling);
         df_json_kv_u64(j, "skipped_unsafe", p->skipped_unsafe);
+        if (req->curve)
+                json_costs(j, p, req);
         df_json_key(j, "chosen");
         df_json_begin_array(j);
         for (size_t i = 0; i < p->n_chosen; i++) {
@@ -123,6 +149,7 @@ int df_ctl_plan(int argc, char **argv) {
                 { "order",  required_argument, NULL, 'o' },
                 { "blocks", required_argument, NULL, 'b' },
                 { "budget", required_argument, NULL, 'B' },
+                { "costs",  no_argument,       NULL, 'c' },
                 { "help",   no_argument,       NULL, 'h' },
                 { NULL, 0, NULL, 0 }
         };
@@ -132,10 +159,11 @@ int df_ctl_plan(int argc, char **argv) {
         struct df_plan_view v;
         struct df_snapshot s;
         _cleanup_free_ struct df_plan *plan = NULL;
+        _cleanup_free_ struct df_plan_cost *curve = NULL;
         const char *root = NULL;
         uint64_t order = UINT64_MAX, t0, scan_usec;
         struct df_json j;
-        bool json = false;
+        bool json = false, costs = false;
         int64_t scanned;
         int c, r, ret = 1;
 
@@ -144,6 +172,7 @@ int df_ctl_plan(int argc, char **argv) {
         while ((c = getopt_long(argc, argv, "+hjr:", options, NULL)) >= 0)
                 switch (c) {
                 case 'j': json = true; break;
+                case 'c': costs = true; break;
                 case 'r': root = optarg; break;
                 case 'o':
                         if (parse_opt_u64("--order", optarg, 0, DF_MAX_ORDERS - 1, &order) < 0)
@@ -161,12 +190,16 @@ int df_ctl_plan(int argc, char **argv) {
                         plan_help(stdout);
                         return 0;
                 default:
-                        fprintf(stderr, "defragctl plan: unknown or incomplete option \"%s\"; expected --json, --root DIR, --order N, --blocks N, --budget PAGES or --help\n",
+                        fprintf(stderr, "defragctl plan: unknown or incomplete option \"%s\"; expected --json, --costs, --root DIR, --order N, --blocks N, --budget PAGES or --help\n",
                                 argv[optind - 1]);
                         return 2;
                 }
         if (optind < argc) {
                 fprintf(stderr, "defragctl plan: unexpected argument \"%s\"; expected only options\n", argv[optind]);
+                return 2;
+        }
+        if (costs && !json) {
+                fprintf(stderr, "defragctl plan: --costs without --json; expected --costs together with --json\n");
                 return 2;
         }
 
@@ -196,6 +229,19 @@ int df_ctl_plan(int argc, char **argv) {
                 goto out;
         }
         req.now_usec = t0;
+        if (costs) {
+                size_t cap = v.n_memblocks;
+
+                for (size_t z = 0; z < v.n_zones; z++)
+                        cap = v.zones[z].n_blocks > cap ? v.zones[z].n_blocks : cap;
+                curve = calloc(cap ? cap : 1, sizeof(*curve));
+                if (!curve) {
+                        fprintf(stderr, "defragctl plan: out of memory\n");
+                        goto out;
+                }
+                req.curve = curve;
+                req.curve_cap = cap;
+        }
         plan = malloc(sizeof(*plan));
         if (!plan) {
                 fprintf(stderr, "defragctl plan: out of memory\n");

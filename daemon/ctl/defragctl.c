@@ -17,7 +17,7 @@ struct command {
 
 static const struct command commands[] = {
         { "top",    df_ctl_top,    "[--interval SEC] [--json] live allocator view from the BPF probes (root)" },
-        { "plan",   df_ctl_plan,   "[--json] [--root DIR] [--order N] [--blocks N]  cheapest blocks to clear, from kpageflags" },
+        { "plan",   df_ctl_plan,   "[--json [--costs]] [--root DIR] [--order N] [--blocks N]  cheapest blocks to clear, from kpageflags" },
         { "report", df_ctl_report, "[--json] [--root DIR]  fragmentation of this machine, from procfs (no daemon)" },
         { "status", df_ctl_status, "[--json]               state, targets and last actions of the running defragd" },
         { "metrics", df_ctl_metrics, "[--openmetrics] [--http] the running defragd's metrics (Prometheus/OpenMetrics text)" },

@@ -239,6 +239,8 @@ int df_plan_choose(const struct df_plan_view *v, size_t zone, const struct df_pl
         }
         if (out->bound_blocks > req->want_blocks && req->granularity == DF_PLAN_BLOCK)
                 out->bound_blocks = req->want_blocks;
+        for (size_t i = 0; req->curve && i < n && i < req->curve_cap; i++)
+                req->curve[out->n_curve++] = (struct df_plan_cost) { c[i].cost_pages, c[i].gain_blocks };
         for (size_t i = 0; i < n && acc_gain < req->want_blocks && out->n_chosen < DF_PLAN_MAX_CHOSEN; i++) {
                 if (req->budget_pages && acc_cost + c[i].cost_pages > req->budget_pages)
                         break;

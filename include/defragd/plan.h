@@ -145,6 +145,11 @@ struct df_plan_candidate {
         struct df_block_stats stats; /* summed */
 };
 
+/* One candidate's cost and gain, for the bound curve. */
+struct df_plan_cost {
+        uint64_t cost_pages, gain_blocks;
+};
+
 struct df_plan_request {
         enum df_plan_granularity granularity;
         uint64_t want_blocks;        /* N more free aligned blocks */
@@ -152,6 +157,11 @@ struct df_plan_request {
         uint64_t max_age_usec;       /* blocks read longer ago are ignored; 0 any age */
         bool allow_hypervisor;       /* config: may offline memory a driver manages */
         uint64_t now_usec;
+        /* Optional: every candidate's cost and gain, cheapest per block first,
+         * into curve[0..curve_cap) (n_curve in the plan): the bound for any
+         * number of blocks from one choice (defragctl plan --costs). */
+        struct df_plan_cost *curve;
+        size_t curve_cap;
 };
 
 #define DF_PLAN_MAX_CHOSEN 256
@@ -168,6 +178,7 @@ struct df_plan {
         size_t n_chosen;
         struct df_plan_candidate chosen[DF_PLAN_MAX_CHOSEN];
         uint64_t chosen_cost_pages, chosen_gain_blocks;
+        size_t n_curve;               /* entries written to req->curve */
         uint64_t skipped_blocking, skipped_spanning, skipped_unread, skipped_cooling, skipped_unsafe;
 };
 

@@ -32,6 +32,36 @@ assert costs == sorted(costs), costs
 print("json ok:", blk["bound_pages"], "pages for 8 blocks;", mb["chosen"][0]["memory_block"] if mb["chosen"] else None)
 PY
 
+# --costs: every candidate once, cheapest first; the first N sum to the bound for N
+"$defragctl" plan --root "$tmp/root" --blocks 8 --json --costs >"$tmp/costs.json" || fail "plan --json --costs failed"
+python3 - "$tmp/costs.json" <<'PY' || fail "--costs does not give the bound"
+import json, sys
+d = json.load(open(sys.argv[1]))
+for z in d["zones"]:
+    for p in z["plans"]:
+        c = p["costs"]
+        if p["granularity"] == "block":
+            flat = [cost for cost, n in c for _ in range(n)]
+            assert len(flat) == p["candidates"], (z["zone"], len(flat), p["candidates"])
+            assert flat == sorted(flat), z["zone"]
+            assert all(c[i][0] < c[i + 1][0] for i in range(len(c) - 1)), "runs of one cost not merged"
+            assert sum(flat[:8]) == p["bound_pages"] or len(flat) < 8, (z["zone"], sum(flat[:8]), p["bound_pages"])
+        else:
+            assert len(c) == p["candidates"], (z["zone"], len(c), p["candidates"])
+            per = [cost / gain for cost, gain in c]
+            assert per == sorted(per), z["zone"]
+            got = moved = 0
+            for cost, gain in c:
+                if got >= 8:
+                    break
+                got, moved = got + gain, moved + cost
+            assert moved == p["bound_pages"], (z["zone"], moved, p["bound_pages"])
+        print("costs ok:", z["zone"], p["granularity"], len(c), "entries")
+PY
+"$defragctl" plan --root "$tmp/root" --costs >/dev/null 2>"$tmp/err.txt"
+[ $? -eq 2 ] || fail "plan --costs without --json: not exit 2"
+grep -q "expected --costs together with --json" "$tmp/err.txt" || fail "--costs without --json: $(cat "$tmp/err.txt")"
+
 for bad in "--order x" "--order 99" "--blocks 0" "--budget -1" "--bogus"; do
         # shellcheck disable=SC2086
         "$defragctl" plan --root "$tmp/root" $bad >/dev/null 2>"$tmp/err.txt"

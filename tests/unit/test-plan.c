@@ -226,6 +226,39 @@ static void test_bound_blocks(void) {
         ASSERT_TRUE(p->chosen_cost_pages <= sum - 1);
 }
 
+/* The curve (defragctl plan --costs): every candidate once, cheapest first;
+ * its first N costs sum to the bound for N blocks, for every N, with the
+ * raw flags' costs as above; a short buffer is filled, not overrun. */
+static void test_bound_curve(void) {
+        size_t normal = zone_index(&view, "Normal"), cap = view.zones[normal].n_blocks;
+        _cleanup_free_ struct df_plan_cost *curve = calloc(cap + 1, sizeof(*curve));
+        _cleanup_free_ struct df_plan *p = malloc(sizeof(*p)), *q = malloc(sizeof(*q));
+        struct df_plan_request req = { .granularity = DF_PLAN_BLOCK, .want_blocks = 1, .now_usec = NOW,
+                                       .curve = curve, .curve_cap = cap };
+        uint64_t sum = 0;
+
+        ASSERT_OK(df_plan_choose(&view, normal, &req, p), &(struct df_error) { "" });
+        ASSERT_EQ_U64(p->n_curve, p->candidates);
+        ASSERT_TRUE(p->n_curve >= 8);
+        for (size_t i = 0; i < p->n_curve; i++) {
+                struct df_plan_request r = { .granularity = DF_PLAN_BLOCK, .want_blocks = i + 1, .now_usec = NOW };
+
+                ASSERT_EQ_U64(curve[i].gain_blocks, 1);
+                if (i > 0)
+                        ASSERT_TRUE(curve[i - 1].cost_pages <= curve[i].cost_pages);
+                sum += curve[i].cost_pages;
+                if (i < 16 || i + 1 == p->n_curve) {
+                        ASSERT_OK(df_plan_choose(&view, normal, &r, q), &(struct df_error) { "" });
+                        ASSERT_EQ_U64(q->bound_pages, sum);
+                }
+        }
+        req.curve_cap = 3;
+        curve[3].cost_pages = 12345;
+        ASSERT_OK(df_plan_choose(&view, normal, &req, p), &(struct df_error) { "" });
+        ASSERT_EQ_U64(p->n_curve, 3);
+        ASSERT_EQ_U64(curve[3].cost_pages, 12345);
+}
+
 static void test_choose_memblocks(void) {
         size_t normal = zone_index(&view, "Normal");
         _cleanup_free_ struct df_plan *p = malloc(sizeof(*p));
@@ -572,6 +605,7 @@ int main(int argc, char **argv) {
         RUN_TEST(test_one_slab_page);
         RUN_TEST(test_costs_match_flags);
         RUN_TEST(test_bound_blocks);
+        RUN_TEST(test_bound_curve);
         RUN_TEST(test_choose_memblocks);
         RUN_TEST(test_slices);
         RUN_TEST(test_refusal_memory);
