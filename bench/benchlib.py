@@ -260,6 +260,20 @@ def free_by_order(bi):
     return [sum(b[o] for _, _, b in bi if o < len(b)) for o in range(n)]
 
 
+def read_until(p, last_kind, cmd):
+    """key=value lines of a child's stdout until one of kind `last_kind`:
+    {kind: {key: value}} of every line read."""
+    info = {}
+    while True:
+        line = p.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{' '.join(cmd)} exited with {p.wait()} before {last_kind}")
+        kind, kv = parse_kv_line(line)
+        info[kind] = kv
+        if kind == last_kind:
+            return info
+
+
 def parse_kv_line(line):
     """'KIND a=1 b=x' -> ('KIND', {'a': '1', 'b': 'x'})"""
     kind, *kv = line.split()

@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import (CHILDREN, DEFRAGD_CONFIGS, KNOBS, LOCK_PATH, USER_HZ, VM, Defragd,  # noqa: E402
                       buddy_free_kib, buddyinfo, compaction_scores, cpu_busy_ticks, delta, free_by_order,
                       free_suitable_blocks, kthread_ticks, kthreads, log, machine, meminfo_kib, on_signal,
-                      parse_bytes, parse_kv_line, proc_children_ticks, proc_ticks, stop_child, stop_children,
+                      parse_bytes, parse_kv_line, read_until, proc_children_ticks, proc_ticks, stop_child, stop_children,
                       take_lock, vmstat, zone_present_pages)
 
 WORKLOADS = ("demand", "polluted", "drain")
@@ -84,19 +84,6 @@ class Contender:
 
 
 # ---------------------------------------------------------------- setup
-def read_until(p, last_kind, cmd):
-    """key=value lines of a child's stdout until one of kind `last_kind`."""
-    info = {}
-    while True:
-        line = p.stdout.readline()
-        if not line:
-            raise RuntimeError(f"{' '.join(cmd)} exited with {p.wait()} before {last_kind}")
-        kind, kv = parse_kv_line(line)
-        info[kind] = kv
-        if kind == last_kind:
-            return info
-
-
 def fill_size(args):
     """All free memory (a high-order request is served by any unfragmented
     rest), minus a margin, capped so the held share stays under the cap."""

@@ -33,7 +33,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import (CHILDREN, KNOBS, USER_HZ, VM, Defragd, buddyinfo, cpu_busy_ticks, delta,  # noqa: E402
                       free_suitable_blocks, kthread_ticks, kthreads, log, machine, meminfo_kib, on_signal,
-                      parse_bytes, parse_kv_line, stop_children, take_lock, vmstat)
+                      parse_bytes, read_until, stop_children, take_lock, vmstat)
 
 METHODS = ("node-compact", "kcompactd", "clear-offline", "clear-kmod")
 NODE_COMPACT = "/sys/devices/system/node/node0/compact"
@@ -65,18 +65,6 @@ High={want}
 
 
 # ---------------------------------------------------------------- state
-def read_until(p, last_kind, cmd):
-    info = {}
-    while True:
-        line = p.stdout.readline()
-        if not line:
-            raise RuntimeError(f"{' '.join(cmd)} exited with {p.wait()} before {last_kind}")
-        kind, kv = parse_kv_line(line)
-        info[kind] = kv
-        if kind == last_kind:
-            return info
-
-
 def fragment(args, seed):
     """Compacted, then all free memory (less the margin) fragmented: the first
     half one page kept in --dense, the second in --sparse (fresh THPs split
