@@ -98,6 +98,27 @@ def on_signal(signum, _frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+class Restoring:
+    """`with Restoring() as r:` every child this harness started is stopped
+    and every knob restored however the block ends; an interruption (^C, or
+    SIGTERM/SIGHUP through on_signal) ends the block quietly with
+    r.interrupted set (exit status 130), any other exception goes on."""
+
+    def __init__(self):
+        self.interrupted = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, et, e, _tb):
+        if et is KeyboardInterrupt:
+            log(f"interrupted ({e}); restoring")
+            self.interrupted = True
+        stop_children()
+        KNOBS.restore()
+        return et is KeyboardInterrupt
+
+
 def take_lock(deadline_sec):
     """One harness at a time on a machine: two would save and restore each
     other's knob values (and measure each other). Returns the file or None."""

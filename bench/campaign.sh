@@ -61,7 +61,8 @@ for ((rep = 0; rep < reps; rep++)); do
                 [ "$w" = drain ] && read -ra extra <<<"${DRAIN_ARGS:-}"
                 echo "campaign: $(date -u +%H:%M:%S) rep $rep $w $c: waiting for $lock" >&2
                 (
-                        flock 9
+                        # a flock that fails (a signal) must not start a run beside another
+                        flock 9 || { echo "campaign: rep $rep $w $c: flock $lock failed" >&2; exit 12; }
                         echo "campaign: $(date -u +%H:%M:%S) rep $rep $w $c: start" >&2
                         knobs >"$dir.knobs-before" 2>/dev/null || { mkdir -p "$dir" && knobs >"$dir.knobs-before"; }
                         "$here/demand-bench.py" --build "$build" --out "$dir" --workloads "$w" --contenders "$c" \

@@ -13,7 +13,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (CHILDREN, DEFRAGD_CONFIGS, KNOBS, LOCK_PATH, USER_HZ, VM, buddyinfo,  # noqa: E402
+from benchlib import (Restoring, CHILDREN, DEFRAGD_CONFIGS, KNOBS, LOCK_PATH, USER_HZ, VM, buddyinfo,  # noqa: E402
                       compaction_scores, cpu_busy_ticks, delta, free_by_order, free_suitable_blocks,
                       kthread_ticks, kthreads, log, machine, meminfo_kib, on_signal, parse_bytes,
                       proc_children_ticks, proc_ticks, read, status_kib, stop_children, take_lock,
@@ -301,7 +301,7 @@ def main():
         json.dump(m, f, indent=1)
     log(f"{m['kernel']} {m['ncpu']} CPUs {m['mem_total_kib'] >> 20} GiB; contenders {contenders}; workloads {workloads}")
     rc = 0
-    try:
+    with Restoring() as session:
         with open(results, "w") as out:
             for rep in range(args.reps):
                 for w in workloads:
@@ -315,12 +315,7 @@ def main():
                             f"score {r['score_start']}->{r['score_end']}, order-9 free {r['free_order9_start']}->{r['free_order9_end']}, "
                             f"THP {r['thp_share']:.2f}, hugetlb {r['hugetlb_success']:.2f}, "
                             f"stalls {r['thp_probe']['compact_stall']}+{r['hugetlb_probe']['compact_stall']}, other CPU {r['other_cpu_pct']}%")
-    except KeyboardInterrupt as e:
-        log(f"interrupted ({e}); restoring")
-        rc = 130
-    finally:
-        stop_children()
-        KNOBS.restore()
+    rc = 130 if session.interrupted else rc
     report = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report.py")
     r = subprocess.run([sys.executable, report, args.out] + (["--no-plots"] if args.smoke else []))
     return rc or r.returncode

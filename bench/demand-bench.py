@@ -18,7 +18,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (CHILDREN, DEFRAGD_CONFIGS, KNOBS, LOCK_PATH, USER_HZ, VM, Defragd,  # noqa: E402
+from benchlib import (Restoring, CHILDREN, DEFRAGD_CONFIGS, KNOBS, LOCK_PATH, USER_HZ, VM, Defragd,  # noqa: E402
                       buddy_free_kib, buddyinfo, compaction_scores, cpu_busy_ticks, delta, free_by_order,
                       free_suitable_blocks, kthread_ticks, kthreads, log, machine, meminfo_kib, on_signal,
                       parse_bytes, parse_kv_line, read_until, proc_children_ticks, proc_ticks, stop_child, stop_children,
@@ -535,7 +535,7 @@ def main():
     log(f"{m['kernel']} {m['ncpu']} CPUs {m['mem_total_kib'] >> 20} GiB; contenders {contenders}; workloads {workloads}; "
         f"{'cells ' + str(cells) + '; ' if cells else ''}window {args.window:.0f} s x {args.reps} reps")
     rc = 0
-    try:
+    with Restoring() as session:
         with open(os.path.join(args.out, "results.jsonl"), "w") as out:
             for rep in range(args.first_rep, args.first_rep + args.reps):
                 for w, c in run_order(workloads, contenders, cells, rep):
@@ -551,12 +551,7 @@ def main():
                         f"{b.get('total', '?')}, THP {s['thp_share']}, p50 {s['p50_usec']} us p99 {s['p99_usec']} us "
                         f"max {s['max_usec']} us, consumer stalls {s['compact_count']}+{s['reclaim_count']}, "
                         f"other CPU {r['other_cpu_pct']}%")
-    except KeyboardInterrupt as e:
-        log(f"interrupted ({e}); restoring")
-        rc = 130
-    finally:
-        stop_children()
-        KNOBS.restore()
+    rc = 130 if session.interrupted else rc
     if not args.report:
         return rc
     report = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report.py")

@@ -10,14 +10,9 @@ workload=${1:?usage: demand-smoke.sh demand|polluted|drain BUILD_DIR}
 build=${2:?usage: demand-smoke.sh demand|polluted|drain BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-# The suite may run while other people test on this machine: hold its lock.
-# Whoever already holds it for us (flock ... meson test) sets DEFRAGD_MACHINE_LOCK_HELD=1.
-if [ "${DEFRAGD_MACHINE_LOCK_HELD:-0}" != 1 ]; then
-        DEFRAGD_MACHINE_LOCK_HELD=1 flock -E 75 -w 300 /tmp/defragd-machine.lock "$0" "$@"
-        rc=$?
-        [ "$rc" = 75 ] && { echo "SKIP: /tmp/defragd-machine.lock busy for 300 s (if you hold it, set DEFRAGD_MACHINE_LOCK_HELD=1)"; exit 77; }
-        exit $rc
-fi
+# shellcheck source=bench/smoke-lib.sh
+. "$here/smoke-lib.sh"
+hold_machine_lock "$0" "$@"
 out=$(mktemp -d /tmp/defragd-demand-smoke.XXXXXX)
 dir=$(mktemp -d /var/tmp/defragd-demand-smoke.XXXXXX)
 trap 'rm -rf "$out"; rmdir "$dir" 2>/dev/null' EXIT

@@ -8,13 +8,9 @@ set -u
 build=${1:?usage: efficiency-smoke.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-# Whoever already holds the machine lock for us (flock ... meson test) sets DEFRAGD_MACHINE_LOCK_HELD=1.
-if [ "${DEFRAGD_MACHINE_LOCK_HELD:-0}" != 1 ]; then
-        DEFRAGD_MACHINE_LOCK_HELD=1 flock -E 75 -w 300 /tmp/defragd-machine.lock "$0" "$@"
-        rc=$?
-        [ "$rc" = 75 ] && { echo "SKIP: /tmp/defragd-machine.lock busy for 300 s (if you hold it, set DEFRAGD_MACHINE_LOCK_HELD=1)"; exit 77; }
-        exit $rc
-fi
+# shellcheck source=bench/smoke-lib.sh
+. "$here/smoke-lib.sh"
+hold_machine_lock "$0" "$@"
 out=$(mktemp -d /tmp/defragd-efficiency-smoke.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 knobs() {

@@ -31,7 +31,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (CHILDREN, KNOBS, USER_HZ, VM, Defragd, buddyinfo, cpu_busy_ticks, delta,  # noqa: E402
+from benchlib import (Restoring, CHILDREN, KNOBS, USER_HZ, VM, Defragd, buddyinfo, cpu_busy_ticks, delta,  # noqa: E402
                       free_suitable_blocks, kthread_ticks, kthreads, log, machine, meminfo_kib, on_signal,
                       parse_bytes, read_until, stop_children, take_lock, vmstat)
 
@@ -65,6 +65,20 @@ High={want}
 
 
 # ---------------------------------------------------------------- state
+def pcp_pages():
+    """Free pages held in the per-CPU lists, per zone (/proc/zoneinfo
+    "count:" of each CPU's pageset): free, yet not in the buddy lists, so
+    they keep their 2 MiB blocks from merging until drained."""
+    out, zone = {}, None
+    for line in open("/proc/zoneinfo"):
+        f = line.split()
+        if line.startswith("Node"):
+            zone = f[3]
+        elif f[:1] == ["count:"] and zone:
+            out[zone] = out.get(zone, 0) + int(f[1])
+    return out
+
+
 def fragment(args, seed):
     """Compacted, then all free memory (less the margin) fragmented: the first
     half one page kept in --dense, the second in --sparse (fresh THPs split
@@ -75,6 +89,9 @@ def fragment(args, seed):
     total = args.fill_bytes or max(128 << 20, meminfo_kib("MemFree") * 1024 - args.margin_bytes)
     half = total // 2 // (64 << 20) * (64 << 20)
     procs, info = [], {}
+    if args.pcp_fraction:
+        # small per-CPU lists from the fill on, until the run is measured
+        KNOBS.set("percpu_pagelist_high_fraction", args.pcp_fraction)
     KNOBS.set("compaction_proactiveness", 0)
     try:
         for name, keep, s in (("dense", args.dense, seed), ("sparse", args.sparse, seed + 1)):
@@ -186,11 +203,14 @@ def one_run(args, method, rep, seed):
     time.sleep(1)
     kt = kthreads()
     b0 = {"all": free_blocks(), args.zone: free_blocks(args.zone)}
+    pcp0 = pcp_pages()
     v0, k0, busy0 = vmstat(), kthread_ticks(kt), cpu_busy_ticks()
     res = act(args, method, tmp, b0[args.zone])
     time.sleep(1)  # pages freed by the last migrations reach the buddy lists
     v1, k1, busy1 = vmstat(), kthread_ticks(kt), cpu_busy_ticks()
     b1 = {"all": free_blocks(), args.zone: free_blocks(args.zone)}
+    pcp1 = pcp_pages()
+    KNOBS.restore("percpu_pagelist_high_fraction")
     for p in procs:
         p.stdin.close()
     stop_children()
@@ -205,7 +225,8 @@ def one_run(args, method, rep, seed):
     kc = {k: round((k1[k] - k0[k]) / USER_HZ, 2) for k in k1}
     r = {"kind": "efficiency", "method": method, "rep": rep, "seed": seed, "setup_sec": setup_sec, "fill": info,
          "plan": {k: plan[k] for k in ("zones", "sec", "scan_usec")}, "zone": zone,
-         "blocks_before": b0, "blocks_after": b1, "gained": gained, "pages_migrated": moved, "pages_reclaimed": reclaimed,
+         "blocks_before": b0, "blocks_after": b1, "pcp_before": pcp0, "pcp_after": pcp1,
+         "pcp_fraction": args.pcp_fraction, "gained": gained, "pages_migrated": moved, "pages_reclaimed": reclaimed,
          "compact_migrate_scanned": d.get("compact_migrate_scanned", 0),
          "compact_free_scanned": d.get("compact_free_scanned", 0),
          "bound_pages": bound, "bound_memblock_pages": bound_mb,
@@ -313,6 +334,9 @@ def main():
     ap.add_argument("--dense", type=int, default=8, help="first half: one page kept in this many")
     ap.add_argument("--sparse", type=int, default=64, help="second half: one page kept in this many")
     ap.add_argument("--kcompactd-sec", type=float, default=60.0)
+    ap.add_argument("--pcp-fraction", type=int, default=1000000,
+                    help="vm.percpu_pagelist_high_fraction from the fill until the run is measured: the per-CPU "
+                         "lists stay small, so free pages they hold do not hide blocks from the count (0: as configured)")
     ap.add_argument("--zone", default="Normal", help="clear-*: the zone defragd watches (DMA32 below 4 GiB)")
     ap.add_argument("--want", type=int, default=256, help="clear-*: free blocks asked of --zone above the start")
     ap.add_argument("--clear-sec", type=float, default=180.0, help="clear-*: give up after this")
@@ -367,7 +391,7 @@ def main():
     with open(os.path.join(args.out, "machine.json"), "w") as f:
         json.dump(machine(), f, indent=1)
     rc = 0
-    try:
+    with Restoring() as session:
         with open(os.path.join(args.out, "results.jsonl"), "a") as out:
             for rep in range(args.first_rep, args.first_rep + args.reps):
                 order = methods[rep % len(methods):] + methods[:rep % len(methods)]
@@ -378,12 +402,7 @@ def main():
                     log(f"{m:13s} rep {rep}: setup {r['setup_sec']} s, +{r['gained']} blocks ({r['zone']}), "
                         f"{r['pages_migrated']} migrated + {r['pages_reclaimed']} reclaimed = {r['per_block']} per block; "
                         f"bound {r['bound_per_block']} per block, ratio {r['ratio']} (memory blocks {r['ratio_memblock']})")
-    except KeyboardInterrupt as e:
-        log(f"interrupted ({e}); restoring")
-        rc = 130
-    finally:
-        stop_children()
-        KNOBS.restore()
+    rc = 130 if session.interrupted else rc
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write(report(args.out))
     return rc
