@@ -9,7 +9,8 @@
 # Environment:
 #   DEFRAGD_SOURCE_ROOT, DEFRAGD_BUILD_ROOT  set by tests/meson.build's test_env
 #   DEFRAGD_VM_CACHE      where the image is kept (default BUILD_ROOT/tests/vm/cache)
-#   DEFRAGD_VM_SCENARIOS  space-separated scenario names to run (default: all)
+#   DEFRAGD_VM_SCENARIOS  space-separated scenario names to run (default: all
+#                         but the guest benchmark's bench-*, run only when named)
 #   DEFRAGD_VM_TIMEOUT    hard limit for the guest in seconds (default 600)
 #   DEFRAGD_VM_MEM        guest memory (default 1536M)
 #   DEFRAGD_VM_KEEP=1     keep the run directory (console log, payload)
@@ -87,6 +88,10 @@ install -m 0755 "$here"/guest/scenarios/*.sh "$gdir/scenarios/"
 for h in fragmenter metrics-render reclaim-tool kmod-clear-tool; do
         [ -x "$vmb/tests/helpers/$h" ] && install -m 0755 "$vmb/tests/helpers/$h" "$gdir/$h"
 done
+# The benchmark's own scripts for the guest benchmark (bench-* scenarios).
+mkdir -p "$gdir/bench"
+install -m 0755 "$src/bench/efficiency.py" "$gdir/bench/efficiency.py"
+install -m 0644 "$src/bench/benchlib.py" "$gdir/bench/benchlib.py"
 sed -n 's/^#define DF_\(MID_[A-Z_]*\) *"\([0-9a-f]\{32\}\)".*/\1=\2/p' \
         "$src/include/defragd/report.h" >"$gdir/mids.sh"
 # The companion module, built in a chroot of the guest root against its own
