@@ -14,7 +14,7 @@ hold_machine_lock "$0" "$@"
 out=$(mktemp -d /tmp/defragd-efficiency-smoke.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 knobs() {
-        for k in vm/compaction_proactiveness vm/watermark_boost_factor vm/defrag_mode; do
+        for k in vm/compaction_proactiveness vm/watermark_boost_factor vm/defrag_mode vm/percpu_pagelist_high_fraction; do
                 [ -e /proc/sys/$k ] && printf '%s=%s ' "$k" "$(cat /proc/sys/$k)"
         done
 }
@@ -40,6 +40,8 @@ for r in rows:
     z = r["plan"]["zones"].get("Normal")
     if not z or z["candidates"] <= 0:
         bad.append(f"{m}: the plan at the start has no Normal candidates: {r['plan']}")
+    if not r.get("pcp_before") or not r.get("pcp_after"):
+        bad.append(f"{m}: per-CPU list counts missing: {r.get('pcp_before')} {r.get('pcp_after')}")
     if r["gained"] > 0 and r["bound_pages"] is None:
         bad.append(f"{m}: +{r['gained']} blocks but no bound")
     for k in ("pages_migrated", "pages_reclaimed", "blocks_before", "blocks_after", "cpu_sec"):
