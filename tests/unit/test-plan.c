@@ -232,7 +232,8 @@ static void test_bound_blocks(void) {
 static void test_bound_curve(void) {
         size_t normal = zone_index(&view, "Normal"), cap = view.zones[normal].n_blocks;
         _cleanup_free_ struct df_plan_cost *curve = calloc(cap + 1, sizeof(*curve));
-        _cleanup_free_ struct df_plan *p = malloc(sizeof(*p)), *q = malloc(sizeof(*q));
+        _cleanup_free_ struct df_plan *p = malloc(sizeof(*p));
+        _cleanup_free_ struct df_plan *q = malloc(sizeof(*q));
         struct df_plan_request req = { .granularity = DF_PLAN_BLOCK, .want_blocks = 1, .now_usec = NOW,
                                        .curve = curve, .curve_cap = cap };
         uint64_t sum = 0;
