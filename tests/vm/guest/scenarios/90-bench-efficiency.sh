@@ -9,7 +9,7 @@
 # Counts, not times: emulation slows the clock, not what moves.
 . /usr/lib/defragd-vm/lib.sh
 ko=$gdir/kmod/defragd_clear.ko
-out=/var/lib/defragd-vm/efficiency
+res=/var/lib/defragd-vm/efficiency  # not "out": lib.sh sends TAP to $out
 # the module, and whole-node compaction beside it (the host measures the rest)
 methods=(clear-kmod node-compact)
 cleanup() { rmmod defragd_clear 2>/dev/null; }
@@ -18,27 +18,27 @@ trap cleanup EXIT
 systemctl stop defragd.service 2>/dev/null
 command -v python3 >/dev/null || { not_ok "python3 in the guest image (tests/vm/packages.txt)"; finish; }
 check "insmod defragd_clear.ko" insmod "$ko"
-rm -rf "$out" "$out.log"
+rm -rf "$res" "$res.log"
 n=${#methods[@]}
 for rep in 0 1 2; do
         for ((i = 0; i < n; i++)); do
                 m=${methods[$(((i + rep) % n))]}
                 t=$(date +%s)
-                rows=$(cat "$out/results.jsonl" 2>/dev/null | wc -l)
+                rows=$(cat "$res/results.jsonl" 2>/dev/null | wc -l)
                 # 1.5 GiB, all DMA32; a margin for the guest's own services and the script.
-                python3 "$gdir/bench/efficiency.py" --out "$out" --reps 1 --first-rep "$rep" --methods "$m" --zone DMA32 \
+                python3 "$gdir/bench/efficiency.py" --out "$res" --reps 1 --first-rep "$rep" --methods "$m" --zone DMA32 \
                         --fragmenter "$gdir/fragmenter" --defragd /usr/sbin/defragd --defragctl /usr/bin/defragctl \
-                        --margin-bytes 256M --want 32 --kcompactd-sec 20 --clear-sec 120 >>"$out.log" 2>&1
+                        --margin-bytes 256M --want 32 --kcompactd-sec 20 --clear-sec 120 >>"$res.log" 2>&1
                 rc=$?
                 if [ $rc -eq 77 ]; then
-                        skip "$m rep $rep" "$(grep SKIP "$out.log" | tail -n 1)"
-                elif [ $rc -ne 0 ] || [ "$(wc -l <"$out/results.jsonl")" -ne $((rows + 1)) ]; then
-                        not_ok "$m rep $rep: efficiency.py exits 0 with one more row (exit $rc)" "$(tail -n 20 "$out.log")"
+                        skip "$m rep $rep" "$(grep SKIP "$res.log" | tail -n 1)"
+                elif [ $rc -ne 0 ] || [ "$(wc -l <"$res/results.jsonl")" -ne $((rows + 1)) ]; then
+                        not_ok "$m rep $rep: efficiency.py exits 0 with one more row (exit $rc)" "$(tail -n 20 "$res.log")"
                 else
-                        ok "$m rep $rep: $(grep " rep $rep: " "$out.log" | tail -n 1 | sed 's/^bench: *//') ($(($(date +%s) - t)) s)"
-                        note "json $(tail -n 1 "$out/results.jsonl")"
+                        ok "$m rep $rep: $(grep " rep $rep: " "$res.log" | tail -n 1 | sed 's/^bench: *//') ($(($(date +%s) - t)) s)"
+                        note "json $(tail -n 1 "$res/results.jsonl")"
                 fi
         done
 done
-[ -s "$out/results.md" ] && while IFS= read -r line; do note "table $line"; done <"$out/results.md"
+[ -s "$res/results.md" ] && while IFS= read -r line; do note "table $line"; done <"$res/results.md"
 finish
