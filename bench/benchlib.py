@@ -295,6 +295,26 @@ def read_until(p, last_kind, cmd):
             return info
 
 
+def fragment_compacted(cmds):
+    """Memory compacted, then each fragmenter command (`--hold`) started in
+    turn until it reports FRAGMENTED, with no proactive compaction while they
+    fill (every run starts from the same kind of state); the knob as before
+    once they are done. Returns [(Popen, {kind: {key: value}})], in order."""
+    with open(VM + "compact_memory", "w") as f:
+        f.write("1")
+    time.sleep(1)
+    out = []
+    KNOBS.set("compaction_proactiveness", 0)
+    try:
+        for cmd in cmds:
+            p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            CHILDREN.append(p)
+            out.append((p, read_until(p, "FRAGMENTED", cmd)))
+    finally:
+        KNOBS.restore("compaction_proactiveness")
+    return out
+
+
 def parse_kv_line(line):
     """'KIND a=1 b=x' -> ('KIND', {'a': '1', 'b': 'x'})"""
     kind, *kv = line.split()

@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import (Restoring, CHILDREN, DEFRAGD_CONFIGS, KNOBS, LOCK_PATH, USER_HZ, VM, buddyinfo,  # noqa: E402
                       compaction_scores, cpu_busy_ticks, delta, free_by_order, free_suitable_blocks,
                       kthread_ticks, kthreads, log, machine, meminfo_kib, on_signal, parse_bytes,
-                      proc_children_ticks, proc_ticks, read, status_kib, stop_children, take_lock,
+                      proc_children_ticks, proc_ticks, read, status_kib, take_lock,
                       vmstat, zone_present_pages)
 
 

@@ -21,8 +21,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import (Restoring, CHILDREN, DEFRAGD_CONFIGS, KNOBS, LOCK_PATH, USER_HZ, VM, Defragd,  # noqa: E402
                       buddy_free_kib, buddyinfo, compaction_scores, cpu_busy_ticks, delta, free_by_order,
                       free_suitable_blocks, kthread_ticks, kthreads, log, machine, meminfo_kib, on_signal,
-                      parse_bytes, parse_kv_line, read_until, proc_children_ticks, proc_ticks, stop_child, stop_children,
-                      take_lock, vmstat, zone_present_pages)
+                      fragment_compacted, parse_bytes, parse_kv_line, read_until, proc_children_ticks, proc_ticks,
+                      stop_child, take_lock, vmstat, zone_present_pages)
 
 WORKLOADS = ("demand", "polluted", "drain")
 # Kernel contenders: name -> knobs written for the window (restored after).
@@ -100,18 +100,9 @@ def setup_fragmented(args, seed, extra=(), window_proactiveness=None, fill_huge=
     compaction while filling (every contender starts from the same state);
     with window_proactiveness, the knob stays at that value for the window
     (one_run restores it when the window ends)."""
-    with open(VM + "compact_memory", "w") as f:
-        f.write("1")
-    time.sleep(1)
     cmd = [args.fragmenter, "--size", str(fill_size(args)), "--keep-one-in", str(args.keep_one_in), "--hold",
            "--seed", str(seed)] + (["--fill-huge"] if (args.fill_huge if fill_huge is None else fill_huge) else []) + list(extra)
-    KNOBS.set("compaction_proactiveness", 0)
-    try:
-        p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        CHILDREN.append(p)
-        info = read_until(p, "FRAGMENTED", cmd)
-    finally:
-        KNOBS.restore("compaction_proactiveness")
+    [(p, info)] = fragment_compacted([cmd])
     if window_proactiveness is not None:
         KNOBS.set("compaction_proactiveness", window_proactiveness)
     return p, info

@@ -31,9 +31,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (Restoring, CHILDREN, KNOBS, USER_HZ, VM, Defragd, buddyinfo, cpu_busy_ticks, delta,  # noqa: E402
-                      free_suitable_blocks, kthread_ticks, kthreads, log, machine, meminfo_kib, on_signal,
-                      parse_bytes, read_until, stop_children, take_lock, vmstat)
+from benchlib import (KNOBS, USER_HZ, Defragd, Restoring, buddyinfo, cpu_busy_ticks, delta,  # noqa: E402
+                      fragment_compacted, free_suitable_blocks, kthread_ticks, kthreads, log, machine, meminfo_kib,
+                      on_signal, parse_bytes, stop_children, take_lock, vmstat)
 
 METHODS = ("node-compact", "kcompactd", "clear-offline", "clear-kmod")
 NODE_COMPACT = "/sys/devices/system/node/node0/compact"
@@ -83,27 +83,15 @@ def fragment(args, seed):
     """Compacted, then all free memory (less the margin) fragmented: the first
     half one page kept in --dense, the second in --sparse (fresh THPs split
     and punched, 64 MiB at a time). Proactive compaction off while filling."""
-    with open(VM + "compact_memory", "w") as f:
-        f.write("1")
-    time.sleep(1)
-    total = args.fill_bytes or max(128 << 20, meminfo_kib("MemFree") * 1024 - args.margin_bytes)
-    half = total // 2 // (64 << 20) * (64 << 20)
-    procs, info = [], {}
     if args.pcp_fraction:
         # small per-CPU lists from the fill on, until the run is measured
         KNOBS.set("percpu_pagelist_high_fraction", args.pcp_fraction)
-    KNOBS.set("compaction_proactiveness", 0)
-    try:
-        for name, keep, s in (("dense", args.dense, seed), ("sparse", args.sparse, seed + 1)):
-            cmd = [args.fragmenter, "--size", str(half), "--keep-one-in", str(keep), "--hold", "--seed", str(s),
-                   "--fill-huge"]
-            p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            CHILDREN.append(p)
-            procs.append(p)
-            info[name] = read_until(p, "FRAGMENTED", cmd).get("FRAGMENTED", {})
-    finally:
-        KNOBS.restore("compaction_proactiveness")
-    return procs, info
+    total = args.fill_bytes or max(128 << 20, meminfo_kib("MemFree") * 1024 - args.margin_bytes)
+    half = total // 2 // (64 << 20) * (64 << 20)
+    layers = (("dense", args.dense, seed), ("sparse", args.sparse, seed + 1))
+    started = fragment_compacted([[args.fragmenter, "--size", str(half), "--keep-one-in", str(keep), "--hold",
+                                   "--seed", str(s), "--fill-huge"] for _, keep, s in layers])
+    return [p for p, _ in started], {name: i.get("FRAGMENTED", {}) for (name, _, _), (_, i) in zip(layers, started)}
 
 
 def plan_costs(args):
@@ -248,8 +236,11 @@ def fmt(xs, nd=1):
     return f(m) if lo == hi else f"{f(m)} ({f(lo)}–{f(hi)})"
 
 
-def report(path):
-    rows = [json.loads(x) for x in open(os.path.join(path, "results.jsonl")) if x.strip()]
+def load_rows(path):
+    return [json.loads(x) for x in open(os.path.join(path, "results.jsonl")) if x.strip()]
+
+
+def report(rows):
     out = ["| method | runs | blocks gained | pages migrated | pages reclaimed | pages per block | bound per block "
            "(same blocks) | moved / bound | moved / memory-block bound | time s |",
            "|---|---|---|---|---|---|---|---|---|---|"]
@@ -264,12 +255,11 @@ def report(path):
     return "\n".join(out) + "\n"
 
 
-def plot(path):
+def plot(rows, path):
     """DIR/efficiency.png: pages per block gained per method (median, min-max)
     beside the bound for the same blocks; log scale (they differ by 10x+)."""
     import shutil
     gp = shutil.which("gnuplot")
-    rows = [json.loads(x) for x in open(os.path.join(path, "results.jsonl")) if x.strip()]
     if not gp or not rows:
         log("no gnuplot or no rows: no plot")
         return
@@ -346,8 +336,9 @@ def main():
     ap.add_argument("--smoke", action="store_true", help="smallest setting (test suite): the pipeline, not the numbers")
     args = ap.parse_args()
     if args.report:
-        print(report(args.report), end="")
-        plot(args.report)
+        rows = load_rows(args.report)
+        print(report(rows), end="")
+        plot(rows, args.report)
         return 0
     if not args.out or not (args.build or (args.fragmenter and args.defragd and args.defragctl)):
         ap.error("--out and --build (or --fragmenter, --defragd and --defragctl) are required, or --report DIR")
@@ -404,7 +395,7 @@ def main():
                         f"bound {r['bound_per_block']} per block, ratio {r['ratio']} (memory blocks {r['ratio_memblock']})")
     rc = 130 if session.interrupted else rc
     with open(os.path.join(args.out, "results.md"), "w") as f:
-        f.write(report(args.out))
+        f.write(report(load_rows(args.out)))
     return rc
 
 
