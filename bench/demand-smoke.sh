@@ -32,8 +32,6 @@ rc=$?
 [ "$rc" = 77 ] && exit 77
 echo "# harness ran ${SECONDS}s with the machine lock held"
 after=$(knobs)
-fail=0
-check() { local what=$1; shift; if "$@"; then echo "ok - $what"; else echo "not ok - $what"; fail=1; fi; }
 check "harness exits 0 (got $rc)" test "$rc" = 0
 check "knobs restored ($before -> $after)" test "$before" = "$after"
 check "helpers left nothing in $dir" test -z "$(ls -A "$dir")"

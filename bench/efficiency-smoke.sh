@@ -23,8 +23,6 @@ before=$(knobs) off_before=$(offline)
 python3 "$here/efficiency.py" --build "$build" --out "$out" --smoke
 rc=$?
 [ "$rc" = 77 ] && exit 77
-fail=0
-check() { local what=$1; shift; if "$@"; then echo "ok - $what"; else echo "not ok - $what"; fail=1; fi; }
 check "harness exits 0 (got $rc)" test "$rc" = 0
 check "knobs restored ($before -> $(knobs))" test "$before" = "$(knobs)"
 check "no memory block left offline ($(offline))" test "$off_before" = "$(offline)"

@@ -17,3 +17,9 @@ hold_machine_lock() {
         fi
         exit "$rc"
 }
+
+# check WHAT CMD...: "ok - WHAT" when CMD succeeds, else "not ok - WHAT" and
+# fail=1 (the script ends with `exit $fail`).
+# shellcheck disable=SC2034 # read by the sourcing script
+fail=0
+check() { local what=$1; shift; if "$@"; then echo "ok - $what"; else echo "not ok - $what"; fail=1; fi; }

@@ -22,8 +22,6 @@ python3 "$here/defragd-bench.py" --build "$build" --out "$out" --smoke \
 rc=$?
 [ "$rc" = 77 ] && exit 77
 after=$(knobs)
-fail=0
-check() { local what=$1; shift; if "$@"; then echo "ok - $what"; else echo "not ok - $what"; fail=1; fi; }
 check "harness exits 0 (got $rc)" test "$rc" = 0
 check "knobs restored ($before -> $after)" test "$before" = "$after"
 n_c=$(tr ',' '\n' <<<"$contenders" | wc -l)

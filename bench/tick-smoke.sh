@@ -4,8 +4,8 @@
 # node counts and a positive median cost.
 set -u
 tb=${1:?usage: tick-smoke.sh TICK_BENCH FIXTURES_DIR}; fx=${2:?}
-fail=0
-check() { local what=$1; shift; if "$@"; then echo "ok - $what"; else echo "not ok - $what"; fail=1; fi; }
+# shellcheck source=bench/smoke-lib.sh
+. "$(dirname "$0")/smoke-lib.sh"
 for spec in live-6.18-fragmented:1 numa-8node:8 numa-64node:64; do
         name=${spec%:*}; nodes=${spec#*:}
         out=$("$tb" 50 "$fx/$name"); rc=$?
