@@ -116,6 +116,36 @@ static int tick_failed(struct df_manager_plan *p, int r) {
         return r;
 }
 
+uint64_t df_manager_plan_slice_pages(const struct df_plan_view *v, uint64_t slice_pages, uint64_t interval_usec,
+                                     uint64_t max_age_usec, bool idle) {
+        uint64_t span = 0, polls, need;
+
+        assert(v);
+        if (!idle || max_age_usec == 0 || interval_usec == 0)
+                return slice_pages;
+        for (size_t i = 0; i < v->n_zones; i++) {
+                const struct df_plan_zone *z = &v->zones[i];
+
+                if (!z->watched)
+                        continue;
+                if (z->last_pass_usec == 0)
+                        return slice_pages; /* the first sweep of this zone is not done */
+                if (z->end_pfn - z->start_pfn > span)
+                        span = z->end_pfn - z->start_pfn;
+        }
+        polls = max_age_usec / 4 * 3 / interval_usec;
+        if (polls == 0)
+                return slice_pages;
+        need = span / polls + (span % polls != 0);
+        if (need < DF_MANAGER_PLAN_MIN_SLICE)
+                need = DF_MANAGER_PLAN_MIN_SLICE;
+        return need < slice_pages ? need : slice_pages;
+}
+
+bool df_manager_plan_slice_due(uint64_t last_usec, uint64_t interval_usec, uint64_t now_usec) {
+        return last_usec == 0 || now_usec < last_usec || now_usec - last_usec >= interval_usec / 4 * 3;
+}
+
 int df_manager_plan_tick(struct df_manager_plan *p, const struct df_snapshot *s, const struct df_config *c,
                          uint64_t now_usec, struct df_error *err) {
         uint64_t t0 = df_now_usec(), layout;
@@ -160,7 +190,13 @@ int df_manager_plan_tick(struct df_manager_plan *p, const struct df_snapshot *s,
                                     p->view.n_zones, p->view.n_memblocks);
         }
         df_plan_view_update_zones(&p->view, s);
-        n = df_plan_refresh(&p->view, &p->kpf, c->planner.slice_pages, now_usec, err);
+        if (!said && !df_manager_plan_slice_due(p->last_refresh_usec, c->poll_interval_usec, now_usec)) {
+                p->slices_skipped++;
+                return 0;
+        }
+        p->last_slice_pages = df_manager_plan_slice_pages(&p->view, c->planner.slice_pages, c->poll_interval_usec,
+                                                          c->planner.max_age_usec, p->idle);
+        n = df_plan_refresh(&p->view, &p->kpf, p->last_slice_pages, now_usec, err);
         p->last_refresh_usec = now_usec;
         p->last_refresh_cost_usec = df_now_usec() - t0;
         if (n < 0)
@@ -309,6 +345,8 @@ void df_manager_plan_status(const struct df_manager_plan *p, uint64_t now_usec, 
         out->n_memblocks = p->view.n_memblocks;
         out->last_refresh_cost_usec = p->last_refresh_cost_usec;
         out->pages_read = p->pages_read;
+        out->slices_skipped = p->slices_skipped;
+        out->last_slice_pages = p->last_slice_pages;
         for (size_t z = 0; z < p->view.n_zones && out->n_zones < DF_MANAGER_PLAN_MAX_ZONES; z++)
                 if (p->view.zones[z].watched)
                         df_plan_summarize(&p->view, z, now_usec, &out->zones[out->n_zones++]);

@@ -804,6 +804,8 @@ static void evaluate(struct manager *m, const char *why) {
         t_read = df_now_usec();
         if (df_metrics_sink_observe(&m->metrics, &m->config, &m->snapshot) < 0)
                 df_log(LOG_DEBUG, "trend: out of memory for a sample, ignoring");
+        /* idle: nothing short at the last evaluation, the sweep may slow down */
+        m->plan.idle = m->evaluations > 0 && !m->decision->any_short;
         if (m->plan.on) {
                 struct df_error err = { "" };
 

@@ -204,8 +204,8 @@ const struct df_conf_item df_conf_items[_DF_KEY_MAX] = {
                 ROW("Planner", "SlicePages", DF_CONF_UINT, planner.slice_pages),
                 .min = 512, .max = UINT64_C(1) << 26, .default_value = "32768",
                 .accepted = "an integer 512..67108864 (pages)",
-                .doc = "pages of /proc/kpageflags read per watched zone per evaluation, only while a clearing rung "
-                       "is on; 32768 (128 MiB) costs 8-16 ms (docs/planner.md)",
+                .doc = "pages of /proc/kpageflags read per watched zone per poll interval, only while a clearing "
+                       "rung is on; 32768 (128 MiB) costs 8-16 ms (docs/planner.md)",
         },
         [DF_KEY_PLANNER_MAX_AGE] = {
                 ROW("Planner", "MaxAgeSec", DF_CONF_DURATION, planner.max_age_usec),

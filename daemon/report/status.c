@@ -211,8 +211,10 @@ static void render_clear_text(const struct df_status_view *v, FILE *f) {
                 fprintf(f, "  planner: off%s%s\n", p->reason[0] ? ": " : "", p->reason);
                 return;
         }
-        fprintf(f, "  planner: %zu memory blocks of %" PRIu64 " pages, %" PRIu64 " pages read, last slice %" PRIu64 " ms\n",
-                p->n_memblocks, p->memblock_pages, p->pages_read, p->last_refresh_cost_usec / USEC_PER_MSEC);
+        fprintf(f, "  planner: %zu memory blocks of %" PRIu64 " pages, %" PRIu64 " pages read, last slice %" PRIu64
+                " pages per zone in %" PRIu64 " ms, %" PRIu64 " evaluations between slices\n",
+                p->n_memblocks, p->memblock_pages, p->pages_read, p->last_slice_pages,
+                p->last_refresh_cost_usec / USEC_PER_MSEC, p->slices_skipped);
         for (size_t i = 0; i < p->n_zones; i++) {
                 const struct df_plan_summary *z = &p->zones[i];
 
@@ -261,6 +263,8 @@ static void render_clear_json(const struct df_status_view *v, struct df_json *j)
                 df_json_kv_u64(j, "memory_blocks", p->n_memblocks);
                 df_json_kv_u64(j, "memory_block_pages", p->memblock_pages);
                 df_json_kv_u64(j, "pages_read", p->pages_read);
+                df_json_kv_u64(j, "slices_skipped", p->slices_skipped);
+                df_json_kv_u64(j, "last_slice_pages", p->last_slice_pages);
                 df_json_kv_u64(j, "last_slice_usec", p->last_refresh_cost_usec);
                 df_json_key(j, "zones");
                 df_json_begin_array(j);

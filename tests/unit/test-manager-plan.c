@@ -158,6 +158,68 @@ static void test_hints_and_target(void) {
         free(ref);
 }
 
+/* An evaluation a probe trigger asks for between polls reads no slice (up to
+ * one a second while allocations fail; the planner's cost grew with the
+ * trouble): due at the first tick and from 3/4 of the poll interval on, not
+ * a second after a read; a clock that went back reads (never stuck). */
+static void test_slice_paced(void) {
+        struct df_manager_plan p;
+        struct df_error err = { "" };
+        uint64_t iv = conf.poll_interval_usec, first;
+
+        ASSERT_EQ_U64(iv, 10 * USEC_PER_SEC);
+        ASSERT_TRUE(df_manager_plan_slice_due(0, iv, NOW));
+        ASSERT_TRUE(!df_manager_plan_slice_due(NOW, iv, NOW + USEC_PER_SEC));
+        ASSERT_TRUE(!df_manager_plan_slice_due(NOW, iv, NOW + iv / 4 * 3 - 1));
+        ASSERT_TRUE(df_manager_plan_slice_due(NOW, iv, NOW + iv / 4 * 3));
+        ASSERT_TRUE(df_manager_plan_slice_due(NOW, iv, NOW + 3 * iv));
+        ASSERT_TRUE(df_manager_plan_slice_due(NOW, iv, NOW - 1));
+
+        conf.planner.slice_pages = 4096; /* a part of the zone: every read moves the cursor */
+        ASSERT_OK(df_manager_plan_start(&p, &snap, 9, &conf, false, root, &err), &err);
+        ASSERT_EQ_INT(df_manager_plan_tick(&p, &snap, &conf, NOW, &err), 0);
+        first = p.pages_read;
+        ASSERT_TRUE(first > 0);
+        /* triggered evaluations 1 s and 7 s later: the view as it is */
+        ASSERT_EQ_INT(df_manager_plan_tick(&p, &snap, &conf, NOW + USEC_PER_SEC, &err), 0);
+        ASSERT_EQ_INT(df_manager_plan_tick(&p, &snap, &conf, NOW + 7 * USEC_PER_SEC, &err), 0);
+        ASSERT_EQ_U64(p.pages_read, first);
+        ASSERT_EQ_U64(p.slices_skipped, 2);
+        ASSERT_EQ_U64(p.last_refresh_usec, NOW);
+        /* the next poll reads the next slice */
+        ASSERT_EQ_INT(df_manager_plan_tick(&p, &snap, &conf, NOW + iv, &err), 0);
+        ASSERT_TRUE(p.pages_read > first);
+        ASSERT_EQ_U64(p.last_refresh_usec, NOW + iv);
+        df_manager_plan_stop(&p);
+}
+
+/* While nothing is short the sweep slows to one pass of the largest watched
+ * zone per 3/4 of MaxAgeSec= (every block still choosable when a shortage
+ * begins); full slices while short, before the first pass, or with any age. */
+static void test_idle_slice(void) {
+        struct df_plan_zone zones[2] = {
+                { .name = "Normal", .start_pfn = 1 << 20, .end_pfn = (1 << 20) + 5505024, .watched = true,
+                  .last_pass_usec = 1 },
+                { .name = "Movable", .start_pfn = 1 << 24, .end_pfn = 1 << 26, .watched = false }, /* not counted */
+        };
+        struct df_plan_view v = { .block_order = 9, .n_zones = 2, .zones = zones };
+        uint64_t iv = 10 * USEC_PER_SEC, hour = 3600 * USEC_PER_SEC;
+
+        ASSERT_EQ_U64(df_manager_plan_slice_pages(&v, 32768, iv, hour, false), 32768);
+        /* 5,505,024 pages in 2,700 s / 10 s = 270 polls: 20,389 per poll */
+        ASSERT_EQ_U64(df_manager_plan_slice_pages(&v, 32768, iv, hour, true), 20389);
+        ASSERT_EQ_U64(df_manager_plan_slice_pages(&v, 8192, iv, hour, true), 8192);  /* never above SlicePages= */
+        ASSERT_EQ_U64(df_manager_plan_slice_pages(&v, 32768, iv, 0, true), 32768);   /* MaxAgeSec=0: any age */
+        ASSERT_EQ_U64(df_manager_plan_slice_pages(&v, 32768, hour, hour, true), 32768); /* a poll longer than 3/4 h */
+        zones[0].end_pfn = zones[0].start_pfn + 100000;
+        ASSERT_EQ_U64(df_manager_plan_slice_pages(&v, 32768, iv, hour, true), DF_MANAGER_PLAN_MIN_SLICE);
+        zones[0].end_pfn = zones[0].start_pfn + (UINT64_C(1) << 40);
+        ASSERT_EQ_U64(df_manager_plan_slice_pages(&v, 32768, iv, hour, true), 32768);
+        zones[0].last_pass_usec = 0; /* its first sweep is not done */
+        zones[0].end_pfn = zones[0].start_pfn + 5505024;
+        ASSERT_EQ_U64(df_manager_plan_slice_pages(&v, 32768, iv, hour, true), 32768);
+}
+
 /* Memory hotplug between evaluations (issue 13): a memory block vanishes
  * (its sysfs directory gone, its pages no longer present): the next tick
  * reads the blocks anew, says so once, and never names that block again; a
@@ -268,6 +330,8 @@ int main(void) {
         setup_conf();
         RUN_TEST(test_hints_and_target);
         RUN_TEST(test_request_want);
+        RUN_TEST(test_slice_paced);
+        RUN_TEST(test_idle_slice);
         RUN_TEST(test_memblock_vanishes); /* last: it removes a block from the root */
         df_snapshot_clear(&snap);
         nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
