@@ -328,11 +328,23 @@ def parse_kv_line(line):
 # adds it; --defragd-config NAME=FILE adds one for a single session.
 DEFRAGD_CONFIGS = {
     "defragd": "",
-    # Today the shipped default *is* compaction alone (ProactivenessWhileShort
-    # is empty by default); kept as its own row so a later change of the
-    # defaults shows up as a difference.
-    "defragd-compact": "[Compaction]\nEnable=yes\nProactivenessWhileShort=\n",
-    "defragd-pws": "[Compaction]\nEnable=no\nProactivenessWhileShort=100\n",
+    # Each lever alone: the ladder holds that rung only. (Until 2026-12-03
+    # defragd-compact was the shipped defaults, which also clear memory
+    # blocks since clear-offline is on, and defragd-pws had [Compaction]
+    # Enable=no, which since the ladder turns proactiveness off too: a
+    # daemon with no lever. Neither ran in a campaign since the ladder.)
+    "defragd-compact": "[Ladder]\nOrder=compact\n",
+    "defragd-pws": "[Ladder]\nOrder=proactiveness\n[Compaction]\nProactivenessWhileShort=100\n",
+    "defragd-offline": "[Ladder]\nOrder=clear-offline\n",
+    "defragd-kmod": "[Ladder]\nOrder=clear-kmod\n",  # where the module is loaded
+    # Acts only when free memory itself is short (fragmentation index <= 500)
+    # or a cheaper rung ran without gain: alone, only the former.
+    "defragd-reclaim-node": "[Ladder]\nOrder=reclaim-node\n[Reclaim]\nEnable=yes\nNodeReclaim=yes\n",
+    # The whole ladder as a user turns it on: the shipped order with the
+    # opt-in reclaim rungs enabled (node reclaim; reclaim-cgroup has no
+    # Allow= here, so no candidate), every guard as shipped. On polluted
+    # memory node reclaim is the rung that can shrink the slab (2026-12-03).
+    "defragd-ladder": "[Reclaim]\nEnable=yes\nNodeReclaim=yes\n",
     # The early trigger (issue 12): shipped defaults plus act when the trend
     # predicts the low mark within 120 s. Why 120 s: the shipped trend window
     # is 600 s with samples >= 18.75 s apart, so a prediction rests on >= 4
