@@ -10,8 +10,9 @@ import re
 import shutil
 import sys
 
-# "compact node 0: Normal order 9 free blocks 0 -> 12 (+12), ..., 296 ms; ..."
-ACTION = re.compile(r"^defragd: (?P<lever>[a-z-]+(?: [a-z-]+)?) node (?P<node>\d+): (?P<zone>\S+) order (?P<order>\d+) "
+# "compact node 0: Normal order 9 free blocks 0 -> 12 (+12), ..., 296 ms; ...",
+# "reclaim-node node 0 (0.0 of 64.0 MiB, EAGAIN: partial): Normal order 9 ..."
+ACTION = re.compile(r"^defragd: (?P<lever>[a-z-]+(?: [a-z-]+)?) node (?P<node>\d+)(?: \([^)]*\))?: (?P<zone>\S+) order (?P<order>\d+) "
                     r"free blocks (?P<before>\d+) -> (?P<after>\d+|\?).*?, (?P<ms>\d+) ms")
 
 
