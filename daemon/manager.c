@@ -300,8 +300,8 @@ static void plan_reconcile(struct manager *m) {
                 df_log(LOG_WARNING, "block planner unavailable, the clear rungs have no candidates: %s", err.msg);
         else
                 df_log(LOG_INFO, "block planner: %zu memory blocks of %" PRIu64 " pages, reading %" PRIu64
-                       " pages per zone per evaluation", m->plan.view.n_memblocks, m->plan.view.memblock_pages,
-                       m->config.planner.slice_pages);
+                       " pages per zone per poll interval (fewer while nothing is short)", m->plan.view.n_memblocks,
+                       m->plan.view.memblock_pages, m->config.planner.slice_pages);
 }
 
 /* After a lever process was killed: a block it offlined goes online again. */
