@@ -420,6 +420,12 @@ static void finish_lever(struct manager *m, struct df_action_result *res) {
         const struct df_action *a = &ra.action;
         uint64_t now = df_now_usec();
 
+        if (a->lever == DF_LEVER_RECLAIM_NODE) {
+                struct df_error err = { "" };
+
+                if (df_reclaim_node_gate_close(m->knobs, &err) < 0)
+                        df_log(LOG_ERR, "%s", err.msg);
+        }
         ra.result = *res;
         ra.result.lever = a->lever;
         ra.result.node = a->target.node;
@@ -523,6 +529,13 @@ static void start_lever(struct manager *m, const struct df_action *a) {
                 snprintf(res.detail, sizeof(res.detail), "pipe: %s", strerror(errno));
                 finish_lever(m, &res);
                 return;
+        }
+        if (a->lever == DF_LEVER_RECLAIM_NODE) {
+                struct df_error err = { "" };
+
+                /* Restored in finish_lever, whatever the outcome. */
+                if (df_reclaim_node_gate_open(m->knobs, m->config.reclaim.node_min_unmapped_ratio, &err) < 0)
+                        df_log(LOG_WARNING, "node reclaim runs with the kernel's vm.min_unmapped_ratio: %s", err.msg);
         }
         fflush(NULL); /* buffered output must not be written twice */
         pid = fork();

@@ -200,6 +200,13 @@ const struct df_conf_item df_conf_items[_DF_KEY_MAX] = {
                 .default_value = "no", .accepted = BOOL_ACCEPTED,
                 .doc = "nodeN/reclaim (6.17+) when free memory itself is short; unaimed, so opt-in",
         },
+        [DF_KEY_RECLAIM_NODE_MIN_UNMAPPED] = {
+                ROW("Reclaim", "NodeReclaimMinUnmappedRatio", DF_CONF_OPTIONAL_PERCENT, reclaim.node_min_unmapped_ratio),
+                .min = 0, .max = 100, .default_value = "0",
+                .accepted = "empty (leave vm.min_unmapped_ratio alone) or an integer 0..100",
+                .doc = "vm.min_unmapped_ratio while a node reclaim runs, restored after: at the kernel's 1 the node's "
+                       "reclaim does nothing, not even shrink slab, once its unmapped page cache is under 1%",
+        },
         [DF_KEY_PLANNER_SLICE] = {
                 ROW("Planner", "SlicePages", DF_CONF_UINT, planner.slice_pages),
                 .min = 512, .max = UINT64_C(1) << 26, .default_value = "32768",

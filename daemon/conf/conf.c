@@ -268,7 +268,7 @@ static void keys_of_section(const char *section, char *buf, size_t size) {
 static int handler(void *user, const char *section, const char *name, const char *value) {
         struct load_ctx *ctx = user;
         const struct df_conf_item *def = NULL;
-        char why[160], acc[200];
+        char why[160], acc[320];
         unsigned *seen;
         int order, k = -1, r;
 

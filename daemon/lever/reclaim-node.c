@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Per-node proactive reclaim: "BYTES swappiness=0" into nodeN/reclaim (6.17+).
- * What it took is the pgsteal_proactive delta; -EAGAIN means less than asked. */
+ * What it took is the pgsteal_proactive delta (the LRU) plus the drop of the
+ * node's reclaimable slab; -EAGAIN means less than asked. */
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "defragd/fault.h"
+#include "defragd/knobs.h"
 #include "defragd/lever.h"
 #include "defragd/reclaim.h"
 #include "defragd/util.h"
@@ -41,6 +43,45 @@ int df_reclaim_read_pgsteal(const char *root, uint64_t *ret_pages) {
 
 static void node_path(const char *root, int node, char *buf, size_t size) {
         snprintf(buf, size, "%s/sys/devices/system/node/node%d/reclaim", root, node);
+}
+
+int df_reclaim_read_node_slab(const char *root, int node, uint64_t *ret_pages) {
+        char path[512], key[64];
+        unsigned long long v;
+        _cleanup_fclose_ FILE *f = NULL;
+
+        assert(root);
+        assert(ret_pages);
+        snprintf(path, sizeof(path), "%s/sys/devices/system/node/node%d/vmstat", root, node);
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        while (fscanf(f, "%63s %llu", key, &v) == 2)
+                if (strcmp(key, "nr_slab_reclaimable") == 0) {
+                        *ret_pages = v;
+                        return 0;
+                }
+        return -ENOENT;
+}
+
+int df_reclaim_node_gate_open(struct df_knobs *k, int ratio, struct df_error *err) {
+        char value[16];
+
+        assert(k);
+        if (ratio < 0)
+                return 0; /* NodeReclaimMinUnmappedRatio= empty: the kernel's value stays */
+        snprintf(value, sizeof(value), "%d", ratio);
+        return df_knobs_set(k, DF_RECLAIM_NODE_GATE_KNOB, value,
+                            "node reclaim: nodeN/reclaim does nothing while the node's unmapped page cache is under "
+                            "this share, not even shrink slab",
+                            err);
+}
+
+int df_reclaim_node_gate_close(struct df_knobs *k, struct df_error *err) {
+        assert(k);
+        if (!df_knobs_is_changed(k, DF_RECLAIM_NODE_GATE_KNOB))
+                return 0;
+        return df_knobs_restore(k, DF_RECLAIM_NODE_GATE_KNOB, "node reclaim done", err);
 }
 
 static int node_open(const struct df_lever_env *env, void **state, char *reason, size_t reason_size) {
@@ -77,9 +118,9 @@ static int node_run(const struct df_lever_env *env, void *state, const struct df
         const struct df_reclaim_lever_state *st = state;
         const char *root;
         char path[512], req[64];
-        uint64_t before = 0, after = 0, start;
+        uint64_t before = 0, after = 0, slab_before = 0, slab_after = 0, slab_pages = 0, start;
         long page_bytes = sysconf(_SC_PAGESIZE);
-        int e, rb, ra;
+        int e, rb, ra, sb, sa;
 
         assert(env);
         assert(a);
@@ -99,16 +140,31 @@ static int node_run(const struct df_lever_env *env, void *state, const struct df
                 return r->error = -EINVAL;
         }
         rb = df_reclaim_read_pgsteal(root, &before);
+        sb = df_reclaim_read_node_slab(root, a->target.node, &slab_before);
         df_fault_point("reclaim-node-before-write");
         start = df_now_usec();
         e = df_write_file(path, req);
         r->duration_usec = df_now_usec() - start;
         ra = df_reclaim_read_pgsteal(root, &after);
+        sa = df_reclaim_read_node_slab(root, a->target.node, &slab_after);
         if (rb == 0 && ra == 0 && after > before && page_bytes > 0)
                 r->amount_done = (after - before) * (uint64_t) page_bytes;
+        /* The shrinkers' share: what the node's reclaimable slab shrank by
+         * (others allocate meanwhile, so a lower bound; 0 if it grew). */
+        if (sb == 0 && sa == 0 && slab_before > slab_after && page_bytes > 0) {
+                slab_pages = slab_before - slab_after;
+                r->slab_bytes = slab_pages * (uint64_t) page_bytes;
+                r->amount_done += r->slab_bytes;
+        }
         /* EAGAIN: the kernel reclaimed less than asked; not an error, a partial result. */
         if (e == -EAGAIN)
                 snprintf(r->detail, sizeof(r->detail), "%.90s <- \"%.32s\": EAGAIN, less than asked", path, req);
+        if (sb == 0 && sa == 0) {
+                size_t l = strlen(r->detail);
+
+                snprintf(r->detail + l, sizeof(r->detail) - l, "; slab -%.1f MiB",
+                         (double) slab_pages * (double) page_bytes / (1 << 20));
+        }
         r->error = e == -EAGAIN ? 0 : e;
         r->outcome = e == 0 ? DF_OUTCOME_DONE : e == -EAGAIN ? DF_OUTCOME_PARTIAL : DF_OUTCOME_FAILED;
         return r->error;

@@ -23,6 +23,7 @@ void df_reclaim_conf_defaults(struct df_reclaim_conf *c) {
         c->refault_limit_percent = 25;
         c->refault_delay_usec = DF_RECLAIM_REFAULT_DELAY_USEC;
         c->node_reclaim = false;
+        c->node_min_unmapped_ratio = 0;
 }
 
 /* ---- patterns ---- */

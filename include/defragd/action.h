@@ -66,6 +66,7 @@ struct df_action_result {
         int error;                    /* 0 or -errno */
         uint64_t duration_usec;
         uint64_t amount_done;         /* bytes reclaimed; blocks cleared */
+        uint64_t slab_bytes;          /* reclaim-node: of amount_done, the drop of the node's reclaimable slab */
         uint64_t pages_moved;         /* migrated (pgmigrate_success delta or the module's count); 0 unknown */
         bool machine_wide;            /* compaction fell back to compact_memory: scope was the machine */
         /* free blocks of the motivating (zone, order) before and after;

@@ -25,6 +25,7 @@ struct df_reclaim_conf {
         unsigned refault_limit_percent;       /* RefaultLimitPercent=25: refaults within a minute, share of reclaimed; 0 = off */
         uint64_t refault_delay_usec;          /* RefaultDelaySec=60s: when the refaults after a reclaim are read */
         bool node_reclaim;                    /* NodeReclaim=no: nodeN/reclaim when free memory is short */
+        int node_min_unmapped_ratio;          /* NodeReclaimMinUnmappedRatio=0: vm.min_unmapped_ratio during it; -1 = leave */
 };
 
 void df_reclaim_conf_defaults(struct df_reclaim_conf *c);

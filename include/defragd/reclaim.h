@@ -141,6 +141,21 @@ extern const struct df_lever_ops df_lever_reclaim_cgroup;
 /* pgsteal_proactive of <root>/proc/vmstat (6.17+), else the sum of every
  * pgsteal_* (older kernels): pages reclaimed machine-wide. */
 int df_reclaim_read_pgsteal(const char *root, uint64_t *ret_pages);
+/* nr_slab_reclaimable of <root>/sys/devices/system/node/nodeN/vmstat (pages). */
+int df_reclaim_read_node_slab(const char *root, int node, uint64_t *ret_pages);
+
+/* nodeN/reclaim runs __node_reclaim(), which does nothing at all (not even
+ * the slab shrinkers) while the node's unmapped clean page cache is at or
+ * below vm.min_unmapped_ratio percent of the node (1 by default): where the
+ * cache is gone and dentries and inodes hold the pageblocks, every write
+ * returned EAGAIN at once. The manager (and reclaim-tool) set the knob to
+ * `ratio` around the write through knobs.c (recorded before, restored after;
+ * a crash's change is put back by the next start); ratio < 0: left alone. */
+#define DF_RECLAIM_NODE_GATE_KNOB "/proc/sys/vm/min_unmapped_ratio"
+struct df_knobs;
+struct df_error;
+int df_reclaim_node_gate_open(struct df_knobs *k, int ratio, struct df_error *err);
+int df_reclaim_node_gate_close(struct df_knobs *k, struct df_error *err);
 
 /* ---- the rung's decision (pure) ---- */
 

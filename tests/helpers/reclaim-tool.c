@@ -8,7 +8,8 @@
  *       verdict, best first; --ticks N times N samples and prints the cost.
  *   reclaim-tool cgroup PATH BYTES [--anon] [--dry-run] [--pressure-limit P]
  *                [--cgroup-pressure-limit P] [--psi FILE]
- *   reclaim-tool node N BYTES [same options]
+ *   reclaim-tool node N BYTES [same options] [--min-unmapped-ratio R|keep]
+ *       (R: vm.min_unmapped_ratio during the write, as NodeReclaimMinUnmappedRatio=; default 0)
  *       open the lever, apply the guard (PSI from FILE, default
  *       /proc/pressure/memory; the cgroup's memory.pressure), run it once,
  *       print its result as KEY=VALUE lines (OUTCOME=skipped: the guard).
@@ -31,6 +32,7 @@
 #include <unistd.h>
 
 #include "defragd/conf.h"
+#include "defragd/knobs.h"
 #include "defragd/lever.h"
 #include "defragd/manager-plan.h"
 #include "defragd/procfs.h"
@@ -115,7 +117,10 @@ static int do_run(enum df_lever_kind kind, const char *target, const char *bytes
         struct df_lever_env env = { .root = "" };
         struct df_action a = { .lever = kind, .dry_run = dry_run };
         struct df_action_result res = { 0 };
-        char reason[512] = "";
+        char reason[512] = "", state_path[128];
+        struct df_knobs *knobs = NULL;
+        struct df_error err = { "" };
+        bool gated = false;
         void *state = NULL;
         uint64_t node;
         int r;
@@ -142,11 +147,29 @@ static int do_run(enum df_lever_kind kind, const char *target, const char *bytes
                 return 0;
         }
         df_reclaim_lever_set_allow_anon(state, anon);
+        /* The node lever's gate as the manager sets it: vm.min_unmapped_ratio
+         * recorded in a state file of our own, restored after the write. */
+        if (kind == DF_LEVER_RECLAIM_NODE && !dry_run && conf->node_min_unmapped_ratio >= 0) {
+                snprintf(state_path, sizeof(state_path), "/tmp/reclaim-tool-%d.knobs.state", (int) getpid());
+                if (df_knobs_new(state_path, "", &knobs) < 0 ||
+                    df_reclaim_node_gate_open(knobs, conf->node_min_unmapped_ratio, &err) < 0) {
+                        fprintf(stderr, "reclaim-tool: %s\n", knobs ? err.msg : "out of memory");
+                        df_knobs_free(knobs);
+                        ops->close(state);
+                        return 1;
+                }
+        }
         r = ops->run(&env, state, &a, &res);
+        if (knobs) {
+                gated = df_knobs_is_changed(knobs, DF_RECLAIM_NODE_GATE_KNOB);
+                if (df_reclaim_node_gate_close(knobs, &err) < 0)
+                        fprintf(stderr, "reclaim-tool: %s\n", err.msg);
+                df_knobs_free(knobs);
+        }
         printf("LEVER=%s\nOUTCOME=%s\nERROR=%d\nASKED_BYTES=%" PRIu64 "\nRECLAIMED_BYTES=%" PRIu64
-               "\nDURATION_USEC=%" PRIu64 "\nDETAIL=%s\n",
-               lever_name(kind), outcome_name(res.outcome), res.error, a.amount, res.amount_done, res.duration_usec,
-               res.detail);
+               "\nLRU_BYTES=%" PRIu64 "\nSLAB_BYTES=%" PRIu64 "\nDURATION_USEC=%" PRIu64 "\nGATE_LOWERED=%s\nDETAIL=%s\n",
+               lever_name(kind), outcome_name(res.outcome), res.error, a.amount, res.amount_done,
+               res.amount_done - res.slab_bytes, res.slab_bytes, res.duration_usec, gated ? "yes" : "no", res.detail);
         ops->close(state);
         return r < 0 ? 1 : 0;
 }
@@ -447,6 +470,7 @@ int main(int argc, char **argv) {
                 { "deny", required_argument, NULL, 'd' },   { "anon", no_argument, NULL, 'A' },
                 { "dry-run", no_argument, NULL, 'D' },      { "pressure-limit", required_argument, NULL, 'p' },
                 { "cgroup-pressure-limit", required_argument, NULL, 'P' }, { "psi", required_argument, NULL, 'S' },
+                { "min-unmapped-ratio", required_argument, NULL, 'U' },
                 { 0 },
         };
         struct rank_opts o = { .node = 0, .zone = "Normal", .max_pages = 64 * 512, .keep = 32 };
@@ -477,6 +501,15 @@ int main(int argc, char **argv) {
                 case 'p': if (df_parse_u64(optarg, &v) < 0 || v > 100) return 2; o.conf.pressure_limit_percent = (unsigned) v; break;
                 case 'P': if (df_parse_u64(optarg, &v) < 0 || v > 100) return 2; o.conf.cgroup_pressure_limit_percent = (unsigned) v; break;
                 case 'S': psi_path = optarg; break;
+                case 'U':
+                        if (strcmp(optarg, "keep") == 0)
+                                o.conf.node_min_unmapped_ratio = -1;
+                        else if (df_parse_u64(optarg, &v) < 0 || v > 100) {
+                                fprintf(stderr, "reclaim-tool: --min-unmapped-ratio '%s': accepted: keep or 0..100\n", optarg);
+                                return 2;
+                        } else
+                                o.conf.node_min_unmapped_ratio = (int) v;
+                        break;
                 default: return 2;
                 }
         }

@@ -52,12 +52,15 @@ row() { # lever step kill outcome ok|not
 
 # --- fixture roots -----------------------------------------------------------
 KNOB=/proc/sys/vm/compaction_proactiveness
+GATE=/proc/sys/vm/min_unmapped_ratio # lowered by the manager around a node reclaim
+EXTRA_CONF=
 fresh_root() {
         rm -rf "$tmp/root" "$tmp/run"
         mkdir -p "$tmp/root/proc/sys/vm" "$tmp/root/sys/devices/system/node/node0" "$tmp/run"
         chmod 700 "$tmp/run"
         for f in buddyinfo pagetypeinfo zoneinfo vmstat; do cp "$fixture/$f" "$tmp/root/proc/$f"; done
         echo 20 >"$tmp/root$KNOB"
+        echo 1 >"$tmp/root$GATE"
         : >"$tmp/root/sys/devices/system/node/node0/compact"
         : >"$tmp/root/sys/devices/system/node/node0/reclaim"
         # four 128 MiB blocks of node 0 Normal (the fixture's zone has room for one offline)
@@ -87,12 +90,15 @@ Enable=no
 Low=100000000
 High=100000000
 EOF
+        [ -z "$EXTRA_CONF" ] || printf '%b\n' "$EXTRA_CONF"
 }
 # Everything back: the knob at 20, no state file (or only its lock), every block online.
 consistent() {
         local k s bad=
         k=$(cat "$tmp/root$KNOB")
         [ "$k" = 20 ] || bad+="knob $k; "
+        k=$(cat "$tmp/root$GATE")
+        [ "$k" = 1 ] || bad+="min_unmapped_ratio $k; "
         [ -e "$tmp/run/knobs.state" ] && bad+="state file: $(tr '\t\n' ' |' <"$tmp/run/knobs.state"); "
         for s in "$tmp"/root/sys/devices/system/memory/memory*/state; do
                 [[ $(cat "$s") == online* ]] || bad+="${s#"$tmp"/root} $(cat "$s"); "
@@ -100,7 +106,7 @@ consistent() {
         echo "$bad"
 }
 snapshot() { # what the kill left
-        printf 'knob %s, record %s, offline %s' "$(cat "$tmp/root$KNOB")" \
+        printf 'knob %s, gate %s, record %s, offline %s' "$(cat "$tmp/root$KNOB")" "$(cat "$tmp/root$GATE")" \
                 "$([ -s "$tmp/run/knobs.state" ] && echo yes || echo no)" \
                 "$(grep -l '^offline' "$tmp"/root/sys/devices/system/memory/memory*/state 2>/dev/null | wc -l)"
 }
@@ -141,6 +147,11 @@ daemon_point() { # lever point kill
         left=$(snapshot)
         if [[ $killed == "point never reached"* ]]; then
                 row "$lever" "$point" "$kill" "$killed" not; sed 's/^/#   /' "$tmp/log" | tail -8; return
+        fi
+        # the gate rows: the daemon killed with the lever must have left the knob lowered, or nothing was tested
+        if [ "$lever" = reclaim-gate ] && [ "$kill" = daemon ] && [[ $left != *"gate 0, record yes"* ]]; then
+                row "$lever" "$point" "$kill" "$killed; left $left: the gate was not lowered before the write" not
+                sed 's/^/#   /' "$tmp/log" | tail -8; return
         fi
         "$plain" --restore-knobs --root "$tmp/root" --runtime-dir "$tmp/run" --log-target console >"$tmp/restore.log" 2>&1
         out=$?
@@ -244,6 +255,14 @@ if [ "$mode" = fixture ]; then
         done
         once_point reclaim-node reclaim-node-before-write process --lever reclaim-node --node 0 --bytes 1048576
         once_point reclaim-node reclaim-node-before-write daemon --lever reclaim-node --node 0 --bytes 1048576
+        # Through the daemon: compaction gains nothing on the fixture, the
+        # ladder climbs to node reclaim, whose run the manager brackets with
+        # vm.min_unmapped_ratio 1 -> 0 -> 1 (NodeReclaimMinUnmappedRatio=0):
+        # killed with the knob lowered, it must read 1 again.
+        EXTRA_CONF='[Ladder]\nOrder=compact reclaim-node\n[Reclaim]\nEnable=yes\nNodeReclaim=yes\nPressureLimitPercent=0'
+        daemon_point reclaim-gate reclaim-node-before-write process
+        daemon_point reclaim-gate reclaim-node-before-write daemon
+        EXTRA_CONF=
         for p in offline-after-record offline-after-offline offline-after-online; do
                 once_point offline "$p" process --lever offline --node 0 --block 43
                 once_point offline "$p" daemon --lever offline --node 0 --block 43

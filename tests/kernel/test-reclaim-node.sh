@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Per-node proactive reclaim on the live kernel (issue 9): on clean page
 # cache the test creates, nodeN/reclaim through the lever reclaims what was
-# asked (pgsteal_proactive); the pressure guard skips it without a write;
-# no /proc/sys/vm knob changes. Takes the machine lock itself.
+# asked (pgsteal_proactive); with vm.min_unmapped_ratio at 100 the kernel's
+# gate makes the write a no-op unless the lever lowers the knob for it
+# (NodeReclaimMinUnmappedRatio=), and puts it back; the pressure guard skips
+# it without a write; no /proc/sys/vm knob changes in the end. Takes the
+# machine lock itself.
 # Usage: test-reclaim-node.sh RECLAIM_TOOL
 set -uo pipefail
 tool=$1
@@ -13,7 +16,8 @@ tool=$1
 [ -e /sys/devices/system/node/node0/reclaim ] || skip "no /sys/devices/system/node/node0/reclaim (kernel before 6.17)"
 machine_lock
 dir=$(mktemp -d /var/tmp/defragd-reclaim-node.XXXXXX)
-trap 'rm -rf "$dir"' EXIT
+ratio0=$(cat /proc/sys/vm/min_unmapped_ratio 2>/dev/null) || skip "no /proc/sys/vm/min_unmapped_ratio (kernel without NUMA)"
+trap 'echo "$ratio0" >/proc/sys/vm/min_unmapped_ratio; rm -rf "$dir"' EXIT
 [ "$(stat -f -c %T "$dir")" != tmpfs ] || skip "/var/tmp is tmpfs: its pages are not reclaimable cache"
 
 knobs() { grep -r . /proc/sys/vm/ 2>/dev/null | grep -v -e drop_caches -e compact_memory -e stat_refresh | sort; }
@@ -35,7 +39,7 @@ p1=$(pgsteal)
 echo "$out" | sed 's/^/  /'
 [ $rc -eq 0 ] || fail "reclaim-tool node 0 $ask exited $rc"
 outcome=$(val OUTCOME "$out")
-got=$(val RECLAIMED_BYTES "$out")
+got=$(val LRU_BYTES "$out")
 case "$outcome" in
 done)
         # The kernel stops once it reclaimed at least what was asked, counting
@@ -48,9 +52,41 @@ done)
 partial) echo "partial (EAGAIN): $got of $ask bytes" ;;
 *) fail "outcome $outcome" ;;
 esac
-[ $(((p1 - p0) * 4096)) -eq "$got" ] || fail "RECLAIMED_BYTES=$got but pgsteal_proactive moved by $((p1 - p0)) pages"
+[ $(((p1 - p0) * 4096)) -eq "$got" ] || fail "LRU_BYTES=$got but pgsteal_proactive moved by $((p1 - p0)) pages"
+[ "$(val RECLAIMED_BYTES "$out")" -eq $((got + $(val SLAB_BYTES "$out"))) ] || fail "RECLAIMED_BYTES is not LRU_BYTES + SLAB_BYTES"
 [[ "$(val DETAIL "$out")" == *"node0/reclaim <- \"$ask swappiness=0\""* ]] || fail "wrote something else: $(val DETAIL "$out")"
 echo "ok: asked $ask, reclaimed $got bytes from the LRU ($((got * 100 / ask))%) in $(val DURATION_USEC "$out") us"
+
+# The gate: __node_reclaim() does nothing while the node's unmapped page
+# cache is at or below vm.min_unmapped_ratio percent of the node. At 100 it
+# is always below: left alone, the write takes nothing from the LRU and
+# ends in EAGAIN; lowered by the lever (to 0, the default), it reclaims, and
+# the knob reads 100 again after.
+cat "$dir/cache" >/dev/null
+echo 100 >/proc/sys/vm/min_unmapped_ratio || fail "cannot write /proc/sys/vm/min_unmapped_ratio"
+p0=$(pgsteal)
+out=$("$tool" node 0 "$ask" --pressure-limit 100 --min-unmapped-ratio keep)
+p1=$(pgsteal)
+echo "$out" | sed 's/^/  /'
+[ "$(val OUTCOME "$out")" = partial ] || fail "gate closed (ratio 100, kept): outcome $(val OUTCOME "$out"), expected partial"
+[ "$(val GATE_LOWERED "$out")" = no ] || fail "--min-unmapped-ratio keep lowered the knob"
+[ "$p1" -eq "$p0" ] || fail "gate closed, yet pgsteal_proactive moved by $((p1 - p0)) pages"
+echo "ok: vm.min_unmapped_ratio=100 kept: EAGAIN, 0 pages from the LRU in $(val DURATION_USEC "$out") us"
+cat "$dir/cache" >/dev/null
+p0=$(pgsteal)
+out=$("$tool" node 0 "$ask" --pressure-limit 100 2>"$dir/gate.log")
+p1=$(pgsteal)
+echo "$out" | sed 's/^/  /'
+sed 's/^/  log: /' "$dir/gate.log"
+[ "$(val GATE_LOWERED "$out")" = yes ] || fail "the default did not lower vm.min_unmapped_ratio"
+got=$(val LRU_BYTES "$out")
+[ "$got" -ge $((ask * 3 / 4)) ] || fail "gate lowered, but only $got bytes taken from the LRU of $ask asked"
+[ $(((p1 - p0) * 4096)) -eq "$got" ] || fail "LRU_BYTES=$got but pgsteal_proactive moved by $((p1 - p0)) pages"
+[ "$(cat /proc/sys/vm/min_unmapped_ratio)" = 100 ] || fail "vm.min_unmapped_ratio not put back: $(cat /proc/sys/vm/min_unmapped_ratio)"
+grep -q 'min_unmapped_ratio: 100 -> 0' "$dir/gate.log" && grep -q 'min_unmapped_ratio: 0 -> 100' "$dir/gate.log" ||
+        fail "the knob's change and restore were not logged"
+echo "ok: lowered to 0 for the write: $got bytes from the LRU, slab $(val SLAB_BYTES "$out") bytes; knob back at 100"
+echo "$ratio0" >/proc/sys/vm/min_unmapped_ratio
 
 # The guard: machine PSI above the limit -> no write at all.
 printf 'some avg10=42.00 avg60=10.00 avg300=1.00 total=123456\nfull avg10=1.00 avg60=0.00 avg300=0.00 total=1234\n' >"$dir/psi"

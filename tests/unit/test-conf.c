@@ -621,7 +621,7 @@ static void test_reclaim_section(void) {
                             "[Reclaim]\nEnable=yes\nAllow=/system.slice/batch-*.service  /work.slice/job-[0-9]*\n"
                             "Deny=/system.slice/db.service\nMaxReclaimPerAction=1G\nMaxReclaimPerHour=1073741824\n"
                             "AllowAnon=yes\nPressureLimitPercent=0\nCgroupPressureLimitPercent=100\n"
-                            "RefaultLimitPercent=0\nNodeReclaim=yes\n",
+                            "RefaultLimitPercent=0\nNodeReclaim=yes\nNodeReclaimMinUnmappedRatio=\n",
                             c, &err, path, sizeof(path)), 0);
         CHECK_STR(err.msg, "");
         CHECK(c->reclaim.enabled);
@@ -633,6 +633,7 @@ static void test_reclaim_section(void) {
         CHECK_U64(c->reclaim.max_per_hour_bytes, UINT64_C(1) << 30);
         CHECK(c->reclaim.allow_anon && c->reclaim.node_reclaim);
         CHECK_INT(c->reclaim.cgroup_pressure_limit_percent, 100);
+        CHECK_INT(c->reclaim.node_min_unmapped_ratio, -1); /* empty: the kernel's value stays */
         round_trip(c);
         text = dump_to_string(c);
         CHECK(strstr(text, "\nAllow=/system.slice/batch-*.service /work.slice/job-[0-9]*\n") != NULL);
@@ -661,7 +662,13 @@ static void test_reclaim_section(void) {
         expect_error("[Reclaim]\nSwappiness=0\n",
                      ":2: Swappiness=0: unknown key in [Reclaim]; accepted: Enable, Allow, Deny, MaxReclaimPerAction, "
                      "MaxReclaimPerHour, AllowAnon, PressureLimitPercent, CgroupPressureLimitPercent, RefaultLimitPercent, RefaultDelaySec, "
-                     "NodeReclaim");
+                     "NodeReclaim, NodeReclaimMinUnmappedRatio");
+        expect_error("[Reclaim]\nNodeReclaimMinUnmappedRatio=101\n",
+                     ":2: NodeReclaimMinUnmappedRatio=101: out of range; accepted: empty (leave vm.min_unmapped_ratio "
+                     "alone) or an integer 0..100");
+        expect_error("[Reclaim]\nNodeReclaimMinUnmappedRatio=keep\n",
+                     ":2: NodeReclaimMinUnmappedRatio=keep: not a non-negative integer; accepted: empty (leave vm.min_unmapped_ratio "
+                     "alone) or an integer 0..100");
         expect_error("[Reclaim]\nMaxReclaimPerHour=32M\nMaxReclaimPerAction=64M\n",
                      ":3: MaxReclaimPerAction=64M: above MaxReclaimPerHour=32M (set at %s:2); accepted: "
                      "MaxReclaimPerAction <= MaxReclaimPerHour");

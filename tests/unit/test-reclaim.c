@@ -8,6 +8,7 @@
 #include "config.h"
 #include "defragd/memcg.h"
 #include "defragd/reclaim-rank.h"
+#include "defragd/knobs.h"
 #include "defragd/reclaim.h"
 #include "defragd/util.h"
 #include "test-policy-util.h"
@@ -767,7 +768,69 @@ static void test_candidate_owners(void) {
         CHECK_U64(df_reclaim_candidate_inodes(all, 5, cands, 1, inodes, 5), 5);
 }
 
+static void read_back(const char *root, const char *rel, char *buf, size_t size) {
+        char path[1024];
+
+        snprintf(path, sizeof(path), "%s%s", root, rel);
+        if (df_knob_read(path, buf, size) < 0)
+                snprintf(buf, size, "(unreadable)");
+}
+
+/* The node lever's gate: vm.min_unmapped_ratio lowered for the write with
+ * its original recorded in the state file first, then put back and the
+ * record gone; empty (-1) leaves the knob alone. A fixture root. */
+static void test_node_gate(void) {
+        char tmpl[] = "/tmp/defragd-test-gate.XXXXXX", state[600], v[64], cmd[300];
+        const char *root = mkdtemp(tmpl);
+        struct df_knobs *k = NULL;
+        struct df_error err = { "" };
+        FILE *f;
+
+        CHECK(root != NULL);
+        if (!root)
+                return;
+        put(root, "/proc/sys/vm/min_unmapped_ratio", "1\n");
+        put(root, "/run/.keep", "");
+        snprintf(state, sizeof(state), "%s/run/knobs.state", root);
+        CHECK_INT(df_knobs_new(state, root, &k), 0);
+        CHECK_INT(df_reclaim_node_gate_open(k, 0, &err), 0);
+        read_back(root, DF_RECLAIM_NODE_GATE_KNOB, v, sizeof(v));
+        CHECK_STR(v, "0");
+        f = fopen(state, "re");
+        CHECK(f != NULL);
+        if (f) {
+                char line[256] = "";
+
+                CHECK(fgets(line, sizeof(line), f) != NULL);
+                CHECK_STR(line, "/proc/sys/vm/min_unmapped_ratio\t1\n");
+                fclose(f);
+        }
+        CHECK_INT(df_reclaim_node_gate_close(k, &err), 0);
+        read_back(root, DF_RECLAIM_NODE_GATE_KNOB, v, sizeof(v));
+        CHECK_STR(v, "1");
+        CHECK(access(state, F_OK) < 0);
+        /* Empty: nothing written, nothing recorded; closing is a no-op. */
+        CHECK_INT(df_reclaim_node_gate_open(k, -1, &err), 0);
+        read_back(root, DF_RECLAIM_NODE_GATE_KNOB, v, sizeof(v));
+        CHECK_STR(v, "1");
+        CHECK(access(state, F_OK) < 0);
+        CHECK_INT(df_reclaim_node_gate_close(k, &err), 0);
+        /* Already at the value: no change, no record. */
+        put(root, "/proc/sys/vm/min_unmapped_ratio", "0\n");
+        CHECK_INT(df_reclaim_node_gate_open(k, 0, &err), 0);
+        CHECK(access(state, F_OK) < 0);
+        /* No such knob (a kernel without CONFIG_NUMA): an error that names it. */
+        snprintf(cmd, sizeof(cmd), "rm -f '%s/proc/sys/vm/min_unmapped_ratio'", root);
+        CHECK_INT(system(cmd), 0);
+        CHECK(df_reclaim_node_gate_open(k, 0, &err) < 0);
+        CHECK(strstr(err.msg, "/proc/sys/vm/min_unmapped_ratio") != NULL);
+        df_knobs_free(k);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+        CHECK_INT(system(cmd), 0);
+}
+
 int main(void) {
+        RUN(test_node_gate);
         RUN(test_classify_capture);
         RUN(test_rank_capture);
         RUN(test_rank_ties);
