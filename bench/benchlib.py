@@ -345,6 +345,10 @@ DEFRAGD_CONFIGS = {
     # Allow= here, so no candidate), every guard as shipped. On polluted
     # memory node reclaim is the rung that can shrink the slab (2026-12-03).
     "defragd-ladder": "[Reclaim]\nEnable=yes\nNodeReclaim=yes\n",
+    # The same with the kernel's node-reclaim gate left alone (the behaviour
+    # before NodeReclaimMinUnmappedRatio=, 2026-12-03): nodeN/reclaim does
+    # nothing while the node's unmapped page cache is under 1% of it.
+    "defragd-ladder-keep": "[Reclaim]\nEnable=yes\nNodeReclaim=yes\nNodeReclaimMinUnmappedRatio=\n",
     # The early trigger (issue 12): shipped defaults plus act when the trend
     # predicts the low mark within 120 s. Why 120 s: the shipped trend window
     # is 600 s with samples >= 18.75 s apart, so a prediction rests on >= 4

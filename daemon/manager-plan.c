@@ -116,23 +116,14 @@ static int tick_failed(struct df_manager_plan *p, int r) {
         return r;
 }
 
-uint64_t df_manager_plan_slice_pages(const struct df_plan_view *v, uint64_t slice_pages, uint64_t interval_usec,
+uint64_t df_manager_plan_slice_pages(const struct df_plan_zone *z, uint64_t slice_pages, uint64_t interval_usec,
                                      uint64_t max_age_usec, bool idle) {
-        uint64_t span = 0, polls, need;
+        uint64_t span, polls, need;
 
-        assert(v);
-        if (!idle || max_age_usec == 0 || interval_usec == 0)
-                return slice_pages;
-        for (size_t i = 0; i < v->n_zones; i++) {
-                const struct df_plan_zone *z = &v->zones[i];
-
-                if (!z->watched)
-                        continue;
-                if (z->last_pass_usec == 0)
-                        return slice_pages; /* the first sweep of this zone is not done */
-                if (z->end_pfn - z->start_pfn > span)
-                        span = z->end_pfn - z->start_pfn;
-        }
+        assert(z);
+        if (!idle || max_age_usec == 0 || interval_usec == 0 || z->last_pass_usec == 0)
+                return slice_pages; /* short, any age, or the first sweep of this zone is not done */
+        span = z->end_pfn - z->start_pfn;
         polls = max_age_usec / 4 * 3 / interval_usec;
         if (polls == 0)
                 return slice_pages;
@@ -149,6 +140,7 @@ bool df_manager_plan_slice_due(uint64_t last_usec, uint64_t interval_usec, uint6
 int df_manager_plan_tick(struct df_manager_plan *p, const struct df_snapshot *s, const struct df_config *c,
                          uint64_t now_usec, struct df_error *err) {
         uint64_t t0 = df_now_usec(), layout;
+        _cleanup_free_ uint64_t *zone_pages = NULL;
         int said = 0, r;
         int64_t n;
 
@@ -194,9 +186,17 @@ int df_manager_plan_tick(struct df_manager_plan *p, const struct df_snapshot *s,
                 p->slices_skipped++;
                 return 0;
         }
-        p->last_slice_pages = df_manager_plan_slice_pages(&p->view, c->planner.slice_pages, c->poll_interval_usec,
-                                                          c->planner.max_age_usec, p->idle);
-        n = df_plan_refresh(&p->view, &p->kpf, p->last_slice_pages, now_usec, err);
+        zone_pages = calloc(p->view.n_zones ? p->view.n_zones : 1, sizeof(*zone_pages));
+        if (!zone_pages)
+                return tick_failed(p, df_error_set(err, -ENOMEM, "planner: out of memory"));
+        p->last_slice_pages = 0;
+        for (size_t z = 0; z < p->view.n_zones; z++) {
+                zone_pages[z] = df_manager_plan_slice_pages(&p->view.zones[z], c->planner.slice_pages,
+                                                            c->poll_interval_usec, c->planner.max_age_usec, p->idle);
+                if (p->view.zones[z].watched)
+                        p->last_slice_pages += zone_pages[z];
+        }
+        n = df_plan_refresh(&p->view, &p->kpf, c->planner.slice_pages, zone_pages, now_usec, err);
         p->last_refresh_usec = now_usec;
         p->last_refresh_cost_usec = df_now_usec() - t0;
         if (n < 0)

@@ -212,7 +212,7 @@ static void render_clear_text(const struct df_status_view *v, FILE *f) {
                 return;
         }
         fprintf(f, "  planner: %zu memory blocks of %" PRIu64 " pages, %" PRIu64 " pages read, last slice %" PRIu64
-                " pages per zone in %" PRIu64 " ms, %" PRIu64 " evaluations between slices\n",
+                " pages (all zones) in %" PRIu64 " ms, %" PRIu64 " evaluations between slices\n",
                 p->n_memblocks, p->memblock_pages, p->pages_read, p->last_slice_pages,
                 p->last_refresh_cost_usec / USEC_PER_MSEC, p->slices_skipped);
         for (size_t i = 0; i < p->n_zones; i++) {

@@ -83,7 +83,7 @@ int df_kpageflags_read(const struct df_kpageflags *k, uint64_t pfn, uint64_t n, 
 }
 
 int64_t df_plan_refresh(struct df_plan_view *v, const struct df_kpageflags *k, uint64_t max_pages_per_zone,
-                        uint64_t now_usec, struct df_error *err) {
+                        const uint64_t *zone_pages, uint64_t now_usec, struct df_error *err) {
         _cleanup_free_ uint64_t *buf = NULL;
         int64_t total = 0;
 
@@ -93,10 +93,10 @@ int64_t df_plan_refresh(struct df_plan_view *v, const struct df_kpageflags *k, u
         if (!buf)
                 return df_error_set(err, -ENOMEM, "planner: out of memory for a slice of %" PRIu64 " pages", max_pages_per_zone);
         for (size_t z = 0; z < v->n_zones; z++) {
-                uint64_t pfn, n;
+                uint64_t pfn, n, want = zone_pages && zone_pages[z] < max_pages_per_zone ? zone_pages[z] : max_pages_per_zone;
                 int r;
 
-                if (!v->zones[z].watched || !df_plan_next_slice(v, z, max_pages_per_zone, &pfn, &n))
+                if (!v->zones[z].watched || !df_plan_next_slice(v, z, want, &pfn, &n))
                         continue;
                 r = df_kpageflags_read(k, pfn, n, buf, NULL, err);
                 if (r < 0)

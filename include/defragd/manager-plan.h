@@ -27,7 +27,7 @@ struct df_manager_plan {
         uint64_t last_refresh_usec, last_refresh_cost_usec, pages_read;
         uint64_t slices_skipped; /* evaluations that read no slice: one was read less than an interval ago */
         bool idle;               /* set by the caller before a tick: no watched cell was short at the last evaluation */
-        uint64_t last_slice_pages; /* pages per zone the last slice asked for (df_manager_plan_slice_pages) */
+        uint64_t last_slice_pages; /* pages the last slice asked for, all watched zones (df_manager_plan_slice_pages each) */
         bool cgroups;                  /* /proc/kpagecgroup open: the reclaim-cgroup rung is on */
         uint64_t last_cgroup_sample_cost_usec;
         /* Memory hotplug (a block offlined, removed or added, a node gone)
@@ -63,15 +63,15 @@ int df_manager_plan_start(struct df_manager_plan *p, const struct df_snapshot *s
                           const struct df_config *c, bool want_cgroups, const char *root, struct df_error *err);
 void df_manager_plan_stop(struct df_manager_plan *p);
 
-/* The slice's pages per zone: [Planner] SlicePages= while a watched cell
- * is short (or before every watched zone's first sweep is done); while none
- * is (idle), only as many as sweep the largest watched zone once in 3/4 of
- * [Planner] MaxAgeSec=, so every block is still young enough to be chosen
- * when a shortage begins, at least DF_MANAGER_PLAN_MIN_SLICE, at most
- * SlicePages=. MaxAgeSec=0 (any age): SlicePages=. On 24 GiB at a 10 s poll
- * and 1 h: ~20,500 pages of Normal's 5.5 M instead of 32,768. Pure. */
+/* Zone z's slice: [Planner] SlicePages= while a watched cell is short (or
+ * before this zone's first sweep is done); while none is (idle), only as
+ * many as sweep this zone once in 3/4 of [Planner] MaxAgeSec=, so every
+ * block is still young enough to be chosen when a shortage begins, at least
+ * DF_MANAGER_PLAN_MIN_SLICE, at most SlicePages=. MaxAgeSec=0 (any age):
+ * SlicePages=. On 24 GiB at a 10 s poll and 1 h: ~20,500 pages of Normal's
+ * 5.5 M and ~3,900 of DMA32's 1 M instead of 32,768 each. Pure. */
 #define DF_MANAGER_PLAN_MIN_SLICE 512
-uint64_t df_manager_plan_slice_pages(const struct df_plan_view *v, uint64_t slice_pages, uint64_t interval_usec,
+uint64_t df_manager_plan_slice_pages(const struct df_plan_zone *z, uint64_t slice_pages, uint64_t interval_usec,
                                      uint64_t max_age_usec, bool idle);
 
 /* Whether an evaluation at now_usec reads a slice: at most one per poll

@@ -25,10 +25,11 @@ void df_kpageflags_close(struct df_kpageflags *k);
 int df_kpageflags_read(const struct df_kpageflags *k, uint64_t pfn, uint64_t n, uint64_t *flags, uint64_t *cgroups,
                        struct df_error *err);
 
-/* One bounded step: at most max_pages_per_zone pages of every watched zone,
- * from each zone's cursor. Returns the pages read. */
+/* One bounded step: at most max_pages_per_zone pages of every watched zone
+ * (zone_pages[z] of zone z when given, n_zones long, never more than the
+ * maximum), from each zone's cursor. Returns the pages read. */
 int64_t df_plan_refresh(struct df_plan_view *v, const struct df_kpageflags *k, uint64_t max_pages_per_zone,
-                        uint64_t now_usec, struct df_error *err);
+                        const uint64_t *zone_pages, uint64_t now_usec, struct df_error *err);
 /* A full sweep of every watched zone, in slices of slice_pages. */
 int64_t df_plan_scan_all(struct df_plan_view *v, const struct df_kpageflags *k, uint64_t slice_pages,
                          uint64_t now_usec, struct df_error *err);

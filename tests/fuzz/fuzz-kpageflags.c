@@ -166,7 +166,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         v.hotremove = true;
 
         fuzz_check(df_kpageflags_open(&k, root, want_cgroup, &err) == 0);
-        n = df_plan_refresh(&v, &k, slice, 1000, &err);
+        n = df_plan_refresh(&v, &k, slice, NULL, 1000, &err);
         fuzz_check(n < 0 ? err.msg[0] != 0 : (uint64_t) n <= z->spanned_pages + (UINT64_C(1) << block_order));
         if (n >= 0) {
                 n = df_plan_scan_all(&v, &k, slice ? slice : 1, 2000, &err);

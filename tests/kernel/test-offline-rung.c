@@ -473,7 +473,7 @@ static void bench_planner_cost(void) {
         for (int i = 0; i < 50; i++) {
                 uint64_t t = df_now_usec();
 
-                df_plan_refresh(&v, &k, 1u << 15, t, &err);
+                df_plan_refresh(&v, &k, 1u << 15, NULL, t, &err);
                 slice_total += df_now_usec() - t;
                 n_slices++;
         }

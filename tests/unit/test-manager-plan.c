@@ -193,31 +193,34 @@ static void test_slice_paced(void) {
         df_manager_plan_stop(&p);
 }
 
-/* While nothing is short the sweep slows to one pass of the largest watched
- * zone per 3/4 of MaxAgeSec= (every block still choosable when a shortage
- * begins); full slices while short, before the first pass, or with any age. */
+/* While nothing is short each zone's sweep slows to one pass of that zone
+ * per 3/4 of MaxAgeSec= (every block still choosable when a shortage
+ * begins); full slices while short, before the zone's first pass, or with
+ * any age. A small zone beside a large one reads in proportion to its size
+ * (until 2026-12-03 it was read at the largest zone's rate). */
 static void test_idle_slice(void) {
-        struct df_plan_zone zones[2] = {
-                { .name = "Normal", .start_pfn = 1 << 20, .end_pfn = (1 << 20) + 5505024, .watched = true,
-                  .last_pass_usec = 1 },
-                { .name = "Movable", .start_pfn = 1 << 24, .end_pfn = 1 << 26, .watched = false }, /* not counted */
-        };
-        struct df_plan_view v = { .block_order = 9, .n_zones = 2, .zones = zones };
+        struct df_plan_zone normal = { .name = "Normal", .start_pfn = 1 << 20, .end_pfn = (1 << 20) + 5505024,
+                                       .watched = true, .last_pass_usec = 1 };
+        struct df_plan_zone dma32 = { .name = "DMA32", .start_pfn = 4096, .end_pfn = 1 << 20, .watched = true,
+                                      .last_pass_usec = 1 };
         uint64_t iv = 10 * USEC_PER_SEC, hour = 3600 * USEC_PER_SEC;
 
-        ASSERT_EQ_U64(df_manager_plan_slice_pages(&v, 32768, iv, hour, false), 32768);
+        ASSERT_EQ_U64(df_manager_plan_slice_pages(&normal, 32768, iv, hour, false), 32768);
         /* 5,505,024 pages in 2,700 s / 10 s = 270 polls: 20,389 per poll */
-        ASSERT_EQ_U64(df_manager_plan_slice_pages(&v, 32768, iv, hour, true), 20389);
-        ASSERT_EQ_U64(df_manager_plan_slice_pages(&v, 8192, iv, hour, true), 8192);  /* never above SlicePages= */
-        ASSERT_EQ_U64(df_manager_plan_slice_pages(&v, 32768, iv, 0, true), 32768);   /* MaxAgeSec=0: any age */
-        ASSERT_EQ_U64(df_manager_plan_slice_pages(&v, 32768, hour, hour, true), 32768); /* a poll longer than 3/4 h */
-        zones[0].end_pfn = zones[0].start_pfn + 100000;
-        ASSERT_EQ_U64(df_manager_plan_slice_pages(&v, 32768, iv, hour, true), DF_MANAGER_PLAN_MIN_SLICE);
-        zones[0].end_pfn = zones[0].start_pfn + (UINT64_C(1) << 40);
-        ASSERT_EQ_U64(df_manager_plan_slice_pages(&v, 32768, iv, hour, true), 32768);
-        zones[0].last_pass_usec = 0; /* its first sweep is not done */
-        zones[0].end_pfn = zones[0].start_pfn + 5505024;
-        ASSERT_EQ_U64(df_manager_plan_slice_pages(&v, 32768, iv, hour, true), 32768);
+        ASSERT_EQ_U64(df_manager_plan_slice_pages(&normal, 32768, iv, hour, true), 20389);
+        /* 1,044,480 pages: 3,869 per poll, not Normal's 20,389 */
+        ASSERT_EQ_U64(df_manager_plan_slice_pages(&dma32, 32768, iv, hour, true), 3869);
+        ASSERT_EQ_U64(df_manager_plan_slice_pages(&normal, 8192, iv, hour, true), 8192);  /* never above SlicePages= */
+        ASSERT_EQ_U64(df_manager_plan_slice_pages(&normal, 32768, iv, 0, true), 32768);   /* MaxAgeSec=0: any age */
+        ASSERT_EQ_U64(df_manager_plan_slice_pages(&normal, 32768, hour, hour, true), 32768); /* a poll longer than 3/4 h */
+        normal.end_pfn = normal.start_pfn + 100000;
+        ASSERT_EQ_U64(df_manager_plan_slice_pages(&normal, 32768, iv, hour, true), DF_MANAGER_PLAN_MIN_SLICE);
+        normal.end_pfn = normal.start_pfn + (UINT64_C(1) << 40);
+        ASSERT_EQ_U64(df_manager_plan_slice_pages(&normal, 32768, iv, hour, true), 32768);
+        normal.last_pass_usec = 0; /* its first sweep is not done: full slices for it, not for DMA32 */
+        normal.end_pfn = normal.start_pfn + 5505024;
+        ASSERT_EQ_U64(df_manager_plan_slice_pages(&normal, 32768, iv, hour, true), 32768);
+        ASSERT_EQ_U64(df_manager_plan_slice_pages(&dma32, 32768, iv, hour, true), 3869);
 }
 
 /* Memory hotplug between evaluations (issue 13): a memory block vanishes

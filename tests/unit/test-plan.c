@@ -311,7 +311,7 @@ static void test_slices(void) {
         ASSERT_EQ_U64(p->candidates, 0);
         ASSERT_EQ_U64(p->skipped_unread, v.zones[normal].n_blocks);
         do {
-                int64_t n = df_plan_refresh(&v, &k, 65536, tick, &err);
+                int64_t n = df_plan_refresh(&v, &k, 65536, NULL, tick, &err);
 
                 ASSERT_TRUE(n > 0 && n <= 3 * 65536);
                 tick += USEC_PER_SEC;
