@@ -64,7 +64,7 @@ void df_report_action(const struct df_recent_action *ra) {
                 f_action[48], f_dry[16], f_detail[200], f_target[300], f_amount[48], f_result[48], f_pages[48],
                 f_gain[48], f_wide[24], f_err[64], f_kernel[128], ub[16], ua[16], target[280], after[48], tail[160],
                 f_planned[48], who[DF_CGROUP_PATH_MAX + 96], f_mb[48], f_pfn[48], f_nrp[48], f_gran[40], f_asked[48],
-                f_took[48], f_cg[DF_CGROUP_PATH_MAX + 16];
+                f_took[48], f_slab[48], f_cg[DF_CGROUP_PATH_MAX + 16];
         const char *fields[32];
         size_t n = 0;
         bool failed;
@@ -146,6 +146,11 @@ void df_report_action(const struct df_recent_action *ra) {
                 fields[n++] = f_asked;
                 if (!a->dry_run)
                         fields[n++] = f_took;
+                if (!a->dry_run && a->lever == DF_LEVER_RECLAIM_NODE) {
+                        /* of BYTES_RECLAIMED, the node's reclaimable slab that went */
+                        snprintf(f_slab, sizeof(f_slab), "BYTES_SLAB=%" PRIu64, r->slab_bytes);
+                        fields[n++] = f_slab;
+                }
                 if (a->target.cgroup[0]) {
                         snprintf(f_cg, sizeof(f_cg), "CGROUP=%s", a->target.cgroup);
                         fields[n++] = f_cg;
