@@ -12,7 +12,9 @@
 #include "defragd/fault.h"
 #include "defragd/knobs.h"
 #include "defragd/lever.h"
+#include "defragd/procfs.h"
 #include "defragd/reclaim.h"
+#include "defragd/snapshot.h"
 #include "defragd/util.h"
 
 int df_reclaim_read_pgsteal(const char *root, uint64_t *ret_pages) {
@@ -45,23 +47,24 @@ static void node_path(const char *root, int node, char *buf, size_t size) {
         snprintf(buf, size, "%s/sys/devices/system/node/node%d/reclaim", root, node);
 }
 
+/* The node's vmstat has /proc/vmstat's format: the procfs parser reads it. */
 int df_reclaim_read_node_slab(const char *root, int node, uint64_t *ret_pages) {
-        char path[512], key[64];
-        unsigned long long v;
-        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *text = NULL;
+        struct df_vmstat vs = { 0 };
+        struct df_error err;
+        char path[512];
+        int r;
 
         assert(root);
         assert(ret_pages);
         snprintf(path, sizeof(path), "%s/sys/devices/system/node/node%d/vmstat", root, node);
-        f = fopen(path, "re");
-        if (!f)
-                return -errno;
-        while (fscanf(f, "%63s %llu", key, &v) == 2)
-                if (strcmp(key, "nr_slab_reclaimable") == 0) {
-                        *ret_pages = v;
-                        return 0;
-                }
-        return -ENOENT;
+        r = df_read_file(path, &text, NULL, &err);
+        if (r >= 0)
+                r = df_parse_vmstat(text, path, &vs, &err);
+        if (r >= 0)
+                r = df_vmstat_get(&vs, "nr_slab_reclaimable", ret_pages) ? 0 : -ENOENT;
+        df_vmstat_clear(&vs);
+        return r;
 }
 
 int df_reclaim_node_gate_open(struct df_knobs *k, int ratio, struct df_error *err) {
