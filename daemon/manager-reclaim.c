@@ -14,6 +14,7 @@
 #include "defragd/entries.h"
 #include "defragd/manager-reclaim.h"
 #include "defragd/memcg.h"
+#include "defragd/pressure.h"
 #include "defragd/util.h"
 
 #define RECLAIM_MAX_CGROUPS 4096 /* a cgroup walk reads this many at most */
@@ -161,10 +162,12 @@ void df_manager_reclaim_hints(struct df_manager_reclaim *r, struct df_manager_pl
                 bos[i] = bo ? *bo : (struct df_reclaim_backoff) { 0 };
         }
         {
+                bool psi_present;
+                double psi = df_pressure_guard_avg10(&s->psi, c->pressure_guard_excludes_compaction, &psi_present);
                 struct df_reclaim_choice_input ci = {
                         .ranked = cands, .backoff = bos, .n = nc,
-                        .psi_present = s->psi.present && s->psi.some.present,
-                        .psi_some_avg10 = s->psi.some.avg10,
+                        .psi_present = psi_present,
+                        .psi_some_avg10 = psi,
                         /* one page: whether anyone can be asked; the action's amount comes later */
                         .blocks_short = 1, .block_bytes = page_bytes(), .page_bytes = page_bytes(),
                         .sample_present = sample_present,
@@ -198,15 +201,16 @@ int df_manager_reclaim_target(struct df_manager_reclaim *r, const struct df_conf
                               const struct df_snapshot *s, struct df_action *a, uint64_t now_usec, char *why,
                               size_t why_size) {
         uint64_t blocks_short, amount, pb = page_bytes();
-        bool same;
+        bool same, psi_present;
+        double psi;
 
         assert(r && c && b && s && a && why);
         if (!a->target.cgroup[0]) {
                 snprintf(why, why_size, "cgroup reclaim not run: no cgroup chosen");
                 return -ENOENT;
         }
-        if (df_reclaim_guard(&c->reclaim, s->psi.present && s->psi.some.present, s->psi.some.avg10, NULL) !=
-            DF_RECLAIM_GUARD_OPEN) {
+        psi = df_pressure_guard_avg10(&s->psi, c->pressure_guard_excludes_compaction, &psi_present);
+        if (df_reclaim_guard(&c->reclaim, psi_present, psi, NULL) != DF_RECLAIM_GUARD_OPEN) {
                 snprintf(why, why_size, "cgroup reclaim not run: memory pressure");
                 return -EAGAIN;
         }

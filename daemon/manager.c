@@ -31,6 +31,7 @@
 #include "defragd/metrics-sink.h"
 #include "defragd/manager.h"
 #include "defragd/model.h"
+#include "defragd/pressure.h"
 #include "defragd/probe-entries.h"
 #include "defragd/probes.h"
 #include "defragd/reclaim.h"
@@ -101,6 +102,8 @@ struct manager {
         struct df_manager_plan plan;      /* the block planner's view (clear rungs) */
         struct df_manager_plan_status plan_status;
         struct df_metrics_sink metrics;   /* per-lever counters, trend, the textfile */
+        struct df_compaction_share compaction_share; /* direct compaction's share of PSI, for the guards */
+        bool pressure_discounted;         /* the guard is open only thanks to that share (said on change) */
         struct df_status_trend *status_trends; /* the trend per cell for `defragctl status`, refitted per request */
         size_t n_status_trends_allocated;
         struct df_reclaim_budget reclaim_budget; /* [Reclaim] MaxReclaimPerHour= over a sliding hour */
@@ -740,9 +743,12 @@ static void fill_ladder_input(struct manager *m, struct df_ladder_input *in) {
 /* Node reclaim: the aim bounds the amount (MaxReclaimPerAction=, what is
  * left of MaxReclaimPerHour=) and re-checks the PSI guard. 0 or -EAGAIN. */
 static int reclaim_node_amount(struct manager *m, struct df_action *a, char *why, size_t why_size) {
+        bool psi_present;
+        double psi = df_pressure_guard_avg10(&m->snapshot.psi, m->config.pressure_guard_excludes_compaction,
+                                             &psi_present);
         struct df_reclaim_choice_input in = {
-                .psi_present = m->snapshot.psi.present && m->snapshot.psi.some.present,
-                .psi_some_avg10 = m->snapshot.psi.some.avg10,
+                .psi_present = psi_present,
+                .psi_some_avg10 = psi,
                 .blocks_short = a->target_high_blocks > a->suitable_blocks ? a->target_high_blocks - a->suitable_blocks : 1,
                 .block_bytes = (UINT64_C(1) << (a->target.order > 0 ? a->target.order : 0)) * (uint64_t) sysconf(_SC_PAGESIZE),
                 .page_bytes = (uint64_t) sysconf(_SC_PAGESIZE),
@@ -805,6 +811,30 @@ static void report_skip(struct manager *m, const struct df_skip *s) {
         df_report_skip(s);
 }
 
+/* Say when the PSI guard would have stood down but for the direct-compaction
+ * discount (PressureGuardExcludesCompaction=), and when that ends: once per
+ * change, with the figures. */
+static void note_pressure_discount(struct manager *m) {
+        const struct df_psi *psi = &m->snapshot.psi;
+        unsigned limit = m->config.pressure_guard_percent;
+        bool present, discounted;
+        double raw = df_pressure_guard_avg10(psi, false, &present);
+        double net = df_pressure_guard_avg10(psi, true, &present);
+
+        discounted = present && limit > 0 && m->config.pressure_guard_excludes_compaction &&
+                raw >= (double) limit && net < (double) limit;
+        if (discounted == m->pressure_discounted)
+                return;
+        m->pressure_discounted = discounted;
+        if (discounted)
+                df_log(LOG_NOTICE, "memory pressure %.1f%% (PSI some avg10) is above the guard's %u%%, but %.1f%% of it is "
+                       "tasks stalled in direct compaction, which is fragmentation: %.1f%% counts, levers may act",
+                       raw, limit, psi->some_compaction_avg10, net);
+        else
+                df_log(LOG_NOTICE, "memory pressure %.1f%% (PSI some avg10), of it direct compaction %.1f%%: "
+                       "the discount no longer decides the guard", raw, psi->some_compaction_avg10);
+}
+
 #define EVALUATION_SLOW_USEC (500 * USEC_PER_MSEC)
 
 static void evaluate(struct manager *m, const char *why) {
@@ -814,6 +844,9 @@ static void evaluate(struct manager *m, const char *why) {
         df_probes_evaluation_started(m->probes); /* failure -> policy latency */
         if (read_snapshot(m, DF_PROCFS_ALL & ~DF_PROCFS_PAGETYPEINFO, &m->snapshot) < 0)
                 return;
+        m->snapshot.psi.some_compaction_avg10 =
+                df_compaction_share_update(&m->compaction_share, m->snapshot.taken_usec, m->snapshot.probes.present,
+                                           m->snapshot.probes.direct_compact_stall_usec);
         t_read = df_now_usec();
         if (df_metrics_sink_observe(&m->metrics, &m->config, &m->snapshot) < 0)
                 df_log(LOG_DEBUG, "trend: out of memory for a sample, ignoring");
@@ -833,6 +866,7 @@ static void evaluate(struct manager *m, const char *why) {
         t_plan = df_now_usec();
         fill_ladder_input(m, m->ladder_in);
         df_policy_decide(&m->config, &m->snapshot, m->ladder_in, df_now_usec(), m->policy, d);
+        note_pressure_discount(m);
         t_decide = df_now_usec();
         m->evaluations++;
         m->last_evaluation_realtime_usec = df_realtime_usec();

@@ -46,6 +46,12 @@ const struct df_conf_item df_conf_items[_DF_KEY_MAX] = {
                 .min = 0, .max = 100, .default_value = "20", .accepted = "an integer 0..100 (0 = off)",
                 .doc = "no action while PSI memory some avg10 is at or above; 20: tasks already stall a fifth of the time",
         },
+        [DF_KEY_PRESSURE_GUARD_EXCLUDES_COMPACTION] = {
+                ROW("Daemon", "PressureGuardExcludesCompaction", DF_CONF_BOOL, pressure_guard_excludes_compaction),
+                .default_value = "yes", .accepted = BOOL_ACCEPTED,
+                .doc = "the PSI guards (PressureGuardPercent=, [Reclaim] PressureLimitPercent=) discount the time the "
+                       "probes see tasks stalled in direct compaction: fragmentation's own stall, what defragd treats",
+        },
         [DF_KEY_MAX_ACTIONS] = {
                 ROW("Daemon", "MaxActionsPerHour", DF_CONF_UINT, max_actions_per_hour),
                 .min = 0, .max = 1024, .default_value = "60", .accepted = "an integer 0..1024 (0 = unlimited)",

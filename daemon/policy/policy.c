@@ -8,6 +8,7 @@
 
 #include "defragd/model.h"
 #include "defragd/policy.h"
+#include "defragd/pressure.h"
 #include "defragd/util.h"
 #include "ladder.h"
 
@@ -163,8 +164,13 @@ void df_policy_decide(const struct df_config *c, const struct df_snapshot *s, co
         memset(out, 0, sizeof(*out));
         out->worst_node = -1;
         out->worst_order = -1;
-        out->pressure_high = c->pressure_guard_percent > 0 && s->psi.present && s->psi.some.present &&
-                s->psi.some.avg10 >= (double) c->pressure_guard_percent;
+        {
+                bool psi_present;
+                double p = df_pressure_guard_avg10(&s->psi, c->pressure_guard_excludes_compaction, &psi_present);
+
+                out->pressure_high = c->pressure_guard_percent > 0 && psi_present &&
+                        p >= (double) c->pressure_guard_percent;
+        }
         df_ladder_budget_expire(st, now_usec);
 
         for (size_t i = 0; i < s->n_zones; i++) {

@@ -41,6 +41,7 @@ enum df_conf_key {
         DF_KEY_NODES,
         DF_KEY_ZONES,
         DF_KEY_PRESSURE_GUARD,
+        DF_KEY_PRESSURE_GUARD_EXCLUDES_COMPACTION,
         DF_KEY_MAX_ACTIONS,
         DF_KEY_COMPACTION_ENABLE,
         DF_KEY_COOLDOWN,
@@ -174,6 +175,7 @@ struct df_config {
         int n_zones;                  /* Zones=Normal Movable (names as in /proc/buddyinfo) */
         char zones[DF_CONF_MAX_ZONES][DF_NAME_MAX];
         unsigned pressure_guard_percent; /* PressureGuardPercent=20: no action while PSI memory some avg10 is above; 0 = off */
+        bool pressure_guard_excludes_compaction; /* PressureGuardExcludesCompaction=yes: both PSI guards discount direct-compaction stalls */
         unsigned max_actions_per_hour;   /* MaxActionsPerHour=60: budget across all nodes; 0 = unlimited */
 
         /* [Compaction] */

@@ -64,6 +64,11 @@ struct df_psi_line {
 struct df_psi {
         bool present;
         struct df_psi_line some, full;
+        /* Derived, not read: of some.avg10, the share the probes saw tasks
+         * spend in direct compaction, averaged the same way (percent; 0 when
+         * the probes are not loaded). The manager sets it from
+         * df_compaction_share_update() (pressure.h) for the guards. */
+        double some_compaction_avg10;
 };
 
 /* Counts from the BPF collector (issue 3), summed over CPUs, cumulative

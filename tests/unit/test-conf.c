@@ -127,7 +127,7 @@ static void test_error_messages(void) {
         expect_error("[Daemon] x\n", ":1: [Daemon] x: text after the section header; accepted: a comment starting with ; or #");
         /* unknown key */
         expect_error("[Daemon]\nFoo=1\n", ":2: Foo=1: unknown key in [Daemon]; accepted: PollIntervalSec, DryRun, Nodes, "
-                     "Zones, PressureGuardPercent, MaxActionsPerHour");
+                     "Zones, PressureGuardPercent, PressureGuardExcludesCompaction, MaxActionsPerHour");
         expect_error("[Compaction]\nPollIntervalSec=1s\n", ":2: PollIntervalSec=1s: unknown key in [Compaction]; "
                      "accepted: Enable, CooldownSec, BackoffMaxSec, ProactivenessWhileShort, MaxActionsPerHour, TimeoutSec");
         expect_error("[Order9]\nlow=1\n", ":2: low=1: unknown key in [Order9]; accepted: Enable, Low, High");
@@ -140,6 +140,8 @@ static void test_error_messages(void) {
                      "accepted: an integer 0..100 (0 = off)");
         expect_error("[Daemon]\nPressureGuardPercent=101\n", ":2: PressureGuardPercent=101: out of range; "
                      "accepted: an integer 0..100 (0 = off)");
+        expect_error("[Daemon]\nPressureGuardExcludesCompaction=maybe\n", ":2: PressureGuardExcludesCompaction=maybe: "
+                     "not a boolean; accepted: yes, no, true, false, on, off, 1, 0");
         expect_error("[Daemon]\nMaxActionsPerHour=99999999999999999999999\n", ":2: MaxActionsPerHour=99999999999999999999999: "
                      "out of range; accepted: an integer 0..1024 (0 = unlimited)");
         expect_error("[Daemon]\nPollIntervalSec=fast\n", ":2: PollIntervalSec=fast: not a duration; "
@@ -198,7 +200,7 @@ static void test_error_messages(void) {
         expect_error("[Daemon]\njunk\n", ":2: junk: neither a [Section], a Key=value nor a comment; accepted: those three kinds of line");
         /* the first error wins */
         expect_error("[Daemon]\nFoo=1\njunk\n", ":2: Foo=1: unknown key in [Daemon]; accepted: PollIntervalSec, DryRun, Nodes, "
-                     "Zones, PressureGuardPercent, MaxActionsPerHour");
+                     "Zones, PressureGuardPercent, PressureGuardExcludesCompaction, MaxActionsPerHour");
         expect_error("[Daemon]\njunk\nFoo=1\n", ":2: junk: neither a [Section], a Key=value nor a comment; accepted: those three kinds of line");
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "defragd/model.h"
+#include "defragd/pressure.h"
 #include "defragd/procfs.h"
 #include "defragd/util.h"
 #include "test-util.h"
@@ -266,8 +267,65 @@ static void test_numa_fixture_index(void) {
         ASSERT_EQ_INT(m.fragmentation_index[9], -1000);
 }
 
+/* The compaction share: first call is the baseline; a constant share s over
+ * many 2 s steps converges to s as PSI's avg10 does (weight 1 - exp(-0.2) =
+ * 0.1813 per step); two tasks at once cap at 100; no probes or a counter
+ * going back restarts it. Hand arithmetic: 50% for one 10 s step gives
+ * 50 * (1 - exp(-1)) = 31.606. */
+static void test_compaction_share(void) {
+        const uint64_t S = 1000000;
+        struct df_compaction_share cs = { 0 };
+        uint64_t t = 100 * S, stall = 7 * S;
+        double v;
+
+        ASSERT_TRUE(df_compaction_share_update(&cs, t, true, stall) == 0); /* baseline */
+        ASSERT_TRUE(cs.primed);
+        v = df_compaction_share_update(&cs, t + 10 * S, true, stall + 5 * S);
+        ASSERT_TRUE(v > 31.605 && v < 31.607);
+        t += 10 * S;
+        stall += 5 * S;
+        for (int i = 0; i < 60; i++) { /* 2 min at 80% */
+                t += 2 * S;
+                stall += 1600000;
+                v = df_compaction_share_update(&cs, t, true, stall);
+        }
+        ASSERT_TRUE(v > 79.99 && v < 80.01);
+        v = df_compaction_share_update(&cs, t, true, stall); /* no time passed: unchanged */
+        ASSERT_TRUE(v > 79.99 && v < 80.01);
+        for (int i = 0; i < 60; i++) { /* two tasks stalled the whole time: 200% of wall time, counted 100 */
+                t += 2 * S;
+                stall += 4 * S;
+                v = df_compaction_share_update(&cs, t, true, stall);
+        }
+        ASSERT_TRUE(v > 99.99 && v <= 100.0);
+        ASSERT_TRUE(df_compaction_share_update(&cs, t + 2 * S, true, stall - 1) == 0); /* probes reloaded */
+        ASSERT_TRUE(cs.primed && cs.avg10 == 0);
+        ASSERT_TRUE(df_compaction_share_update(&cs, t + 4 * S, false, 0) == 0); /* probes gone */
+        ASSERT_TRUE(!cs.primed);
+}
+
+/* The guards' figure: PSI less the share when asked, never below 0, absent
+ * PSI said as such. */
+static void test_pressure_guard_avg10(void) {
+        struct df_psi psi = { .present = true, .some = { .present = true, .avg10 = 72.5 } };
+        bool present;
+        double v;
+
+        psi.some_compaction_avg10 = 70.0;
+        v = df_pressure_guard_avg10(&psi, true, &present);
+        ASSERT_TRUE(present && v > 2.49 && v < 2.51);
+        v = df_pressure_guard_avg10(&psi, false, &present);
+        ASSERT_TRUE(present && v == 72.5);
+        psi.some_compaction_avg10 = 90.0; /* overlapping stalls: more than PSI saw */
+        ASSERT_TRUE(df_pressure_guard_avg10(&psi, true, &present) == 0);
+        psi.some.present = false;
+        ASSERT_TRUE(df_pressure_guard_avg10(&psi, true, &present) == 0 && !present);
+}
+
 int main(void) {
         RUN_TEST(test_contig_info);
+        RUN_TEST(test_compaction_share);
+        RUN_TEST(test_pressure_guard_avg10);
         RUN_TEST(test_unusable);
         RUN_TEST(test_fragmentation);
         RUN_TEST(test_zone_model);

@@ -206,6 +206,39 @@ static void test_pressure_guard(void) {
         world_free(w);
 }
 
+/* PSI at 72% of which the probes saw 70 points in direct compaction: by
+ * default the guard counts 2% and the ladder acts; with the discount off
+ * (PressureGuardExcludesCompaction=no) it stands down as before; a share that
+ * leaves the rest at the limit still stands it down. */
+static void test_pressure_guard_discount(void) {
+        struct world *w = world_new();
+        const struct df_skip *sk;
+
+        CHECK(w->c->pressure_guard_excludes_compaction); /* the default */
+        fake_zone(&w->f, 0, "Normal", 10);
+        psi(&w->f, 72.0);
+        w->f.s.psi.some_compaction_avg10 = 70.0;
+        decide_at(w, w->now);
+        CHECK(!w->d.pressure_high);
+        CHECK_INT(w->d.n_actions, 1);
+
+        df_policy_state_init(&w->st);
+        w->c->pressure_guard_excludes_compaction = false;
+        decide_at(w, w->now + SEC);
+        CHECK(w->d.pressure_high);
+        CHECK_INT(w->d.n_actions, 0);
+        sk = skip_of(&w->d, 0);
+        CHECK(sk && sk->reason == DF_SKIP_PRESSURE);
+
+        df_policy_state_init(&w->st);
+        w->c->pressure_guard_excludes_compaction = true;
+        w->f.s.psi.some_compaction_avg10 = 52.0; /* 20 left: at the limit */
+        decide_at(w, w->now + 2 * SEC);
+        CHECK(w->d.pressure_high);
+        CHECK_INT(w->d.n_actions, 0);
+        world_free(w);
+}
+
 /* Too little free memory: the kernel's fragmentation index is in [0, 500],
  * compaction cannot help. Two free order-8 blocks: index 1000 - (1000 +
  * 512*1000/512)/2 = 0. Four: 1000 - (1000 + 2000)/4 = 250. */
@@ -427,6 +460,7 @@ int main(void) {
         RUN(test_backoff);
         RUN(test_budget);
         RUN(test_pressure_guard);
+        RUN(test_pressure_guard_discount);
         RUN(test_not_fragmented);
         RUN(test_dry_run);
         RUN(test_multiple_nodes);
