@@ -104,6 +104,7 @@ struct manager {
         struct df_metrics_sink metrics;   /* per-lever counters, trend, the textfile */
         struct df_compaction_share compaction_share; /* direct compaction's share of PSI, for the guards */
         bool pressure_discounted;         /* the guard is open only thanks to that share (said on change) */
+        uint64_t pressure_notice_usec;    /* when that was last said at notice level */
         struct df_status_trend *status_trends; /* the trend per cell for `defragctl status`, refitted per request */
         size_t n_status_trends_allocated;
         struct df_reclaim_budget reclaim_budget; /* [Reclaim] MaxReclaimPerHour= over a sliding hour */
@@ -814,8 +815,11 @@ static void report_skip(struct manager *m, const struct df_skip *s) {
 /* Say when the PSI guard would have stood down but for the direct-compaction
  * discount (PressureGuardExcludesCompaction=), and when that ends: once per
  * change, with the figures. */
+#define PRESSURE_NOTICE_USEC (600 * USEC_PER_SEC)
+
 static void note_pressure_discount(struct manager *m) {
         const struct df_psi *psi = &m->snapshot.psi;
+        uint64_t now = m->snapshot.taken_usec;
         unsigned limit = m->config.pressure_guard_percent;
         bool present, discounted;
         double raw = df_pressure_guard_avg10(psi, false, &present);
@@ -826,12 +830,15 @@ static void note_pressure_discount(struct manager *m) {
         if (discounted == m->pressure_discounted)
                 return;
         m->pressure_discounted = discounted;
-        if (discounted)
+        /* PSI near the limit flips this every poll: the notice at most once
+         * per PRESSURE_NOTICE_USEC, the way back at info. */
+        if (discounted && (m->pressure_notice_usec == 0 || now >= m->pressure_notice_usec + PRESSURE_NOTICE_USEC)) {
+                m->pressure_notice_usec = now;
                 df_log(LOG_NOTICE, "memory pressure %.1f%% (PSI some avg10) is above the guard's %u%%, but %.1f%% of it is "
                        "tasks stalled in direct compaction, which is fragmentation: %.1f%% counts, levers may act",
                        raw, limit, psi->some_compaction_avg10, net);
-        else
-                df_log(LOG_NOTICE, "memory pressure %.1f%% (PSI some avg10), of it direct compaction %.1f%%: "
+        } else if (!discounted)
+                df_log(LOG_INFO, "memory pressure %.1f%% (PSI some avg10), of it direct compaction %.1f%%: "
                        "the discount no longer decides the guard", raw, psi->some_compaction_avg10);
 }
 

@@ -114,7 +114,8 @@ static enum df_skip_reason guard(enum df_lever_kind k, const struct node_agg *ag
                 *ret = &agg->worst_clear;
                 return agg->worst_clear.set ? DF_SKIP_NONE : DF_SKIP_NO_CANDIDATE;
         case DF_LEVER_RECLAIM_NODE:
-                /* Short of memory, or the cheaper rungs ran and did not help. */
+                /* Short of memory, or the cheaper rungs ran and did not help
+                 * (climbed; also when the ladder has no cheaper rung that could run). */
                 *ret = agg->worst_lack.set ? &agg->worst_lack : &agg->worst_short;
                 return agg->worst_lack.set || climbed ? DF_SKIP_NONE : DF_SKIP_FRAGMENTED;
         case DF_LEVER_RECLAIM_CGROUP:
@@ -173,6 +174,7 @@ void df_ladder_decide_node(const struct df_config *c, const struct df_ladder_inp
         enum df_lever_kind first_rung = c->n_ladder > 0 ? c->ladder[0] : DF_LEVER_COMPACT_NODE;
         struct df_node_state *ns;
         bool climbed = false; /* a cheaper rung ran and did not help */
+        bool cheaper_usable = false; /* a rung before this one is present and enabled */
 
         ns = df_policy_node_state(st, agg->node, true);
         if (!ns) {
@@ -201,15 +203,21 @@ void df_ladder_decide_node(const struct df_config *c, const struct df_ladder_inp
                 uint64_t until = 0;
                 bool stop = false;
 
-                if (is_knob_lever(k))
-                        continue;
                 df_policy_lever_conf(c, k, &lc);
+                if (is_knob_lever(k)) {
+                        cheaper_usable = cheaper_usable || (in->lever_present[k] && lc.enabled);
+                        continue;
+                }
                 if (!in->lever_present[k])
                         reason = DF_SKIP_ABSENT;
                 else if (!lc.enabled)
                         reason = DF_SKIP_DISABLED;
                 else
-                        reason = guard(k, agg, climbed, &cl);
+                        /* With no cheaper rung configured, this one is the
+                         * cheapest: "the cheaper rungs did not help" holds. */
+                        reason = guard(k, agg, climbed || !cheaper_usable, &cl);
+                if (in->lever_present[k] && lc.enabled)
+                        cheaper_usable = true;
                 if (reason == DF_SKIP_NONE && now_usec < rs->next_allowed_usec) {
                         until = rs->next_allowed_usec;
                         if (rs->yield) {

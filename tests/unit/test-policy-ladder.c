@@ -383,6 +383,42 @@ static void test_reclaim_after_fragmented_fails(void) {
         world_free(w);
 }
 
+/* A ladder with no cheaper rung that could run ([Ladder] Order=reclaim-node,
+ * or compaction turned off): on a fragmented node reclaim is the cheapest
+ * rung, so "the cheaper rungs did not help" holds and it acts; an absent
+ * cheaper rung does not count, a present one (even a knob lever) does. */
+static void test_reclaim_alone_on_fragmented(void) {
+        struct world *w = short_world(DF_LEVER_RECLAIM_NODE);
+        const struct df_skip *sk;
+
+        LADDER(w, DF_LEVER_RECLAIM_NODE);
+        decide_at(w, w->now);
+        CHECK_ACTS(w, DF_LEVER_RECLAIM_NODE);
+
+        df_policy_state_init(&w->st);
+        LADDER(w, DF_LEVER_COMPACT_NODE, DF_LEVER_RECLAIM_NODE);
+        w->c->compaction_enabled = false; /* [Compaction] Enable=no */
+        decide_at(w, w->now + SEC);
+        CHECK_ACTS(w, DF_LEVER_RECLAIM_NODE);
+        w->c->compaction_enabled = true;
+
+        df_policy_state_init(&w->st);
+        w->in.lever_present[DF_LEVER_COMPACT_NODE] = false; /* absent on this kernel */
+        decide_at(w, w->now + 2 * SEC);
+        CHECK_ACTS(w, DF_LEVER_RECLAIM_NODE);
+        w->in.lever_present[DF_LEVER_COMPACT_NODE] = true;
+
+        /* proactiveness while short is a cheaper rung that is trying */
+        df_policy_state_init(&w->st);
+        LADDER(w, DF_LEVER_PROACTIVENESS, DF_LEVER_RECLAIM_NODE);
+        w->c->proactiveness_while_short = 100;
+        decide_at(w, w->now + 3 * SEC);
+        CHECK_INT(w->d.n_actions, 0);
+        sk = skip_rung(&w->d, 0, DF_LEVER_RECLAIM_NODE);
+        CHECK(sk && sk->reason == DF_SKIP_FRAGMENTED);
+        world_free(w);
+}
+
 /* Each lever has its own hourly budget inside the total. */
 static void test_budget_per_lever(void) {
         struct world *w = short_world(DF_LEVER_CLEAR_KMOD);
@@ -655,6 +691,7 @@ int main(void) {
         RUN(test_act_early);
         RUN(test_reclaim_guard);
         RUN(test_reclaim_after_fragmented_fails);
+        RUN(test_reclaim_alone_on_fragmented);
         RUN(test_reclaim_cgroup_after_contended);
         RUN(test_budget_per_lever);
         RUN(test_backoff_per_lever);
