@@ -212,6 +212,8 @@ void df_ladder_decide_node(const struct df_config *c, const struct df_ladder_inp
                         reason = DF_SKIP_ABSENT;
                 else if (!lc.enabled)
                         reason = DF_SKIP_DISABLED;
+                else if ((k == DF_LEVER_RECLAIM_NODE || k == DF_LEVER_RECLAIM_CGROUP) && out->reclaim_pressure_high)
+                        reason = DF_SKIP_PRESSURE; /* [Reclaim] PressureLimitPercent=: passed over, no back-off */
                 else
                         /* With no cheaper rung configured, this one is the
                          * cheapest: "the cheaper rungs did not help" holds. */

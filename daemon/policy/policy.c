@@ -170,6 +170,11 @@ void df_policy_decide(const struct df_config *c, const struct df_snapshot *s, co
 
                 out->pressure_high = c->pressure_guard_percent > 0 && psi_present &&
                         p >= (double) c->pressure_guard_percent;
+                /* The reclaim aim checks this again before it writes, and also
+                 * refuses when PSI is unreadable; here only what the snapshot
+                 * says, so a refusal is a pass-over, not a failed run. */
+                out->reclaim_pressure_high = c->reclaim.pressure_limit_percent > 0 && psi_present &&
+                        p > (double) c->reclaim.pressure_limit_percent;
         }
         df_ladder_budget_expire(st, now_usec);
 

@@ -88,6 +88,7 @@ struct df_decision {
         uint64_t worst_low_blocks, worst_high_blocks;
         enum df_order_state worst_state;
         bool pressure_high;        /* PSI guard engaged in this evaluation */
+        bool reclaim_pressure_high; /* PSI above [Reclaim] PressureLimitPercent=: the reclaim rungs are passed over */
         unsigned n_dropped;        /* items that did not fit the arrays, or (node, zone) pairs beyond the state tables */
 };
 

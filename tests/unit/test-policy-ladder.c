@@ -419,6 +419,40 @@ static void test_reclaim_alone_on_fragmented(void) {
         world_free(w);
 }
 
+/* [Reclaim] PressureLimitPercent=5: PSI above it (the guard's figure, less
+ * direct compaction by default) passes the reclaim rungs over without a run,
+ * so no back-off is charged; once PSI is back under it reclaim acts. */
+static void test_reclaim_pressure_pass_over(void) {
+        struct world *w = short_world(DF_LEVER_RECLAIM_NODE);
+        const struct df_rung_state *rs;
+        const struct df_skip *sk;
+
+        LADDER(w, DF_LEVER_RECLAIM_NODE);
+        psi(&w->f, 8.0); /* under PressureGuardPercent=20, over 5 */
+        decide_at(w, w->now);
+        CHECK(!w->d.pressure_high);
+        CHECK(w->d.reclaim_pressure_high);
+        CHECK_INT(w->d.n_actions, 0);
+        sk = skip_rung(&w->d, 0, DF_LEVER_RECLAIM_NODE);
+        CHECK(sk && sk->reason == DF_SKIP_PRESSURE);
+        rs = rung(w, 0, DF_LEVER_RECLAIM_NODE);
+        CHECK(rs);
+        if (!rs) {
+                world_free(w);
+                return;
+        }
+        CHECK_U64(rs->runs, 0);
+        CHECK_U64(rs->backoff_usec, 0);
+        CHECK_INT(rs->consecutive_no_gain, 0);
+
+        /* 6 of the 8 points are the consumer's direct compaction: 2% counts */
+        w->f.s.psi.some_compaction_avg10 = 6.0;
+        decide_at(w, w->now + SEC);
+        CHECK(!w->d.reclaim_pressure_high);
+        CHECK_ACTS(w, DF_LEVER_RECLAIM_NODE);
+        world_free(w);
+}
+
 /* Each lever has its own hourly budget inside the total. */
 static void test_budget_per_lever(void) {
         struct world *w = short_world(DF_LEVER_CLEAR_KMOD);
@@ -692,6 +726,7 @@ int main(void) {
         RUN(test_reclaim_guard);
         RUN(test_reclaim_after_fragmented_fails);
         RUN(test_reclaim_alone_on_fragmented);
+        RUN(test_reclaim_pressure_pass_over);
         RUN(test_reclaim_cgroup_after_contended);
         RUN(test_budget_per_lever);
         RUN(test_backoff_per_lever);
