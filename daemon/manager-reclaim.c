@@ -163,7 +163,7 @@ void df_manager_reclaim_hints(struct df_manager_reclaim *r, struct df_manager_pl
         }
         {
                 bool psi_present;
-                double psi = df_pressure_guard_avg10(&s->psi, c->pressure_guard_excludes_compaction, &psi_present);
+                double psi = df_config_pressure_avg10(c, &s->psi, &psi_present);
                 struct df_reclaim_choice_input ci = {
                         .ranked = cands, .backoff = bos, .n = nc,
                         .psi_present = psi_present,
@@ -209,7 +209,7 @@ int df_manager_reclaim_target(struct df_manager_reclaim *r, const struct df_conf
                 snprintf(why, why_size, "cgroup reclaim not run: no cgroup chosen");
                 return -ENOENT;
         }
-        psi = df_pressure_guard_avg10(&s->psi, c->pressure_guard_excludes_compaction, &psi_present);
+        psi = df_config_pressure_avg10(c, &s->psi, &psi_present);
         if (df_reclaim_guard(&c->reclaim, psi_present, psi, NULL) != DF_RECLAIM_GUARD_OPEN) {
                 snprintf(why, why_size, "cgroup reclaim not run: memory pressure");
                 return -EAGAIN;

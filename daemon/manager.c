@@ -745,8 +745,7 @@ static void fill_ladder_input(struct manager *m, struct df_ladder_input *in) {
  * left of MaxReclaimPerHour=) and re-checks the PSI guard. 0 or -EAGAIN. */
 static int reclaim_node_amount(struct manager *m, struct df_action *a, char *why, size_t why_size) {
         bool psi_present;
-        double psi = df_pressure_guard_avg10(&m->snapshot.psi, m->config.pressure_guard_excludes_compaction,
-                                             &psi_present);
+        double psi = df_config_pressure_avg10(&m->config, &m->snapshot.psi, &psi_present);
         struct df_reclaim_choice_input in = {
                 .psi_present = psi_present,
                 .psi_some_avg10 = psi,
@@ -786,6 +785,7 @@ static bool target_action(struct manager *m, struct df_action *a) {
         if (r == 0)
                 return true;
         ra.action.dry_run = false; /* it did not run, dry or not */
+        ra.action.amount = 0;      /* nor was an amount chosen: the aim's cap never applied */
         ra.result = (struct df_action_result) { .lever = a->lever, .node = a->target.node,
                                                 .outcome = DF_OUTCOME_FAILED, .error = r };
         snprintf(ra.result.detail, sizeof(ra.result.detail), "%.150s", why);

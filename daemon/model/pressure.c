@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <math.h>
 
+#include "defragd/conf.h"
 #include "defragd/pressure.h"
 
 double df_compaction_share_update(struct df_compaction_share *cs, uint64_t now_usec, bool probes_present,
@@ -44,4 +45,9 @@ double df_pressure_guard_avg10(const struct df_psi *psi, bool exclude_compaction
         if (exclude_compaction)
                 v -= psi->some_compaction_avg10;
         return v > 0 ? v : 0;
+}
+
+double df_config_pressure_avg10(const struct df_config *c, const struct df_psi *psi, bool *present) {
+        assert(c);
+        return df_pressure_guard_avg10(psi, c->pressure_guard_excludes_compaction, present);
 }

@@ -9,6 +9,7 @@
 #include "defragd/model.h"
 #include "defragd/policy.h"
 #include "defragd/pressure.h"
+#include "defragd/reclaim.h"
 #include "defragd/util.h"
 #include "ladder.h"
 
@@ -166,15 +167,15 @@ void df_policy_decide(const struct df_config *c, const struct df_snapshot *s, co
         out->worst_order = -1;
         {
                 bool psi_present;
-                double p = df_pressure_guard_avg10(&s->psi, c->pressure_guard_excludes_compaction, &psi_present);
+                double p = df_config_pressure_avg10(c, &s->psi, &psi_present);
 
                 out->pressure_high = c->pressure_guard_percent > 0 && psi_present &&
                         p >= (double) c->pressure_guard_percent;
                 /* The reclaim aim checks this again before it writes, and also
                  * refuses when PSI is unreadable; here only what the snapshot
                  * says, so a refusal is a pass-over, not a failed run. */
-                out->reclaim_pressure_high = c->reclaim.pressure_limit_percent > 0 && psi_present &&
-                        p > (double) c->reclaim.pressure_limit_percent;
+                out->reclaim_pressure_high = psi_present &&
+                        df_reclaim_guard(&c->reclaim, true, p, NULL) != DF_RECLAIM_GUARD_OPEN;
         }
         df_ladder_budget_expire(st, now_usec);
 

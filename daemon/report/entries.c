@@ -164,7 +164,9 @@ void df_report_action(const struct df_recent_action *ra) {
                         snprintf(what, sizeof(what), "cgroup %s", a->target.cgroup[0] ? a->target.cgroup : "?");
                 else
                         snprintf(what, sizeof(what), "node %d", a->target.node);
-                if (a->dry_run)
+                if (a->amount == 0) /* refused before an amount was chosen */
+                        snprintf(who, sizeof(who), "%s", what);
+                else if (a->dry_run)
                         snprintf(who, sizeof(who), "%s (%.1f MiB)", what, (double) a->amount / (1 << 20));
                 else
                         snprintf(who, sizeof(who), "%s (%.1f of %.1f MiB%s)", what, (double) r->amount_done / (1 << 20),
@@ -192,6 +194,12 @@ void df_report_action(const struct df_recent_action *ra) {
                               "%s %s %s after %" PRIu64 " ms (%s)", name, who,
                               r->outcome == DF_OUTCOME_TIMEOUT ? "timed out: killed" : "interrupted",
                               r->duration_usec / USEC_PER_MSEC, r->detail);
+                return;
+        }
+        if (failed && r->error == -EAGAIN && r->amount_done == 0 && r->pages_moved == 0) {
+                /* Refused before it ran (a guard, the budget, no block): the
+                 * rung backs off all the same, but nothing went wrong. */
+                df_log_struct(LOG_NOTICE, fields, "%s %s: %s", name, who, r->detail);
                 return;
         }
         if (failed) {

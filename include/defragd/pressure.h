@@ -14,10 +14,13 @@
 #include <stdint.h>
 
 #include "defragd/snapshot.h"
+#include "defragd/util.h"
+
+struct df_config;
 
 /* PSI's avg10 horizon: the kernel folds a sample every 2 s with weight
  * 1 - exp(-2/10) (kernel/sched/psi.c EXP_10s). */
-#define DF_PRESSURE_AVG10_USEC (10 * UINT64_C(1000000))
+#define DF_PRESSURE_AVG10_USEC (10 * USEC_PER_SEC)
 
 struct df_compaction_share {
         bool primed;                 /* a baseline was taken */
@@ -38,3 +41,7 @@ double df_compaction_share_update(struct df_compaction_share *cs, uint64_t now_u
  * compaction share when exclude_compaction (never below 0). *present is false
  * when the kernel has no PSI (the caller decides what that means). */
 double df_pressure_guard_avg10(const struct df_psi *psi, bool exclude_compaction, bool *present);
+
+/* The same, as configured ([Daemon] PressureGuardExcludesCompaction=): what
+ * every guard in the daemon compares, so they all read PSI one way. */
+double df_config_pressure_avg10(const struct df_config *c, const struct df_psi *psi, bool *present);
