@@ -285,6 +285,13 @@ static void record_rung(const struct df_lever_conf *lc, const struct df_action_r
                 r->outcome == DF_OUTCOME_BUSY;
         bool no_gain = failed || (r->gain_known && r->suitable_after <= r->suitable_before);
         uint64_t wait = rs->backoff_usec < lc->cooldown_usec ? lc->cooldown_usec : rs->backoff_usec;
+        /* Node reclaim on slab-polluted pageblocks frees a block only once
+         * most of its slab is gone: a first write that took mostly slab and
+         * freed no block is on its way, not wasted (docs/reclaim.md,
+         * "Slab-polluted machines"). It keeps its wait once; a second such
+         * write in a row backs off as any other. */
+        bool on_its_way = no_gain && !failed && r->lever == DF_LEVER_RECLAIM_NODE && rs->consecutive_no_gain == 0 &&
+                r->slab_bytes > 0 && r->slab_bytes >= r->amount_done / 2;
 
         rs->runs++;
         rs->has_result = true;
@@ -293,7 +300,8 @@ static void record_rung(const struct df_lever_conf *lc, const struct df_action_r
         rs->last_gain_blocks = df_action_gain_blocks(r);
         if (no_gain) {
                 rs->consecutive_no_gain++;
-                wait = wait > UINT64_MAX / 2 ? UINT64_MAX : wait * 2;
+                if (!on_its_way)
+                        wait = wait > UINT64_MAX / 2 ? UINT64_MAX : wait * 2;
                 rs->backoff_usec = wait > lc->backoff_max_usec ? lc->backoff_max_usec : wait;
                 rs->yield = true;
         } else {

@@ -78,6 +78,22 @@ static const struct df_skip *skip_rung(const struct df_decision *d, int node, en
         return NULL;
 }
 
+/* Nothing acted and rung k of the node was passed over for reason why
+ * (checked at the caller's line). */
+#define CHECK_IDLE_SKIP(w, node, k, why)                                                                      \
+        do {                                                                                                   \
+                const struct df_skip *sk_ = skip_rung(&(w)->d, node, k);                                       \
+                CHECK_INT((w)->d.n_actions, 0);                                                                \
+                CHECK(sk_ && sk_->reason == (why));                                                            \
+        } while (0)
+
+/* Rung k of the node was passed over for reason why (at the caller's line). */
+#define CHECK_SKIP(w, node, k, why)                                                                           \
+        do {                                                                                                   \
+                const struct df_skip *sk_ = skip_rung(&(w)->d, node, k);                                       \
+                CHECK(sk_ && sk_->reason == (why));                                                            \
+        } while (0)
+
 static const struct df_rung_state *rung(const struct world *w, int node, enum df_lever_kind k) {
         const struct df_node_state *ns = df_policy_node(&w->st, node);
 
@@ -171,7 +187,6 @@ static void test_compaction_no_gain_climbs(void) {
  * but the next rung goes first until compaction's wait ends. An error too. */
 static void test_contended_climbs(void) {
         struct world *w = short_world(DF_LEVER_CLEAR_KMOD);
-        const struct df_skip *sk;
         uint64_t t = w->now;
 
         hint_clear(w, 0, "Normal", 3);
@@ -183,8 +198,7 @@ static void test_contended_climbs(void) {
         CHECK(rung(w, 0, DF_LEVER_COMPACT_NODE)->yield);
 
         decide_at(w, t + 3 * SEC);
-        sk = skip_rung(&w->d, 0, DF_LEVER_COMPACT_NODE);
-        CHECK(sk && sk->reason == DF_SKIP_CONTENDED);
+        CHECK_SKIP(w, 0, DF_LEVER_COMPACT_NODE, DF_SKIP_CONTENDED);
         CHECK_ACTS(w, DF_LEVER_CLEAR_KMOD);
 
         /* clear-kmod fails (EBUSY: an unmovable page): it backs off on its own clock */
@@ -197,9 +211,7 @@ static void test_contended_climbs(void) {
         CHECK_U64(rung(w, 0, DF_LEVER_CLEAR_KMOD)->backoff_usec, 2 * SEC); /* [ClearKmod] CooldownSec=1s, doubled */
         CHECK_U64(rung(w, 0, DF_LEVER_COMPACT_NODE)->backoff_usec, 60 * SEC);
         decide_at(w, t + 5 * SEC);
-        CHECK_INT(w->d.n_actions, 0);
-        sk = skip_rung(&w->d, 0, DF_LEVER_CLEAR_KMOD);
-        CHECK(sk && sk->reason == DF_SKIP_BACKOFF);
+        CHECK_IDLE_SKIP(w, 0, DF_LEVER_CLEAR_KMOD, DF_SKIP_BACKOFF);
         world_free(w);
 }
 
@@ -226,16 +238,12 @@ static void test_act_early(void) {
 /* The clear rungs need the planner's candidates in a short zone of the node. */
 static void test_clear_needs_candidates(void) {
         struct world *w = short_world(DF_LEVER_CLEAR_OFFLINE);
-        const struct df_skip *sk;
 
         w->c->compaction_enabled = false;
         fake_zone(&w->f, 0, "Movable", 20);
         decide_at(w, w->now);
-        CHECK_INT(w->d.n_actions, 0);
-        sk = skip_rung(&w->d, 0, DF_LEVER_COMPACT_NODE);
-        CHECK(sk && sk->reason == DF_SKIP_DISABLED);
-        sk = skip_rung(&w->d, 0, DF_LEVER_CLEAR_OFFLINE);
-        CHECK(sk && sk->reason == DF_SKIP_NO_CANDIDATE);
+        CHECK_IDLE_SKIP(w, 0, DF_LEVER_COMPACT_NODE, DF_SKIP_DISABLED);
+        CHECK_SKIP(w, 0, DF_LEVER_CLEAR_OFFLINE, DF_SKIP_NO_CANDIDATE);
 
         hint_clear(w, 0, "Movable", 1);
         hint_clear(w, 1, "Normal", 5); /* another node's candidates do not count */
@@ -254,7 +262,6 @@ static void test_reclaim_guard(void) {
         struct world *w = short_world(DF_LEVER_RECLAIM_NODE);
         struct df_ladder_hint *h;
         struct df_zone *z;
-        const struct df_skip *sk;
 
         present(w, DF_LEVER_RECLAIM_CGROUP);
         LADDER(w, DF_LEVER_COMPACT_NODE, DF_LEVER_RECLAIM_CGROUP, DF_LEVER_RECLAIM_NODE);
@@ -270,10 +277,8 @@ static void test_reclaim_guard(void) {
         memset(z->free_blocks, 0, sizeof(z->free_blocks));
         z->free_blocks[8] = 2;
         decide_at(w, w->now + SEC);
-        sk = skip_rung(&w->d, 0, DF_LEVER_COMPACT_NODE);
-        CHECK(sk && sk->reason == DF_SKIP_NOT_FRAGMENTED);
-        sk = skip_rung(&w->d, 0, DF_LEVER_RECLAIM_CGROUP);
-        CHECK(sk && sk->reason == DF_SKIP_NO_CANDIDATE);
+        CHECK_SKIP(w, 0, DF_LEVER_COMPACT_NODE, DF_SKIP_NOT_FRAGMENTED);
+        CHECK_SKIP(w, 0, DF_LEVER_RECLAIM_CGROUP, DF_SKIP_NO_CANDIDATE);
         CHECK_ACTS(w, DF_LEVER_RECLAIM_NODE);
 
         /* with a cgroup candidate, the cgroup rung (first in this order) acts */
@@ -332,9 +337,7 @@ static void test_reclaim_cgroup_after_contended(void) {
         /* it ran and gained: its own cooldown, compaction still backing off */
         record_full(w, DF_LEVER_RECLAIM_CGROUP, 0, DF_OUTCOME_DONE, true, 10, 30, false, t + 4 * SEC);
         decide_at(w, t + 5 * SEC);
-        CHECK_INT(w->d.n_actions, 0);
-        sk = skip_rung(&w->d, 0, DF_LEVER_RECLAIM_CGROUP);
-        CHECK(sk && sk->reason == DF_SKIP_COOLDOWN);
+        CHECK_IDLE_SKIP(w, 0, DF_LEVER_RECLAIM_CGROUP, DF_SKIP_COOLDOWN);
 
         /* no candidate (the aim found none): skipped with its reason */
         df_policy_state_init(&w->st);
@@ -342,16 +345,13 @@ static void test_reclaim_cgroup_after_contended(void) {
         decide_at(w, t + 6 * SEC);
         record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_CONTENDED, true, 10, 10, false, t + 7 * SEC);
         decide_at(w, t + 8 * SEC);
-        CHECK_INT(w->d.n_actions, 0);
-        sk = skip_rung(&w->d, 0, DF_LEVER_RECLAIM_CGROUP);
-        CHECK(sk && sk->reason == DF_SKIP_NO_CANDIDATE);
+        CHECK_IDLE_SKIP(w, 0, DF_LEVER_RECLAIM_CGROUP, DF_SKIP_NO_CANDIDATE);
         world_free(w);
 }
 
 /* A fragmented node: reclaim only once compaction ran and did not help. */
 static void test_reclaim_after_fragmented_fails(void) {
         struct world *w = short_world(DF_LEVER_RECLAIM_NODE);
-        const struct df_skip *sk;
         uint64_t t = w->now;
 
         w->c->max_actions_per_hour = 0;
@@ -368,15 +368,12 @@ static void test_reclaim_after_fragmented_fails(void) {
         record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_DONE, true, 30, 30, false, t + 4 * SEC);
         w->c->levers[DF_LEVER_RECLAIM_NODE].enabled = false;
         decide_at(w, t + 4 * SEC);
-        CHECK_INT(w->d.n_actions, 0);
-        sk = skip_rung(&w->d, 0, DF_LEVER_RECLAIM_NODE);
-        CHECK(sk && sk->reason == DF_SKIP_DISABLED);
+        CHECK_IDLE_SKIP(w, 0, DF_LEVER_RECLAIM_NODE, DF_SKIP_DISABLED);
         w->c->levers[DF_LEVER_RECLAIM_NODE].enabled = true;
         /* [Reclaim] NodeReclaim=no (the default) disables it the same way */
         w->c->reclaim.node_reclaim = false;
         decide_at(w, t + 4 * SEC);
-        sk = skip_rung(&w->d, 0, DF_LEVER_RECLAIM_NODE);
-        CHECK(sk && sk->reason == DF_SKIP_DISABLED);
+        CHECK_SKIP(w, 0, DF_LEVER_RECLAIM_NODE, DF_SKIP_DISABLED);
         w->c->reclaim.node_reclaim = true;
         decide_at(w, t + 4 * SEC);
         CHECK_ACTS(w, DF_LEVER_RECLAIM_NODE);
@@ -389,7 +386,6 @@ static void test_reclaim_after_fragmented_fails(void) {
  * cheaper rung does not count, a present one (even a knob lever) does. */
 static void test_reclaim_alone_on_fragmented(void) {
         struct world *w = short_world(DF_LEVER_RECLAIM_NODE);
-        const struct df_skip *sk;
 
         LADDER(w, DF_LEVER_RECLAIM_NODE);
         decide_at(w, w->now);
@@ -413,9 +409,7 @@ static void test_reclaim_alone_on_fragmented(void) {
         LADDER(w, DF_LEVER_PROACTIVENESS, DF_LEVER_RECLAIM_NODE);
         w->c->proactiveness_while_short = 100;
         decide_at(w, w->now + 3 * SEC);
-        CHECK_INT(w->d.n_actions, 0);
-        sk = skip_rung(&w->d, 0, DF_LEVER_RECLAIM_NODE);
-        CHECK(sk && sk->reason == DF_SKIP_FRAGMENTED);
+        CHECK_IDLE_SKIP(w, 0, DF_LEVER_RECLAIM_NODE, DF_SKIP_FRAGMENTED);
         world_free(w);
 }
 
@@ -425,16 +419,13 @@ static void test_reclaim_alone_on_fragmented(void) {
 static void test_reclaim_pressure_pass_over(void) {
         struct world *w = short_world(DF_LEVER_RECLAIM_NODE);
         const struct df_rung_state *rs;
-        const struct df_skip *sk;
 
         LADDER(w, DF_LEVER_RECLAIM_NODE);
         psi(&w->f, 8.0); /* under PressureGuardPercent=20, over 5 */
         decide_at(w, w->now);
         CHECK(!w->d.pressure_high);
         CHECK(w->d.reclaim_pressure_high);
-        CHECK_INT(w->d.n_actions, 0);
-        sk = skip_rung(&w->d, 0, DF_LEVER_RECLAIM_NODE);
-        CHECK(sk && sk->reason == DF_SKIP_PRESSURE);
+        CHECK_IDLE_SKIP(w, 0, DF_LEVER_RECLAIM_NODE, DF_SKIP_PRESSURE);
         rs = rung(w, 0, DF_LEVER_RECLAIM_NODE);
         CHECK(rs);
         if (!rs) {
@@ -450,6 +441,52 @@ static void test_reclaim_pressure_pass_over(void) {
         decide_at(w, w->now + SEC);
         CHECK(!w->d.reclaim_pressure_high);
         CHECK_ACTS(w, DF_LEVER_RECLAIM_NODE);
+        world_free(w);
+}
+
+/* Node reclaim that took mostly slab and freed no block (a polluted
+ * pageblock frees only once most of its slab is gone) keeps its cooldown
+ * once; the second such write in a row doubles it. A write that took page
+ * cache and gained nothing doubles at once. */
+static void test_reclaim_node_slab_on_its_way(void) {
+        struct world *w = short_world(DF_LEVER_RECLAIM_NODE);
+        struct df_action_result r = {
+                .lever = DF_LEVER_RECLAIM_NODE, .node = 0, .outcome = DF_OUTCOME_DONE, .gain_known = true,
+                .suitable_before = 0, .suitable_after = 0,
+                .amount_done = UINT64_C(120) << 20, .slab_bytes = UINT64_C(100) << 20,
+        };
+        const struct df_rung_state *rs;
+        struct df_lever_conf lc;
+        uint64_t t = w->now;
+
+        LADDER(w, DF_LEVER_RECLAIM_NODE);
+        df_policy_lever_conf(w->c, DF_LEVER_RECLAIM_NODE, &lc);
+        CHECK(lc.backoff_max_usec >= 4 * lc.cooldown_usec);
+        decide_at(w, t);
+        CHECK_ACTS(w, DF_LEVER_RECLAIM_NODE);
+        df_policy_record(w->c, &r, t + SEC, &w->st);
+        rs = rung(w, 0, DF_LEVER_RECLAIM_NODE);
+        CHECK(rs);
+        if (!rs) {
+                world_free(w);
+                return;
+        }
+        CHECK_U64(rs->backoff_usec, lc.cooldown_usec);
+        CHECK_INT(rs->consecutive_no_gain, 1);
+        decide_at(w, t + SEC + lc.cooldown_usec);
+        CHECK_ACTS(w, DF_LEVER_RECLAIM_NODE);
+        df_policy_record(w->c, &r, t + 2 * SEC + lc.cooldown_usec, &w->st);
+        CHECK_U64(rs->backoff_usec, 2 * lc.cooldown_usec);
+        CHECK_INT(rs->consecutive_no_gain, 2);
+
+        /* page cache, not slab: no block, and the wait doubles at once */
+        df_policy_state_init(&w->st);
+        r.slab_bytes = UINT64_C(20) << 20;
+        decide_at(w, t + 3 * SEC);
+        CHECK_ACTS(w, DF_LEVER_RECLAIM_NODE);
+        df_policy_record(w->c, &r, t + 4 * SEC, &w->st);
+        rs = rung(w, 0, DF_LEVER_RECLAIM_NODE);
+        CHECK(rs && rs->backoff_usec == 2 * lc.cooldown_usec);
         world_free(w);
 }
 
@@ -525,7 +562,6 @@ static void test_backoff_per_lever(void) {
  * no climbing) nor a gain (no reset). */
 static void test_unknown_gain(void) {
         struct world *w = short_world(DF_LEVER_RECLAIM_NODE);
-        const struct df_skip *sk;
         uint64_t t = w->now;
 
         decide_at(w, t);
@@ -534,9 +570,7 @@ static void test_unknown_gain(void) {
         CHECK_U64(rung(w, 0, DF_LEVER_COMPACT_NODE)->backoff_usec, 60 * SEC);
         CHECK(!rung(w, 0, DF_LEVER_COMPACT_NODE)->last_gain_known);
         decide_at(w, t + 2 * SEC);
-        CHECK_INT(w->d.n_actions, 0);
-        sk = skip_rung(&w->d, 0, DF_LEVER_COMPACT_NODE);
-        CHECK(sk && sk->reason == DF_SKIP_COOLDOWN);
+        CHECK_IDLE_SKIP(w, 0, DF_LEVER_COMPACT_NODE, DF_SKIP_COOLDOWN);
 
         /* after a no-gain run (wait 120 s), an unknown one keeps 120 s and the count */
         record_full(w, DF_LEVER_COMPACT_NODE, 0, DF_OUTCOME_DONE, true, 10, 10, false, t + 61 * SEC);
@@ -727,6 +761,7 @@ int main(void) {
         RUN(test_reclaim_after_fragmented_fails);
         RUN(test_reclaim_alone_on_fragmented);
         RUN(test_reclaim_pressure_pass_over);
+        RUN(test_reclaim_node_slab_on_its_way);
         RUN(test_reclaim_cgroup_after_contended);
         RUN(test_budget_per_lever);
         RUN(test_backoff_per_lever);
