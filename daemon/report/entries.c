@@ -214,7 +214,7 @@ void df_report_action(const struct df_recent_action *ra) {
                 snprintf(after, sizeof(after), "? (gain unknown: the re-read failed)");
         snprintf(tail, sizeof(tail), "%s%s",
                  r->machine_wide ? "; whole machine (no per-node file: compact_memory)" : "",
-                 ra->kernel_stopped_early || r->outcome == DF_OUTCOME_CONTENDED ?
+                 (ra->kernel_stopped_early && a->lever == DF_LEVER_COMPACT_NODE) || r->outcome == DF_OUTCOME_CONTENDED ?
                  "; the kernel stopped compacting early (contended: a large folio found no free target)" : "");
         df_log_struct(level, fields,
                       "%s %s: %s order %d free blocks %" PRIu64 " -> %s, unusable index %s -> %s, %" PRIu64
