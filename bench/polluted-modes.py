@@ -4,8 +4,10 @@
 # sorted by the slab pages left in DMA32 at the end of the window (the
 # blockscan of tests/helpers/blockscan.c, run by the harness before and after),
 # beside the THP share, the first two rounds' huge pages, DMA32's and Normal's
-# free order-9 blocks at the end, and pgmigrate_success. See docs/benchmarks.md,
-# "What decides a polluted run".
+# free order-9 blocks at the end, pgmigrate_success, and for defragd runs when
+# node reclaim wrote (seconds into the window: blocks gained) beside the first
+# round at which at least half the consumer's regions got huge pages. See
+# docs/benchmarks.md, "What decides a polluted run".
 """Usage: polluted-modes.py RESULTS.jsonl...   (bench/results/*/results.jsonl or a campaign's)"""
 
 import json
@@ -37,7 +39,29 @@ def rows(paths):
                     "dma32_free_end": be["DMA32"]["free"],
                     "normal_free_end": be["Normal"]["free"],
                     "pgmigrate": r["window"]["pgmigrate_success"],
+                    "writes": node_reclaim_writes(r),
+                    "good_at": first_good_round(rounds),
                 }
+
+
+def node_reclaim_writes(r):
+    """'t s: +gain' for each node reclaim defragd ran (from its last status's recent actions)."""
+    st = r.get("defragd_status") or {}
+    t0 = r.get("t0_realtime")
+    out = []
+    for a in st.get("recent_actions") or []:
+        if a.get("action") != "reclaim-node" or a.get("amount", 0) == 0 or t0 is None:
+            continue
+        out.append(f"{a['realtime_usec'] / 1e6 - t0:.0f}: {a.get('gain_blocks', 0):+d}")
+    return ", ".join(out) if out else "-"
+
+
+def first_good_round(rounds):
+    """Seconds into the window of the first round with at least half its regions huge."""
+    for x in rounds:
+        if x["regions"] and 2 * x["huge"] >= x["regions"]:
+            return f"{x['t_sec']:.0f}"
+    return "never"
 
 
 def main(argv):
@@ -50,12 +74,13 @@ def main(argv):
         print(f"polluted-modes: {e}", file=sys.stderr)
         return 1
     print("| contender | rep | THP % | huge in rounds 0, 1 | DMA32 slab pages start -> end | Normal slab pages start -> end "
-          "| free order-9 blocks at end: DMA32, Normal | pgmigrate_success |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| free order-9 blocks at end: DMA32, Normal | pgmigrate_success | node reclaim writes (s: blocks) "
+          "| first round >= 50% huge (s) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for x in all_rows:
         print(f"| {x['contender']} | {x['rep']} | {x['thp']:.1f} | {x['r0']}, {x['r1']} "
               f"| {x['dma32_slab_start']:,} -> {x['dma32_slab_end']:,} | {x['normal_slab_start']:,} -> {x['normal_slab_end']:,} "
-              f"| {x['dma32_free_end']:,}, {x['normal_free_end']:,} | {x['pgmigrate']:,} |")
+              f"| {x['dma32_free_end']:,}, {x['normal_free_end']:,} | {x['pgmigrate']:,} | {x['writes']} | {x['good_at']} |")
     return 0
 
 
