@@ -50,8 +50,8 @@ def node_reclaim_writes(r):
     t0 = r.get("t0_realtime")
     out = []
     for a in st.get("recent_actions") or []:
-        if a.get("action") != "reclaim-node" or a.get("amount", 0) == 0 or t0 is None:
-            continue
+        if a.get("action") != "reclaim-node" or a.get("amount", 0) == 0 or a.get("result") == "failed" or t0 is None:
+            continue  # refusals before 3c5a207 carried the pre-cap amount and result "failed"
         out.append(f"{a['realtime_usec'] / 1e6 - t0:.0f}: {a.get('gain_blocks', 0):+d}")
     return ", ".join(out) if out else "-"
 
